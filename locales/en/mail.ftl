@@ -1,0 +1,10 @@
+mail-greeting = Hello { $name },
+mail-footer = This mail was sent by Online Contact. You cannot reply to it.
+mail-reset-subject = Set a new password for Online Contact
+mail-reset-intro = We received a request to set a new password for your account. Use the button below to choose one.
+mail-reset-expiry = The link can be used once and is valid for { $minutes } minutes.
+mail-reset-ignore = If you did not ask for this, ignore this mail: your password stays as it is.
+mail-reset-action = Set a new password
+mail-changed-subject = Your Online Contact password was changed
+mail-changed-body = The password of your account was changed at { $when }. Every other session has been signed out.
+mail-changed-warning = If you did not do this, reset your password right away and contact your administrator.

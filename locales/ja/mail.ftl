@@ -1,0 +1,10 @@
+mail-greeting = { $name } 様
+mail-footer = このメールは Online Contact から送信されています。返信はできません。
+mail-reset-subject = Online Contact の新しいパスワードを設定してください
+mail-reset-intro = アカウントの新しいパスワード設定のリクエストを受け付けました。下のボタンから設定してください。
+mail-reset-expiry = このリンクは1回のみ使用でき、{ $minutes }分間有効です。
+mail-reset-ignore = お心当たりがない場合は、このメールを無視してください。パスワードは変更されません。
+mail-reset-action = 新しいパスワードを設定
+mail-changed-subject = Online Contact のパスワードが変更されました
+mail-changed-body = { $when } にアカウントのパスワードが変更されました。他のすべてのセッションはログアウトされました。
+mail-changed-warning = お心当たりがない場合は、すぐにパスワードを再設定し、管理者にご連絡ください。

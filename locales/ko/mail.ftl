@@ -1,0 +1,10 @@
+mail-greeting = { $name }님, 안녕하세요.
+mail-footer = 이 메일은 Online Contact에서 발송되었습니다. 회신할 수 없습니다.
+mail-reset-subject = Online Contact 새 비밀번호를 설정하세요
+mail-reset-intro = 계정의 새 비밀번호 설정 요청을 받았습니다. 아래 버튼을 눌러 새 비밀번호를 정하세요.
+mail-reset-expiry = 이 링크는 한 번만 사용할 수 있으며 { $minutes }분 동안 유효합니다.
+mail-reset-ignore = 요청하지 않으셨다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.
+mail-reset-action = 새 비밀번호 설정
+mail-changed-subject = Online Contact 비밀번호가 변경되었습니다
+mail-changed-body = { $when }에 계정의 비밀번호가 변경되었습니다. 다른 모든 세션은 로그아웃되었습니다.
+mail-changed-warning = 본인이 변경하지 않았다면 즉시 비밀번호를 재설정하고 관리자에게 문의하세요.

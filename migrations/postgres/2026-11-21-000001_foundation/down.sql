@@ -1,0 +1,3 @@
+DROP TABLE mail_outbox;
+DROP TABLE password_reset_tokens;
+DROP TABLE console_members;

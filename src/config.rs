@@ -1,0 +1,264 @@
+//! Typed configuration from `OC_*` environment variables, validated once at start-up and
+//! passed to the app as data (no globals). A bad value stops start-up with one line that
+//! names the variable.
+
+use std::path::PathBuf;
+
+use crate::db::DbUrl;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: DbUrl,
+    pub bind: String,
+    pub base_url: BaseUrl,
+    /// Secret bytes for the session cookie key (at least 32).
+    pub secret_key: Vec<u8>,
+    pub smtp_url: Option<String>,
+    pub mail_from: lettre::message::Mailbox,
+    pub bcrypt_cost: u32,
+    pub session_idle: chrono::Duration,
+    pub session_absolute: chrono::Duration,
+    pub data_dir: PathBuf,
+    pub outbox_dir: PathBuf,
+    /// Run the background mail worker (off in tests, which deliver explicitly).
+    pub mail_worker: bool,
+}
+
+impl std::fmt::Debug for Config {
+    // Never print the secret key or SMTP credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&format!("{:?}", self.database_url)))
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url.origin())
+            .field("smtp", &self.smtp_url.as_ref().map(|u| redact_url(u)))
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a `user:password@` part of a URL.
+pub fn redact_url(u: &str) -> String {
+    match (u.find("://"), u.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &u[..s], &u[at + 1..]),
+        _ => u.to_string(),
+    }
+}
+
+/// The public base URL of the console, e.g. `http://localhost:8080`. Workspaces live on
+/// `{domain}.{host}` of the same scheme and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    pub scheme: String,
+    /// Host name, lower case, without port.
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl BaseUrl {
+    pub fn parse(s: &str) -> Result<BaseUrl, String> {
+        let u = url::Url::parse(s.trim()).map_err(|e| format!("not a URL: {e}"))?;
+        let scheme = u.scheme().to_string();
+        if scheme != "http" && scheme != "https" {
+            return Err("scheme must be http or https".into());
+        }
+        let host = u.host_str().ok_or("no host")?.to_ascii_lowercase();
+        if u.path() != "/" && !u.path().is_empty() {
+            return Err("must not have a path".into());
+        }
+        Ok(BaseUrl { scheme, host, port: u.port() })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// `host[:port]` as it appears in a Host header.
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority())
+    }
+
+    /// The absolute URL of a console path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {msg}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub msg: String,
+}
+
+fn bad(var: &'static str, msg: impl Into<String>) -> ConfigError {
+    ConfigError { var, msg: msg.into() }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get` (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+
+        let data_dir = PathBuf::from(var("OC_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let default_db = format!("sqlite://{}/online-contact.db", data_dir.display());
+        let database_url = DbUrl::parse(&var("OC_DATABASE_URL").unwrap_or(default_db))
+            .map_err(|m| bad("OC_DATABASE_URL", m))?;
+
+        let bind = var("OC_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(bad("OC_BIND", format!("'{bind}' is not an address like 127.0.0.1:8080")));
+        }
+
+        let base_url = BaseUrl::parse(&var("OC_BASE_URL").unwrap_or_else(|| "http://localhost:8080".into()))
+            .map_err(|m| bad("OC_BASE_URL", m))?;
+
+        let secret_key = match var("OC_SECRET_KEY") {
+            Some(k) if k.len() >= 32 => k.into_bytes(),
+            Some(_) => return Err(bad("OC_SECRET_KEY", "must be at least 32 characters")),
+            None => load_or_create_secret(&data_dir).map_err(|m| bad("OC_SECRET_KEY", m))?,
+        };
+
+        let smtp_url = var("OC_SMTP_URL");
+        if let Some(u) = &smtp_url
+            && let Err(e) = lettre::SmtpTransport::from_url(u)
+        {
+            return Err(bad("OC_SMTP_URL", format!("{} ({e})", redact_url(u))));
+        }
+
+        let mail_from = var("OC_MAIL_FROM")
+            .unwrap_or_else(|| "Online Contact <no-reply@localhost>".into())
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| bad("OC_MAIL_FROM", format!("not a mail address: {e}")))?;
+
+        let bcrypt_cost = parse_num(&var, "OC_BCRYPT_COST", 12, 4, 31)?;
+        let idle = parse_num(&var, "OC_SESSION_IDLE_MINUTES", 60, 1, 7 * 24 * 60)?;
+        let absolute = parse_num(&var, "OC_SESSION_MAX_HOURS", 12, 1, 24 * 30)?;
+
+        let outbox_dir = data_dir.join("outbox");
+        Ok(Config {
+            database_url,
+            bind,
+            base_url,
+            secret_key,
+            smtp_url,
+            mail_from,
+            bcrypt_cost,
+            session_idle: chrono::Duration::minutes(i64::from(idle)),
+            session_absolute: chrono::Duration::hours(i64::from(absolute)),
+            data_dir,
+            outbox_dir,
+            mail_worker: true,
+        })
+    }
+}
+
+fn parse_num(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(bad(name, format!("'{v}' is not a whole number from {min} to {max}"))),
+        },
+    }
+}
+
+/// The generated secret lives in `data/secret.key` (mode 0600), created once and reused so
+/// sessions survive restarts.
+fn load_or_create_secret(data_dir: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let path = data_dir.join("secret.key");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_string();
+        if s.len() >= 32 {
+            return Ok(s.into_bytes());
+        }
+        return Err(format!("{} is shorter than 32 characters", path.display()));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let key = crate::auth::random_token(48);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.write_all(key.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(key.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut m: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        m.entry("OC_SECRET_KEY".into()).or_insert_with(|| "x".repeat(40));
+        Config::from_lookup(move |k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[]).map_err(|e| e.to_string());
+        let c = c.as_ref().map_err(|e| e.as_str());
+        assert!(matches!(c.map(|c| &c.database_url), Ok(DbUrl::Sqlite(p)) if p == "./data/online-contact.db"));
+        assert_eq!(c.map(|c| c.bind.as_str()), Ok("127.0.0.1:8080"));
+        assert_eq!(c.map(|c| c.base_url.origin()), Ok("http://localhost:8080".to_string()));
+        assert_eq!(c.map(|c| c.bcrypt_cost), Ok(12));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (k, v) in [
+            ("OC_BCRYPT_COST", "abc"),
+            ("OC_BCRYPT_COST", "3"),
+            ("OC_BIND", "nowhere"),
+            ("OC_BASE_URL", "ftp://x"),
+            ("OC_DATABASE_URL", "mysql://x"),
+            ("OC_SECRET_KEY", "short"),
+            ("OC_MAIL_FROM", "not an address"),
+            ("OC_SESSION_IDLE_MINUTES", "0"),
+        ] {
+            match cfg(&[(k, v)]) {
+                Err(e) => assert!(e.to_string().starts_with(k), "{e}"),
+                Ok(_) => panic!("{k}={v} accepted"),
+            }
+        }
+    }
+
+    #[test]
+    fn base_url_parts() {
+        let b = BaseUrl::parse("https://Example.com").map_err(|e| e.to_string());
+        assert_eq!(b.as_ref().map(|b| b.authority()), Ok("example.com".to_string()));
+        assert!(b.as_ref().is_ok_and(|b| b.is_https()));
+        assert!(BaseUrl::parse("http://x.com/path").is_err());
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact_url("smtp://u:p@host:25"), "smtp://***@host:25");
+        assert_eq!(redact_url("smtp://host:25"), "smtp://host:25");
+    }
+}

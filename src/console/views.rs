@@ -1,0 +1,121 @@
+//! Askama views of the console pages; each embeds the shared `PageCtx`.
+
+use askama::Template;
+
+use crate::web::PageCtx;
+use crate::web::forms::FieldErrors;
+
+/// One option of a select.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/home.html")]
+pub struct HomePage {
+    pub ctx: PageCtx,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct SignupForm {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub password_confirm: String,
+    pub country: String,
+    pub member_type: String,
+    pub agree_terms: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/signup.html")]
+pub struct SignupPage {
+    pub ctx: PageCtx,
+    pub form: SignupForm,
+    pub errors: FieldErrors,
+    pub countries: Vec<Choice>,
+    pub member_types: Vec<Choice>,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+pub struct LoginPage {
+    pub ctx: PageCtx,
+    pub form: LoginForm,
+    pub errors: FieldErrors,
+    /// A message about the whole form (wrong credentials, locked account).
+    pub form_error: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct ForgotForm {
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/forgot.html")]
+pub struct ForgotPage {
+    pub ctx: PageCtx,
+    pub form: ForgotForm,
+    pub errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct TokenQuery {
+    pub token: String,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct NewPasswordForm {
+    pub password: String,
+    pub password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/reset.html")]
+pub struct ResetPage {
+    pub ctx: PageCtx,
+    pub token: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "console/reset_invalid.html")]
+pub struct ResetInvalidPage {
+    pub ctx: PageCtx,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct ChangePasswordForm {
+    pub current_password: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/change_password.html")]
+pub struct ChangePasswordPage {
+    pub ctx: PageCtx,
+    pub errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct LangForm {
+    pub lang: String,
+    pub next: String,
+}

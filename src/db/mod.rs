@@ -1,0 +1,193 @@
+//! Database access: one Diesel `MultiConnection` over SQLite and Postgres, an r2d2 pool
+//! whose manager picks the backend from the URL scheme, and the embedded migrations of
+//! both backends (same folder names, same meaning), applied at start-up.
+
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The one connection type of the application. Backend-specific SQL only appears in an
+/// explicit `match` on this enum.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = diesel::r2d2::Pool<Manager>;
+pub type PooledConn = diesel::r2d2::PooledConnection<Manager>;
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Postgres(String),
+    /// A SQLite file path (or `:memory:`).
+    Sqlite(String),
+}
+
+impl DbUrl {
+    /// `postgres://…` / `postgresql://…` → Postgres; `sqlite://path`, `sqlite:path` or a
+    /// plain path → SQLite. Anything else with a scheme is refused.
+    pub fn parse(url: &str) -> Result<DbUrl, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("empty database URL".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_string()));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite://") {
+            return non_empty_path(rest);
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            return non_empty_path(rest);
+        }
+        if url.contains("://") {
+            return Err("unsupported scheme (use sqlite:// or postgres://)".into());
+        }
+        non_empty_path(url)
+    }
+}
+
+fn non_empty_path(p: &str) -> Result<DbUrl, String> {
+    if p.is_empty() {
+        Err("empty SQLite path".into())
+    } else {
+        Ok(DbUrl::Sqlite(p.to_string()))
+    }
+}
+
+/// r2d2 manager for [`DbConn`].
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl Manager {
+    pub fn new(url: DbUrl) -> Self {
+        Manager { url }
+    }
+}
+
+/// Every SQLite connection: foreign keys on, wait for locks instead of failing at once,
+/// WAL so readers do not block the writer.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match &self.url {
+            DbUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            DbUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool; for SQLite, creates the parent folder of the file first.
+pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
+    if let DbUrl::Sqlite(path) = url
+        && path != ":memory:"
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    diesel::r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(std::time::Duration::from_secs(15))
+        .build(Manager::new(url.clone()))
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// Applies the pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| format!("migration failed: {e}"))
+}
+
+/// True when the error is a unique-constraint violation (both backends map it the same).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_schemes() {
+        assert_eq!(
+            DbUrl::parse("sqlite://./data/x.db"),
+            Ok(DbUrl::Sqlite("./data/x.db".into()))
+        );
+        assert_eq!(DbUrl::parse("sqlite:x.db"), Ok(DbUrl::Sqlite("x.db".into())));
+        assert_eq!(DbUrl::parse("/tmp/x.db"), Ok(DbUrl::Sqlite("/tmp/x.db".into())));
+        assert!(matches!(
+            DbUrl::parse("postgres://127.0.0.1/test"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("").is_err());
+    }
+
+    /// Both backends must have the same migrations, by folder name.
+    #[test]
+    fn migration_folders_match() {
+        let names = |dir: &str| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let root = env!("CARGO_MANIFEST_DIR");
+        let sqlite = names(&format!("{root}/migrations/sqlite"));
+        let pg = names(&format!("{root}/migrations/postgres"));
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, pg);
+        for m in &sqlite {
+            for f in ["up.sql", "down.sql"] {
+                assert!(std::path::Path::new(&format!("{root}/migrations/sqlite/{m}/{f}")).exists());
+                assert!(std::path::Path::new(&format!("{root}/migrations/postgres/{m}/{f}")).exists());
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Fluent bundles for ko, ja and en, embedded at compile time; locale negotiation; the
+//! localizer that views and mails call.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
+
+/// The UI languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Ja,
+    Ko,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Ko, Lang::Ja, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+            Lang::Ko => "ko",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "ja" => Some(Lang::Ja),
+            "ko" => Some(Lang::Ko),
+            _ => None,
+        }
+    }
+
+    /// The language's own name, shown in the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ja => "\u{65e5}\u{672c}\u{8a9e}",
+            Lang::Ko => "\u{d55c}\u{ad6d}\u{c5b4}",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Lang::En => 0,
+            Lang::Ja => 1,
+            Lang::Ko => 2,
+        }
+    }
+}
+
+/// The Fluent files of one language, in a fixed order (the same files for every language).
+macro_rules! ftl_files {
+    ($lang:literal) => {
+        [
+            include_str!(concat!("../../locales/", $lang, "/common.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/console.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/mail.ftl")),
+        ]
+    };
+}
+
+/// Raw sources per language, for the key-consistency tests.
+pub fn sources(lang: Lang) -> [&'static str; 3] {
+    match lang {
+        Lang::En => ftl_files!("en"),
+        Lang::Ja => ftl_files!("ja"),
+        Lang::Ko => ftl_files!("ko"),
+    }
+}
+
+pub struct I18n {
+    bundles: Vec<FluentBundle<FluentResource>>,
+}
+
+impl I18n {
+    pub fn load() -> Result<I18n, String> {
+        let mut bundles = Vec::new();
+        for lang in [Lang::En, Lang::Ja, Lang::Ko] {
+            let id: LanguageIdentifier =
+                lang.code().parse().map_err(|e| format!("language id {}: {e:?}", lang.code()))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![id]);
+            // Isolation marks would end up inside links and mail subjects.
+            bundle.set_use_isolating(false);
+            for src in sources(lang) {
+                let res = FluentResource::try_new(src.to_string())
+                    .map_err(|(_, e)| format!("{}: fluent syntax: {e:?}", lang.code()))?;
+                bundle
+                    .add_resource(res)
+                    .map_err(|e| format!("{}: duplicate messages: {e:?}", lang.code()))?;
+            }
+            bundles.push(bundle);
+        }
+        Ok(I18n { bundles })
+    }
+
+    pub fn t(&self, lang: Lang, key: &str) -> String {
+        self.format(lang, key, None)
+    }
+
+    pub fn t_args(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+        let mut fa = FluentArgs::new();
+        for (k, v) in args {
+            fa.set(*k, FluentValue::from(v.clone()));
+        }
+        self.format(lang, key, Some(&fa))
+    }
+
+    fn format(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
+        let Some(bundle) = self.bundles.get(lang.index()) else {
+            return key.to_string();
+        };
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            tracing::warn!(key, lang = lang.code(), "missing translation");
+            return key.to_string();
+        };
+        let mut errors = Vec::new();
+        let out = bundle.format_pattern(pattern, args, &mut errors);
+        if !errors.is_empty() {
+            tracing::warn!(key, lang = lang.code(), ?errors, "translation error");
+        }
+        out.into_owned()
+    }
+}
+
+/// Picks the best of our languages for an `Accept-Language` header, if any matches.
+pub fn negotiate(accept_language: &str) -> Option<Lang> {
+    let requested = fluent_langneg::accepted_languages::parse(accept_language);
+    let available: Vec<fluent_langneg::LanguageIdentifier> =
+        [Lang::En, Lang::Ja, Lang::Ko].iter().filter_map(|l| l.code().parse().ok()).collect();
+    let chosen = fluent_langneg::negotiate_languages(
+        &requested,
+        &available,
+        None,
+        fluent_langneg::NegotiationStrategy::Lookup,
+    );
+    chosen.first().and_then(|id| Lang::from_code(id.to_string().split('-').next().unwrap_or("")))
+}
+
+/// Message ids defined in a Fluent source (top-level `id =` lines).
+pub fn message_ids(src: &str) -> Vec<String> {
+    src.lines()
+        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn bundles_load_and_translate() {
+        let i = I18n::load().map_err(|e| e.to_string());
+        assert!(i.is_ok(), "{:?}", i.as_ref().err());
+        if let Ok(i) = i {
+            assert_eq!(i.t(Lang::En, "app-name"), "Online Contact");
+            assert_ne!(i.t(Lang::Ko, "nav-login"), i.t(Lang::En, "nav-login"));
+            assert_ne!(i.t(Lang::Ja, "nav-login"), i.t(Lang::En, "nav-login"));
+            assert_eq!(i.t(Lang::En, "no-such-key"), "no-such-key");
+        }
+    }
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(negotiate("ko-KR,ko;q=0.9,en;q=0.8"), Some(Lang::Ko));
+        assert_eq!(negotiate("ja"), Some(Lang::Ja));
+        assert_eq!(negotiate("fr-FR, en;q=0.5"), Some(Lang::En));
+        assert_eq!(negotiate("fr-FR"), None);
+        assert_eq!(negotiate(""), None);
+    }
+
+    #[test]
+    fn locales_have_the_same_keys() {
+        let keys = |l: Lang| -> BTreeSet<String> {
+            sources(l).iter().flat_map(|s| message_ids(s)).collect()
+        };
+        let en = keys(Lang::En);
+        assert!(en.len() > 50);
+        for l in [Lang::Ja, Lang::Ko] {
+            let other = keys(l);
+            let missing: Vec<_> = en.difference(&other).collect();
+            let extra: Vec<_> = other.difference(&en).collect();
+            assert!(missing.is_empty() && extra.is_empty(), "{}: missing {missing:?}, extra {extra:?}", l.code());
+        }
+    }
+}

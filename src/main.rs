@@ -1,0 +1,70 @@
+//! The `online-contact` binary: parses the command line, loads the configuration and runs
+//! the server (the default) or the migrations.
+
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use clap::{Parser, Subcommand};
+use online_contact::config::Config;
+use online_contact::{AppState, app, mail};
+
+#[derive(Parser)]
+#[command(name = "online-contact", version, about = "Online Contact: the organization console of a contact center")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => AppState::new(config).map(|_| tracing::info!("migrations applied")),
+        Command::Serve => serve(config),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let bind = config.bind.clone();
+    let transport = Arc::new(mail::Transport::from_config(&config)?);
+    let state = web::Data::new(AppState::new(config)?);
+    tracing::info!(config = ?state.config, "starting");
+    actix_web::rt::System::new().block_on(async move {
+        if state.config.mail_worker {
+            actix_web::rt::spawn(mail::run_worker(state.clone(), transport));
+        }
+        let s = state.clone();
+        let server = HttpServer::new(move || app(s.clone()))
+            .bind(&bind)
+            .map_err(|e| format!("OC_BIND: cannot listen on {bind}: {e}"))?;
+        tracing::info!("listening on http://{bind} (open {})", state.config.base_url.origin());
+        server.run().await.map_err(|e| e.to_string())
+    })
+}

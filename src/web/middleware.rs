@@ -1,0 +1,250 @@
+//! Middleware: CSRF and cross-site checks on every non-GET request, the localized error
+//! page for every unrendered 4xx/5xx, security headers, request logging and the session.
+
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::{SessionExt, SessionMiddleware};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
+
+use crate::AppState;
+use crate::config::Config;
+use crate::error::AppError;
+use crate::web::{Rendered, session};
+
+/// Largest form body we buffer (a few 10,000-character fields, percent-encoded).
+pub const FORM_LIMIT: usize = 1024 * 1024;
+
+pub fn session_middleware(config: &Config) -> SessionMiddleware<CookieSessionStore> {
+    let secure = config.base_url.is_https();
+    // The __Host- prefix pins the cookie to this exact host over https.
+    let name = if secure { "__Host-oc_session" } else { "oc_session" };
+    SessionMiddleware::builder(CookieSessionStore::default(), Key::derive_from(&config.secret_key))
+        .cookie_name(name.to_string())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".to_string())
+        .cookie_content_security(CookieContentSecurity::Private)
+        .build()
+}
+
+fn is_safe_method(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Refuses non-GET requests that come from another site or carry no valid CSRF token.
+/// The token is read from the `X-CSRF-Token` header, the `_csrf` field of a url-encoded
+/// body (buffered here and handed on), or the `_csrf` query parameter of a multipart form.
+pub async fn csrf(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if is_safe_method(req.method()) || req.path().starts_with("/api/") {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    }
+    let refuse = |req: ServiceRequest, e: AppError| Ok(req.into_response(e.error_response()).map_into_right_body());
+
+    if !same_origin(&req) {
+        tracing::warn!(path = req.path(), "cross-site request refused");
+        return refuse(req, AppError::Forbidden);
+    }
+    let expected = req.get_session().get::<String>(session::CSRF).ok().flatten();
+    let mut submitted = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if submitted.is_none() && content_type.starts_with("application/x-www-form-urlencoded") {
+        let mut payload = req.take_payload();
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let Ok(chunk) = chunk else {
+                return refuse(req, AppError::BadRequest);
+            };
+            if body.len() + chunk.len() > FORM_LIMIT {
+                return refuse(req, AppError::PayloadTooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body: Bytes = body.freeze();
+        submitted = form_field(&body, "_csrf");
+        let (_, mut pl) = actix_http::h1::Payload::create(true);
+        pl.unread_data(body);
+        req.set_payload(pl.into());
+    } else if submitted.is_none() && content_type.starts_with("multipart/form-data") {
+        submitted = form_field(req.query_string().as_bytes(), "_csrf");
+    }
+    match (expected, submitted) {
+        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        _ => {
+            tracing::warn!(path = req.path(), "missing or wrong CSRF token");
+            refuse(req, AppError::Forbidden)
+        }
+    }
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `Sec-Fetch-Site` must say same-origin (or none: typed by the user); an `Origin` header
+/// must be this very origin.
+fn same_origin(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
+    {
+        return false;
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let Ok(origin) = origin.to_str() else { return false };
+        let Some(state) = req.app_data::<web::Data<AppState>>() else { return false };
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ours = format!("{}://{}", state.config.base_url.scheme, host);
+        return origin.eq_ignore_ascii_case(&ours);
+    }
+    true
+}
+
+/// Every 4xx/5xx that is not a page we rendered on purpose becomes the localized error
+/// page (JSON problem details under `/api/` come with the API).
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // No clone of the request may be held across `next.call`: routing needs it unshared.
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    if status.as_u16() < 400 || res.response().extensions().contains::<Rendered>() || res.request().path().starts_with("/api/") {
+        return Ok(res);
+    }
+    let http_req = res.request().clone();
+    let Some(state) = http_req.app_data::<web::Data<AppState>>() else {
+        return Ok(res);
+    };
+    let session = http_req.get_session();
+    let lang = crate::web::request_lang(&http_req, &session);
+    let csrf = session::csrf_token(&session).unwrap_or_default();
+    let page = crate::web::PageCtx {
+        lang,
+        i18n: state.i18n.clone(),
+        csrf,
+        flash: None,
+        user_name: None,
+        here: "/".into(),
+        urls: crate::routes::Urls,
+    };
+    let view = ErrorPage { ctx: page, status: status.as_u16() };
+    let resp = match askama::Template::render(&view) {
+        Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(status.to_string())
+        }
+    };
+    Ok(ServiceResponse::new(http_req, resp))
+}
+
+#[derive(askama::Template)]
+#[template(path = "errors/error.html")]
+pub struct ErrorPage {
+    pub ctx: crate::web::PageCtx,
+    pub status: u16,
+}
+
+impl ErrorPage {
+    pub fn title_key(&self) -> &'static str {
+        match self.status {
+            400 => "error-400-title",
+            403 => "error-403-title",
+            404 => "error-404-title",
+            405 => "error-405-title",
+            413 => "error-413-title",
+            422 => "error-422-title",
+            s if s >= 500 => "error-500-title",
+            _ => "error-other-title",
+        }
+    }
+
+    pub fn text_key(&self) -> &'static str {
+        match self.status {
+            400 => "error-400-text",
+            403 => "error-403-text",
+            404 => "error-404-text",
+            405 => "error-405-text",
+            413 => "error-413-text",
+            422 => "error-422-text",
+            s if s >= 500 => "error-500-text",
+            _ => "error-other-text",
+        }
+    }
+}
+
+/// Security headers on every response.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let https = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.base_url.is_https());
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    let set = |h: &mut actix_web::http::header::HeaderMap, k: &'static str, v: &'static str| {
+        if !h.contains_key(k) {
+            h.insert(header::HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    if https {
+        set(h, "strict-transport-security", "max-age=31536000");
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
+/// One log line per request: method, path (never the query: it may hold a token), status,
+/// milliseconds.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let start = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let res = next.call(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    match &res {
+        Ok(r) if r.status() == StatusCode::INTERNAL_SERVER_ERROR => {
+            tracing::error!(%method, %path, status = r.status().as_u16(), ms, "request")
+        }
+        Ok(r) => tracing::info!(%method, %path, status = r.status().as_u16(), ms, "request"),
+        Err(e) => tracing::error!(%method, %path, error = %e, ms, "request failed"),
+    }
+    res
+}

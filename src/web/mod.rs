@@ -1,0 +1,215 @@
+//! Web infrastructure shared by every feature: the request context extractor and the page
+//! context the templates embed, sessions, flash messages, middleware and rendering.
+
+pub mod forms;
+pub mod middleware;
+pub mod session;
+
+use std::sync::Arc;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::i18n::{I18n, Lang};
+use crate::routes::Urls;
+use session::{Flash, Realm};
+
+/// Marks a response whose body is a page we rendered on purpose (a form with errors, a
+/// 403 page…), so the error-page middleware leaves it alone.
+#[derive(Clone, Copy)]
+pub struct Rendered;
+
+/// The signed-in console member as the session and the database agree on it.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+/// Everything a handler needs about the request: state, session, language, the signed-in
+/// member (already checked against idle/absolute expiry and the account's session epoch)
+/// and the CSRF token.
+pub struct Ctx {
+    pub state: web::Data<AppState>,
+    pub session: Session,
+    pub lang: Lang,
+    pub user: Option<ConsoleUser>,
+    pub csrf: String,
+    /// Path and query of this request, for "come back here" links.
+    pub here: String,
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal("no state"))?;
+            let session = req.get_session();
+            let now = chrono::Utc::now().naive_utc();
+            let mut user = None;
+            let mut user_locale = None;
+            if let Some(auth) = session::auth(&session) {
+                let cfg = &state.config;
+                if auth.expired(now, cfg.session_idle, cfg.session_absolute) || auth.realm != Realm::Console {
+                    session::sign_out(&session);
+                } else {
+                    let id = auth.uid;
+                    let found = state.db(move |c| crate::console::model::session_member(c, id)).await?;
+                    match found {
+                        Some(m) if m.session_epoch == auth.epoch => {
+                            if auth.needs_touch(now) {
+                                session::touch(&session, auth, now)?;
+                            }
+                            user_locale = Lang::from_code(&m.locale);
+                            user = Some(ConsoleUser { id: m.id, name: m.name, email: m.email });
+                        }
+                        _ => session::sign_out(&session),
+                    }
+                }
+            }
+            let lang = user_locale.unwrap_or_else(|| request_lang(&req, &session));
+            let csrf = session::csrf_token(&session)?;
+            let here = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
+            Ok(Ctx { state, session, lang, user, csrf, here })
+        })
+    }
+}
+
+/// Language of a request without a signed-in member: session's saved choice > `lang`
+/// cookie > Accept-Language > English.
+pub fn request_lang(req: &HttpRequest, session: &Session) -> Lang {
+    session
+        .get::<String>(session::LOCALE)
+        .ok()
+        .flatten()
+        .and_then(|c| Lang::from_code(&c))
+        .or_else(|| req.cookie("lang").and_then(|c| Lang::from_code(c.value())))
+        .or_else(|| {
+            req.headers()
+                .get(actix_web::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::i18n::negotiate)
+        })
+        .unwrap_or_default()
+}
+
+impl Ctx {
+    pub fn t(&self, key: &str) -> String {
+        self.state.i18n.t(self.lang, key)
+    }
+
+    /// The page context for a template; takes the pending flash message.
+    pub fn page(&self) -> PageCtx {
+        PageCtx {
+            lang: self.lang,
+            i18n: self.state.i18n.clone(),
+            csrf: self.csrf.clone(),
+            flash: session::take_flash(&self.session),
+            user_name: self.user.as_ref().map(|u| u.name.clone()),
+            here: self.here.clone(),
+            urls: Urls,
+        }
+    }
+
+    pub fn require_user(&self) -> Result<&ConsoleUser, AppError> {
+        self.user.as_ref().ok_or(AppError::Forbidden)
+    }
+
+    pub fn flash(&self, kind: &str, key: &'static str) -> Result<(), AppError> {
+        session::set_flash(&self.session, Flash { kind: kind.into(), key: key.into() })
+    }
+}
+
+/// What every page template embeds.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub i18n: Arc<I18n>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    pub user_name: Option<String>,
+    pub here: String,
+    pub urls: Urls,
+}
+
+pub struct LangOption {
+    pub code: &'static str,
+    pub name: String,
+    pub selected: bool,
+}
+
+impl PageCtx {
+    pub fn t(&self, key: &str) -> String {
+        self.i18n.t(self.lang, key)
+    }
+
+    pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
+        self.i18n.t_args(self.lang, key, &[(name, value.to_string())])
+    }
+
+    pub fn lang_options(&self) -> Vec<LangOption> {
+        Lang::ALL
+            .iter()
+            .map(|l| LangOption {
+                code: l.code(),
+                name: self.i18n.t(self.lang, &format!("lang-name-{}", l.code())),
+                selected: *l == self.lang,
+            })
+            .collect()
+    }
+}
+
+/// Renders a page with a status; marks it as rendered.
+pub fn render(t: &impl askama::Template, status: StatusCode) -> Result<HttpResponse, AppError> {
+    let body = t.render()?;
+    let mut resp = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+    resp.extensions_mut().insert(Rendered);
+    Ok(resp)
+}
+
+pub fn ok(t: &impl askama::Template) -> Result<HttpResponse, AppError> {
+    render(t, StatusCode::OK)
+}
+
+/// The answer to an invalid form: the form again, with its messages.
+pub fn unprocessable(t: &impl askama::Template) -> Result<HttpResponse, AppError> {
+    render(t, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// Redirect-after-post.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
+}
+
+/// A `next` target is followed only when it is a local path (no open redirects).
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && next.len() <= 2000;
+    if ok { next } else { "/" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_local() {
+        assert_eq!(safe_next("/signup?x=1"), "/signup?x=1");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+}
+
