@@ -1,1 +1,12 @@
+//! The one integration-test binary. Every test that touches the database runs on SQLite
+//! and, when `OC_TEST_POSTGRES_URL` is set, on Postgres too (each in a fresh database).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod support;
+
+mod browser;
+mod console;
+mod i18n;
+mod mail;
+mod web;

@@ -1,0 +1,96 @@
+//! Translations: every key used exists in every language; templates hold no literal text.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use online_contact::i18n::{Lang, message_ids, sources};
+
+fn files(dir: &Path, exts: &[&str], out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, exts, out);
+        } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| exts.contains(&x)) {
+            out.push(p);
+        }
+    }
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Keys named in code and templates through the localizer's entry points.
+fn used_keys() -> BTreeSet<String> {
+    let re = regex_lite::Regex::new(
+        r#"(?:\bt|\bt1|t_args\([^,]+,|Msg::new|Msg::with|flash\("[a-z]+",)\(?\s*"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)""#,
+    )
+    .unwrap();
+    let quoted = regex_lite::Regex::new(r#"=> "((?:error)-[a-z0-9-]+)""#).unwrap();
+    let mut paths = Vec::new();
+    files(&root().join("src"), &["rs"], &mut paths);
+    files(&root().join("templates"), &["html", "txt"], &mut paths);
+    let mut keys = BTreeSet::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).unwrap();
+        for c in re.captures_iter(&text).chain(quoted.captures_iter(&text)) {
+            keys.insert(c[1].to_string());
+        }
+    }
+    // Keys built from data.
+    for c in online_contact::console::model::COUNTRIES {
+        keys.insert(format!("country-{}", c.to_lowercase()));
+    }
+    for t in online_contact::console::model::MEMBER_TYPES {
+        keys.insert(format!("member-type-{t}"));
+    }
+    for l in Lang::ALL {
+        keys.insert(format!("lang-name-{}", l.code()));
+    }
+    keys
+}
+
+#[test]
+fn every_used_key_exists_in_every_language() {
+    let used = used_keys();
+    assert!(used.len() > 60, "the scan found too few keys: {}", used.len());
+    for lang in Lang::ALL {
+        let defined: BTreeSet<String> = sources(lang).iter().flat_map(|s| message_ids(s)).collect();
+        let missing: Vec<_> = used.difference(&defined).collect();
+        assert!(missing.is_empty(), "{}: missing {missing:?}", lang.code());
+    }
+}
+
+#[test]
+fn every_locale_has_the_same_files() {
+    let list = |l: &str| {
+        let mut v: Vec<String> =
+            std::fs::read_dir(root().join("locales").join(l)).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(list("en"), list("ja"));
+    assert_eq!(list("en"), list("ko"));
+}
+
+#[test]
+fn templates_hold_no_literal_text() {
+    let expr = regex_lite::Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}").unwrap();
+    let tag = regex_lite::Regex::new(r"(?s)<[^>]*>").unwrap();
+    let entity = regex_lite::Regex::new(r"&[a-z]+;|&#[0-9]+;").unwrap();
+    let attr = regex_lite::Regex::new(r#"(?:placeholder|title|alt|aria-label)="([^"]*)""#).unwrap();
+    let mut paths = Vec::new();
+    files(&root().join("templates"), &["html", "txt"], &mut paths);
+    assert!(!paths.is_empty());
+    for p in paths {
+        let src = std::fs::read_to_string(&p).unwrap();
+        let no_expr = expr.replace_all(&src, " ");
+        for a in attr.captures_iter(&no_expr) {
+            assert!(!a[1].chars().any(char::is_alphabetic), "{}: literal attribute text {:?}", p.display(), &a[1]);
+        }
+        let text = tag.replace_all(&no_expr, " ");
+        let text = entity.replace_all(&text, " ");
+        let letters: String = text.chars().filter(|c| c.is_alphabetic()).collect();
+        assert!(letters.is_empty(), "{}: literal text {:?}", p.display(), text.split_whitespace().collect::<Vec<_>>());
+    }
+}

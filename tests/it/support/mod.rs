@@ -1,0 +1,316 @@
+//! `TestApp`: the real application on a fresh database, driven in-process through a small
+//! client that keeps cookies and the latest CSRF token like a browser would.
+
+pub mod smtp;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::test;
+use actix_web::web::Data;
+use diesel::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use online_contact::config::Config;
+use online_contact::db::DbConn;
+use online_contact::{AppState, app};
+
+/// Runs each named test body (a `async fn(TestApp)` in the parent module) once per
+/// backend.
+macro_rules! on_all_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_backends {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    for backend in crate::support::backends() {
+                        let app = crate::support::TestApp::start(backend).await;
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// The admin URL (a database we may create databases from).
+    Postgres(String),
+}
+
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    if let Ok(url) = std::env::var("OC_TEST_POSTGRES_URL")
+        && !url.trim().is_empty()
+    {
+        v.push(Backend::Postgres(url));
+    }
+    v
+}
+
+/// A database made for one test, dropped with it.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn create(backend: &Backend) -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => TestDb { url: format!("sqlite://{}/test.db", dir.path().display()), dir, pg: None },
+            Backend::Postgres(admin) => {
+                let name = format!("oc_test_{}", online_contact::auth::random_token(9).to_lowercase().replace(['-', '_'], "x"));
+                let mut conn = PgConnection::establish(admin).expect("OC_TEST_POSTGRES_URL must be reachable");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+                let url = with_database(admin, &name);
+                TestDb { url, dir, pg: Some((admin.clone(), name)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+        }
+    }
+}
+
+/// Replaces the database name of a Postgres URL.
+fn with_database(url: &str, db: &str) -> String {
+    let mut u = url::Url::parse(url).unwrap();
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+pub fn test_config(db: &TestDb, base_url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut m: HashMap<String, String> = HashMap::new();
+    m.insert("OC_DATABASE_URL".into(), db.url.clone());
+    m.insert("OC_DATA_DIR".into(), db.dir.path().display().to_string());
+    m.insert("OC_SECRET_KEY".into(), "test-secret-key-that-is-long-enough-0123456789".into());
+    m.insert("OC_BCRYPT_COST".into(), "4".into());
+    m.insert("OC_BASE_URL".into(), base_url.into());
+    for (k, v) in extra {
+        m.insert(k.to_string(), v.to_string());
+    }
+    let mut c = Config::from_lookup(|k| m.get(k).cloned()).unwrap();
+    c.mail_worker = false;
+    c
+}
+
+type Svc = Rc<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, ServiceResponse<BoxBody>>>;
+
+pub struct TestApp {
+    pub state: Data<AppState>,
+    pub db: TestDb,
+    svc: Svc,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, &[]).await
+    }
+
+    pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        let db = TestDb::create(&backend);
+        let config = test_config(&db, "http://localhost:8080", extra);
+        let state = Data::new(AppState::new(config).unwrap());
+        let service = Rc::new(test::init_service(app(state.clone())).await);
+        let svc: Svc = Rc::new(move |req| {
+            let s = service.clone();
+            Box::pin(async move { test::call_service(&*s, req).await.map_into_boxed_body() })
+        });
+        TestApp { state, db, svc }
+    }
+
+    pub fn client(&self) -> Client {
+        Client { svc: self.svc.clone(), cookies: HashMap::new(), csrf: None, host: "localhost:8080".into(), headers: Vec::new() }
+    }
+
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<online_contact::db::Manager> {
+        self.state.pool.get().unwrap()
+    }
+
+    /// Runs raw SQL (test set-up such as ageing a token).
+    pub fn exec(&self, sql: &str) {
+        let mut c = self.conn();
+        diesel::sql_query(sql).execute(&mut *c as &mut DbConn).unwrap();
+    }
+
+    /// Mails queued so far, oldest first: (to, subject, text, html).
+    pub fn outbox(&self) -> Vec<(String, String, String, String)> {
+        use online_contact::db::schema::mail_outbox::dsl as m;
+        let mut c = self.conn();
+        m::mail_outbox
+            .order(m::id)
+            .select((m::recipient, m::subject, m::body_text, m::body_html))
+            .load(&mut *c)
+            .unwrap()
+    }
+
+    /// Signs up a console member through the form; returns the client, signed in.
+    pub async fn signup(&self, email: &str, password: &str) -> Client {
+        let mut c = self.client();
+        c.get("/signup").await.assert_status(200);
+        let r = c
+            .post_form(
+                "/signup",
+                &[
+                    ("email", email),
+                    ("name", "Test Person"),
+                    ("password", password),
+                    ("password_confirm", password),
+                    ("country", "KR"),
+                    ("member_type", "business"),
+                    ("agree_terms", "on"),
+                ],
+            )
+            .await;
+        r.assert_status(303);
+        // Follow the redirect, as a browser would (and pick up the renewed CSRF token).
+        let landing = c.get(r.location()).await;
+        landing.assert_status(200);
+        assert!(landing.body.contains("id=\"flash\""), "a welcome message after sign-up");
+        c
+    }
+}
+
+/// The link in the newest mail to `to`.
+pub fn link_in(text: &str) -> String {
+    text.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")).expect("a link in the mail").to_string()
+}
+
+pub struct Client {
+    svc: Svc,
+    pub cookies: HashMap<String, String>,
+    pub csrf: Option<String>,
+    pub host: String,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn location(&self) -> &str {
+        self.header("location").unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, s: u16) -> &Self {
+        assert_eq!(self.status, s, "unexpected status; body:\n{}", &self.body[..self.body.len().min(3000)]);
+        self
+    }
+
+    /// Text of the field messages shown next to `field`.
+    pub fn field_errors(&self, field: &str) -> Vec<String> {
+        let marker = format!("class=\"field-error\" id=\"{field}-error\">");
+        self.body.split(&marker).skip(1).map(|s| s.split("</p>").next().unwrap_or("").to_string()).collect()
+    }
+
+    /// The `value` of the input named `field`, HTML entities decoded.
+    pub fn input_value(&self, field: &str) -> Option<String> {
+        self.raw_input_value(field).map(|v| {
+            v.replace("&#60;", "<").replace("&#62;", ">").replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#38;", "&").replace("&amp;", "&")
+        })
+    }
+
+    pub fn raw_input_value(&self, field: &str) -> Option<String> {
+        let marker = format!("name=\"{field}\"");
+        let i = self.body.find(&marker)?;
+        let rest = &self.body[i..];
+        let end = rest.find('>')?;
+        let tag = &rest[..end];
+        let v = tag.split("value=\"").nth(1)?;
+        Some(v.split('"').next()?.to_string())
+    }
+}
+
+impl Client {
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&mut self, req: test::TestRequest) -> Resp {
+        let mut req = req.insert_header(("host", self.host.clone()));
+        if !self.cookies.is_empty() {
+            req = req.insert_header(("cookie", self.cookie_header()));
+        }
+        for (k, v) in &self.headers {
+            req = req.insert_header((k.clone(), v.clone()));
+        }
+        let res = (self.svc)(req.to_request()).await;
+        let status = res.status().as_u16();
+        let headers: Vec<(String, String)> = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        for c in res.response().cookies() {
+            let gone = c.max_age().is_some_and(|m| m.is_zero() || m.is_negative()) || c.value().is_empty();
+            if gone {
+                self.cookies.remove(c.name());
+            } else {
+                self.cookies.insert(c.name().to_string(), c.value().to_string());
+            }
+        }
+        let bytes = res.into_body().try_into_bytes().unwrap_or_default();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(t) = body.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()) {
+            self.csrf = Some(t.to_string());
+        }
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        self.send(test::TestRequest::get().uri(path)).await
+    }
+
+    /// Posts a form with the latest CSRF token added.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("_csrf", &token));
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        self.post_raw(path, body, "application/x-www-form-urlencoded").await
+    }
+
+    pub async fn post_raw(&mut self, path: &str, body: String, content_type: &str) -> Resp {
+        self.send(test::TestRequest::post().uri(path).insert_header(("content-type", content_type.to_string())).set_payload(body)).await
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> Resp {
+        self.get("/login").await;
+        self.post_form("/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// True when the home page greets a signed-in member.
+    pub async fn signed_in(&mut self) -> bool {
+        let r = self.get("/").await;
+        r.body.contains("id=\"welcome\"")
+    }
+}
+
+pub const GOOD_PW: &str = "abcd123!";
+pub const OTHER_PW: &str = "wxyz789#";
