@@ -28,7 +28,10 @@ impl std::fmt::Debug for Config {
     // Never print the secret key or SMTP credentials.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &redact_url(&format!("{:?}", self.database_url)))
+            .field(
+                "database_url",
+                &redact_url(&format!("{:?}", self.database_url)),
+            )
             .field("bind", &self.bind)
             .field("base_url", &self.base_url.origin())
             .field("smtp", &self.smtp_url.as_ref().map(|u| redact_url(u)))
@@ -66,7 +69,11 @@ impl BaseUrl {
         if u.path() != "/" && !u.path().is_empty() {
             return Err("must not have a path".into());
         }
-        Ok(BaseUrl { scheme, host, port: u.port() })
+        Ok(BaseUrl {
+            scheme,
+            host,
+            port: u.port(),
+        })
     }
 
     pub fn is_https(&self) -> bool {
@@ -99,7 +106,10 @@ pub struct ConfigError {
 }
 
 fn bad(var: &'static str, msg: impl Into<String>) -> ConfigError {
-    ConfigError { var, msg: msg.into() }
+    ConfigError {
+        var,
+        msg: msg.into(),
+    }
 }
 
 impl Config {
@@ -119,11 +129,15 @@ impl Config {
 
         let bind = var("OC_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
         if bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(bad("OC_BIND", format!("'{bind}' is not an address like 127.0.0.1:8080")));
+            return Err(bad(
+                "OC_BIND",
+                format!("'{bind}' is not an address like 127.0.0.1:8080"),
+            ));
         }
 
-        let base_url = BaseUrl::parse(&var("OC_BASE_URL").unwrap_or_else(|| "http://localhost:8080".into()))
-            .map_err(|m| bad("OC_BASE_URL", m))?;
+        let base_url =
+            BaseUrl::parse(&var("OC_BASE_URL").unwrap_or_else(|| "http://localhost:8080".into()))
+                .map_err(|m| bad("OC_BASE_URL", m))?;
 
         let secret_key = match var("OC_SECRET_KEY") {
             Some(k) if k.len() >= 32 => k.into_bytes(),
@@ -176,7 +190,10 @@ fn parse_num(
         None => Ok(default),
         Some(v) => match v.trim().parse::<u32>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(bad(name, format!("'{v}' is not a whole number from {min} to {max}"))),
+            _ => Err(bad(
+                name,
+                format!("'{v}' is not a whole number from {min} to {max}"),
+            )),
         },
     }
 }
@@ -193,7 +210,8 @@ fn load_or_create_secret(data_dir: &std::path::Path) -> Result<Vec<u8>, String> 
         }
         return Err(format!("{} is shorter than 32 characters", path.display()));
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let key = crate::auth::random_token(48);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -202,8 +220,11 @@ fn load_or_create_secret(data_dir: &std::path::Path) -> Result<Vec<u8>, String> 
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    f.write_all(key.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut f = opts
+        .open(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.write_all(key.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(key.into_bytes())
 }
 
@@ -213,9 +234,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut m: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        m.entry("OC_SECRET_KEY".into()).or_insert_with(|| "x".repeat(40));
+        let mut m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.entry("OC_SECRET_KEY".into())
+            .or_insert_with(|| "x".repeat(40));
         Config::from_lookup(move |k| m.get(k).cloned())
     }
 
@@ -223,9 +247,14 @@ mod tests {
     fn defaults() {
         let c = cfg(&[]).map_err(|e| e.to_string());
         let c = c.as_ref().map_err(|e| e.as_str());
-        assert!(matches!(c.map(|c| &c.database_url), Ok(DbUrl::Sqlite(p)) if p == "./data/online-contact.db"));
+        assert!(
+            matches!(c.map(|c| &c.database_url), Ok(DbUrl::Sqlite(p)) if p == "./data/online-contact.db")
+        );
         assert_eq!(c.map(|c| c.bind.as_str()), Ok("127.0.0.1:8080"));
-        assert_eq!(c.map(|c| c.base_url.origin()), Ok("http://localhost:8080".to_string()));
+        assert_eq!(
+            c.map(|c| c.base_url.origin()),
+            Ok("http://localhost:8080".to_string())
+        );
         assert_eq!(c.map(|c| c.bcrypt_cost), Ok(12));
     }
 
@@ -251,7 +280,10 @@ mod tests {
     #[test]
     fn base_url_parts() {
         let b = BaseUrl::parse("https://Example.com").map_err(|e| e.to_string());
-        assert_eq!(b.as_ref().map(|b| b.authority()), Ok("example.com".to_string()));
+        assert_eq!(
+            b.as_ref().map(|b| b.authority()),
+            Ok("example.com".to_string())
+        );
         assert!(b.as_ref().is_ok_and(|b| b.is_https()));
         assert!(BaseUrl::parse("http://x.com/path").is_err());
     }

@@ -34,13 +34,22 @@ impl AppState {
     /// Opens the database, applies migrations and loads the translations.
     pub fn new(config: Config) -> Result<AppState, String> {
         let pool = db::build_pool(&config.database_url, 10)?;
-        let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
         db::run_migrations(&mut conn)?;
         drop(conn);
         let i18n = Arc::new(i18n::I18n::load()?);
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let hasher = auth::Hasher::new(config.bcrypt_cost, cores)?;
-        Ok(AppState { config, pool, i18n, hasher })
+        Ok(AppState {
+            config,
+            pool,
+            i18n,
+            hasher,
+        })
     }
 
     /// Runs database work on the blocking pool.

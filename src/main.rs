@@ -9,7 +9,11 @@ use online_contact::config::Config;
 use online_contact::{AppState, app, mail};
 
 #[derive(Parser)]
-#[command(name = "online-contact", version, about = "Online Contact: the organization console of a contact center")]
+#[command(
+    name = "online-contact",
+    version,
+    about = "Online Contact: the organization console of a contact center"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -64,7 +68,10 @@ fn serve(config: Config) -> Result<(), String> {
         let server = HttpServer::new(move || app(s.clone()))
             .bind(&bind)
             .map_err(|e| format!("OC_BIND: cannot listen on {bind}: {e}"))?;
-        tracing::info!("listening on http://{bind} (open {})", state.config.base_url.origin());
+        tracing::info!(
+            "listening on http://{bind} (open {})",
+            state.config.base_url.origin()
+        );
         server.run().await.map_err(|e| e.to_string())
     })
 }

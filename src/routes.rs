@@ -53,19 +53,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password/forgot", web::post().to(console::forgot))
         .route("/password/reset", web::get().to(console::reset_page))
         .route("/password/reset", web::post().to(console::reset))
-        .route("/account/password", web::get().to(console::change_password_page))
-        .route("/account/password", web::post().to(console::change_password));
+        .route(
+            "/account/password",
+            web::get().to(console::change_password_page),
+        )
+        .route(
+            "/account/password",
+            web::post().to(console::change_password),
+        );
 }
 
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
 }
 
 /// Static files are embedded: the binary is all an instance needs.
 async fn asset(name: web::Path<String>) -> HttpResponse {
     let (body, ctype): (&'static [u8], &str) = match name.as_str() {
-        "app.css" => (include_bytes!("../static/app.css"), "text/css; charset=utf-8"),
-        "app.js" => (include_bytes!("../static/app.js"), "text/javascript; charset=utf-8"),
+        "app.css" => (
+            include_bytes!("../static/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "app.js" => (
+            include_bytes!("../static/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "favicon.svg" => (include_bytes!("../static/favicon.svg"), "image/svg+xml"),
         _ => return HttpResponse::NotFound().finish(),
     };

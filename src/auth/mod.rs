@@ -29,7 +29,7 @@ pub fn check_password(pw: &str) -> Vec<Msg> {
         return out;
     }
     let len = pw.chars().count();
-    if len < PASSWORD_MIN || len > PASSWORD_MAX {
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
         out.push(Msg::new("password-length"));
     }
     if pw.chars().any(|c| !c.is_ascii_graphic()) {
@@ -74,7 +74,11 @@ pub struct Hasher {
 impl Hasher {
     pub fn new(cost: u32, permits: usize) -> Result<Hasher, String> {
         let dummy = bcrypt::hash(random_token(12), cost).map_err(|e| format!("bcrypt: {e}"))?;
-        Ok(Hasher { cost, gate: Arc::new(Semaphore::new(permits.max(1))), dummy: Arc::new(dummy) })
+        Ok(Hasher {
+            cost,
+            gate: Arc::new(Semaphore::new(permits.max(1))),
+            dummy: Arc::new(dummy),
+        })
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
@@ -127,7 +131,11 @@ impl Throttle {
                 locked_until: Some(now + chrono::Duration::minutes(LOCKOUT_MIN)),
             }
         } else {
-            Throttle { failed, window_start: Some(start), locked_until: self.locked_until }
+            Throttle {
+                failed,
+                window_start: Some(start),
+                locked_until: self.locked_until,
+            }
         }
     }
 }
@@ -145,9 +153,18 @@ mod tests {
         assert!(keys("abcd123!").is_empty());
         assert!(keys("A1!aaaaaaaaaaaa").is_empty()); // 15
         assert_eq!(keys(""), vec!["password-required"]);
-        assert_eq!(keys("abcdefgh"), vec!["password-needs-digit", "password-needs-special"]);
-        assert_eq!(keys("12345678"), vec!["password-needs-letter", "password-needs-special"]);
-        assert_eq!(keys("!!!!!!!!"), vec!["password-needs-letter", "password-needs-digit"]);
+        assert_eq!(
+            keys("abcdefgh"),
+            vec!["password-needs-digit", "password-needs-special"]
+        );
+        assert_eq!(
+            keys("12345678"),
+            vec!["password-needs-letter", "password-needs-special"]
+        );
+        assert_eq!(
+            keys("!!!!!!!!"),
+            vec!["password-needs-letter", "password-needs-digit"]
+        );
         assert_eq!(keys("ab1!"), vec!["password-length"]);
         assert_eq!(keys("A1!aaaaaaaaaaaaa"), vec!["password-length"]); // 16
         assert!(keys("비밀번호abc1!").contains(&"password-invalid-chars"));
@@ -168,7 +185,11 @@ mod tests {
     fn lockout_after_five_failures_in_window() {
         let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).map(|d| d.naive_utc());
         let t0 = t0.unwrap_or_default();
-        let mut t = Throttle { failed: 0, window_start: None, locked_until: None };
+        let mut t = Throttle {
+            failed: 0,
+            window_start: None,
+            locked_until: None,
+        };
         for i in 0..4 {
             t = t.after_failure(t0 + chrono::Duration::minutes(i));
             assert!(!t.is_locked(t0 + chrono::Duration::minutes(i)));
@@ -182,7 +203,11 @@ mod tests {
     #[test]
     fn failures_outside_window_do_not_lock() {
         let t0 = chrono::NaiveDateTime::default();
-        let mut t = Throttle { failed: 0, window_start: None, locked_until: None };
+        let mut t = Throttle {
+            failed: 0,
+            window_start: None,
+            locked_until: None,
+        };
         for i in 0..10 {
             // one failure every 4 minutes: never 5 within 15 minutes
             t = t.after_failure(t0 + chrono::Duration::minutes(i * 4));

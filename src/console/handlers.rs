@@ -39,7 +39,9 @@ pub async fn set_lang(ctx: Ctx, form: web::Form<LangForm>) -> Result<HttpRespons
     };
     if let Some(u) = &ctx.user {
         let id = u.id;
-        ctx.state.db(move |c| model::set_locale(c, id, lang.code())).await?;
+        ctx.state
+            .db(move |c| model::set_locale(c, id, lang.code()))
+            .await?;
         ctx.session.insert(session::LOCALE, lang.code())?;
     }
     let cookie = Cookie::build("lang", lang.code())
@@ -57,7 +59,11 @@ pub async fn set_lang(ctx: Ctx, form: web::Form<LangForm>) -> Result<HttpRespons
 fn choices(ctx: &Ctx, values: &[&'static str], prefix: &str, selected: &str) -> Vec<Choice> {
     values
         .iter()
-        .map(|v| Choice { value: v, label: ctx.t(&format!("{prefix}{}", v.to_lowercase())), selected: *v == selected })
+        .map(|v| Choice {
+            value: v,
+            label: ctx.t(&format!("{prefix}{}", v.to_lowercase())),
+            selected: *v == selected,
+        })
         .collect()
 }
 
@@ -75,7 +81,11 @@ pub async fn signup_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
         return Ok(see_other("/"));
     }
-    ok(&signup_view(&ctx, SignupForm::default(), FieldErrors::default()))
+    ok(&signup_view(
+        &ctx,
+        SignupForm::default(),
+        FieldErrors::default(),
+    ))
 }
 
 pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpResponse, AppError> {
@@ -108,14 +118,24 @@ pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpRespons
         member_type: form.member_type.clone(),
         locale: ctx.lang.code().to_string(),
     };
-    let created = ctx.state.db(move |c| model::create_member(c, &new, now())).await?;
+    let created = ctx
+        .state
+        .db(move |c| model::create_member(c, &new, now()))
+        .await?;
     let Some(member) = created else {
         v.add("email", Msg::new("email-taken"));
         let errors = v.localize(&ctx.state.i18n, ctx.lang);
         return unprocessable(&signup_view(&ctx, form, errors));
     };
     tracing::info!(member_id = member.id, "console member signed up");
-    session::sign_in(&ctx.session, Realm::Console, member.id, member.session_epoch, &member.locale, now())?;
+    session::sign_in(
+        &ctx.session,
+        Realm::Console,
+        member.id,
+        member.session_epoch,
+        &member.locale,
+        now(),
+    )?;
     ctx.flash("success", "signup-welcome")?;
     Ok(see_other("/"))
 }
@@ -124,7 +144,12 @@ pub async fn login_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
         return Ok(see_other("/"));
     }
-    ok(&LoginPage { ctx: ctx.page(), form: LoginForm::default(), errors: FieldErrors::default(), form_error: None })
+    ok(&LoginPage {
+        ctx: ctx.page(),
+        form: LoginForm::default(),
+        errors: FieldErrors::default(),
+        form_error: None,
+    })
 }
 
 pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
@@ -135,7 +160,10 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     if form.email.is_empty() {
         v.add("email", Msg::new("field-required"));
     } else if form.email.len() > 254 {
-        v.add("email", Msg::with("field-too-long", &[("max", "254".to_string())]));
+        v.add(
+            "email",
+            Msg::with("field-too-long", &[("max", "254".to_string())]),
+        );
     }
     if password.is_empty() {
         v.add("password", Msg::new("field-required"));
@@ -152,17 +180,30 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
         return fail(&ctx, form, &v, None);
     }
     let email_q = form.email.clone();
-    let member = ctx.state.db(move |c| model::find_by_email(c, &email_q)).await?;
+    let member = ctx
+        .state
+        .db(move |c| model::find_by_email(c, &email_q))
+        .await?;
     let at = now();
     if member.as_ref().is_some_and(|m| m.throttle().is_locked(at)) {
         return fail(&ctx, form, &v, Some("login-locked"));
     }
-    let good = ctx.state.hasher.verify(password, member.as_ref().map(|m| m.password_hash.clone())).await?;
+    let good = ctx
+        .state
+        .hasher
+        .verify(password, member.as_ref().map(|m| m.password_hash.clone()))
+        .await?;
     let Some(member) = member.filter(|_| good) else {
         if let Some(m) = member_for_failure(&ctx, &form.email).await? {
-            let t = ctx.state.db(move |c| model::record_failure(c, &m, at)).await?;
+            let t = ctx
+                .state
+                .db(move |c| model::record_failure(c, &m, at))
+                .await?;
             if t.is_locked(at) {
-                tracing::warn!(member_id = t.failed, "console account locked after failed logins");
+                tracing::warn!(
+                    member_id = t.failed,
+                    "console account locked after failed logins"
+                );
                 return fail(&ctx, form, &v, Some("login-locked"));
             }
         }
@@ -170,7 +211,14 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     };
     let id = member.id;
     ctx.state.db(move |c| model::record_success(c, id)).await?;
-    session::sign_in(&ctx.session, Realm::Console, member.id, member.session_epoch, &member.locale, at)?;
+    session::sign_in(
+        &ctx.session,
+        Realm::Console,
+        member.id,
+        member.session_epoch,
+        &member.locale,
+        at,
+    )?;
     Ok(see_other("/"))
 }
 
@@ -186,7 +234,11 @@ pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ok(&ForgotPage { ctx: ctx.page(), form: ForgotForm::default(), errors: FieldErrors::default() })
+    ok(&ForgotPage {
+        ctx: ctx.page(),
+        form: ForgotForm::default(),
+        errors: FieldErrors::default(),
+    })
 }
 
 pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpResponse, AppError> {
@@ -195,7 +247,11 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
     form.email = email(&mut v, "email", &form.email);
     if !v.is_empty() {
         let errors = v.localize(&ctx.state.i18n, ctx.lang);
-        return unprocessable(&ForgotPage { ctx: ctx.page(), form, errors });
+        return unprocessable(&ForgotPage {
+            ctx: ctx.page(),
+            form,
+            errors,
+        });
     }
     // The same bcrypt work whether or not the account exists: the answer and its timing
     // must not tell.
@@ -209,8 +265,17 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
             };
             let lang = Lang::from_code(&m.locale).unwrap_or_default();
             model::start_reset(c, REALM, m.id, now(), |token| {
-                let link = state.config.base_url.url(&format!("/password/reset?token={token}"));
-                Ok(mail::password_reset(&state.i18n, lang, &m.email, &m.name, &link)?)
+                let link = state
+                    .config
+                    .base_url
+                    .url(&format!("/password/reset?token={token}"));
+                Ok(mail::password_reset(
+                    &state.i18n,
+                    lang,
+                    &m.email,
+                    &m.name,
+                    &link,
+                )?)
             })
         })
         .await?;
@@ -223,24 +288,46 @@ pub async fn reset_page(ctx: Ctx, q: web::Query<TokenQuery>) -> Result<HttpRespo
     let t = token.clone();
     let valid = !token.is_empty()
         && token.len() <= 100
-        && ctx.state.db(move |c| model::reset_token_account(c, REALM, &t, now())).await?.is_some();
+        && ctx
+            .state
+            .db(move |c| model::reset_token_account(c, REALM, &t, now()))
+            .await?
+            .is_some();
     if !valid {
-        return crate::web::render(&ResetInvalidPage { ctx: ctx.page() }, actix_web::http::StatusCode::BAD_REQUEST);
+        return crate::web::render(
+            &ResetInvalidPage { ctx: ctx.page() },
+            actix_web::http::StatusCode::BAD_REQUEST,
+        );
     }
-    ok(&ResetPage { ctx: ctx.page(), token, errors: FieldErrors::default() })
+    ok(&ResetPage {
+        ctx: ctx.page(),
+        token,
+        errors: FieldErrors::default(),
+    })
 }
 
-pub async fn reset(ctx: Ctx, q: web::Query<TokenQuery>, form: web::Form<NewPasswordForm>) -> Result<HttpResponse, AppError> {
+pub async fn reset(
+    ctx: Ctx,
+    q: web::Query<TokenQuery>,
+    form: web::Form<NewPasswordForm>,
+) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let form = form.into_inner();
     let mut v = Validation::default();
     check_new_password(&mut v, &form.password, &form.password_confirm);
     if !v.is_empty() {
         let errors = v.localize(&ctx.state.i18n, ctx.lang);
-        return unprocessable(&ResetPage { ctx: ctx.page(), token, errors });
+        return unprocessable(&ResetPage {
+            ctx: ctx.page(),
+            token,
+            errors,
+        });
     }
     if token.is_empty() || token.len() > 100 {
-        return crate::web::render(&ResetInvalidPage { ctx: ctx.page() }, actix_web::http::StatusCode::BAD_REQUEST);
+        return crate::web::render(
+            &ResetInvalidPage { ctx: ctx.page() },
+            actix_web::http::StatusCode::BAD_REQUEST,
+        );
     }
     let hash = ctx.state.hasher.hash(form.password).await?;
     let state = ctx.state.clone();
@@ -253,7 +340,10 @@ pub async fn reset(ctx: Ctx, q: web::Query<TokenQuery>, form: web::Form<NewPassw
         })
         .await?;
     if done.is_none() {
-        return crate::web::render(&ResetInvalidPage { ctx: ctx.page() }, actix_web::http::StatusCode::BAD_REQUEST);
+        return crate::web::render(
+            &ResetInvalidPage { ctx: ctx.page() },
+            actix_web::http::StatusCode::BAD_REQUEST,
+        );
     }
     // Whatever session this browser had is over too: sign in again with the new password.
     session::sign_out(&ctx.session);
@@ -261,20 +351,35 @@ pub async fn reset(ctx: Ctx, q: web::Query<TokenQuery>, form: web::Form<NewPassw
     Ok(see_other("/login"))
 }
 
-fn changed_mail(state: &crate::AppState, m: &model::MemberAuth) -> Result<mail::OutgoingMail, AppError> {
+fn changed_mail(
+    state: &crate::AppState,
+    m: &model::MemberAuth,
+) -> Result<mail::OutgoingMail, AppError> {
     let lang = Lang::from_code(&m.locale).unwrap_or_default();
     let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    Ok(mail::password_changed(&state.i18n, lang, &m.email, &m.name, &when)?)
+    Ok(mail::password_changed(
+        &state.i18n,
+        lang,
+        &m.email,
+        &m.name,
+        &when,
+    )?)
 }
 
 pub async fn change_password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if ctx.user.is_none() {
         return Ok(see_other("/login"));
     }
-    ok(&ChangePasswordPage { ctx: ctx.page(), errors: FieldErrors::default() })
+    ok(&ChangePasswordPage {
+        ctx: ctx.page(),
+        errors: FieldErrors::default(),
+    })
 }
 
-pub async fn change_password(ctx: Ctx, form: web::Form<ChangePasswordForm>) -> Result<HttpResponse, AppError> {
+pub async fn change_password(
+    ctx: Ctx,
+    form: web::Form<ChangePasswordForm>,
+) -> Result<HttpResponse, AppError> {
     let Some(user) = ctx.user.clone() else {
         return Ok(see_other("/login"));
     };
@@ -288,19 +393,42 @@ pub async fn change_password(ctx: Ctx, form: web::Form<ChangePasswordForm>) -> R
         v.add("password", Msg::new("password-same-as-current"));
     }
     let id = user.id;
-    let member = ctx.state.db(move |c| model::find_by_id(c, id)).await?.ok_or(AppError::Forbidden)?;
-    if v.is_empty() && !ctx.state.hasher.verify(form.current_password, Some(member.password_hash.clone())).await? {
+    let member = ctx
+        .state
+        .db(move |c| model::find_by_id(c, id))
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    if v.is_empty()
+        && !ctx
+            .state
+            .hasher
+            .verify(form.current_password, Some(member.password_hash.clone()))
+            .await?
+    {
         v.add("current_password", Msg::new("current-password-wrong"));
     }
     if !v.is_empty() {
         let errors = v.localize(&ctx.state.i18n, ctx.lang);
-        return unprocessable(&ChangePasswordPage { ctx: ctx.page(), errors });
+        return unprocessable(&ChangePasswordPage {
+            ctx: ctx.page(),
+            errors,
+        });
     }
     let hash = ctx.state.hasher.hash(form.password).await?;
     let state = ctx.state.clone();
-    let epoch = ctx.state.db(move |c| model::set_password(c, id, &hash, now(), |m| changed_mail(&state, m))).await?;
+    let epoch = ctx
+        .state
+        .db(move |c| model::set_password(c, id, &hash, now(), |m| changed_mail(&state, m)))
+        .await?;
     // This session goes on with the new epoch; every other one ends.
-    session::sign_in(&ctx.session, Realm::Console, id, epoch, &member.locale, now())?;
+    session::sign_in(
+        &ctx.session,
+        Realm::Console,
+        id,
+        epoch,
+        &member.locale,
+        now(),
+    )?;
     ctx.flash("success", "password-changed")?;
     Ok(see_other("/"))
 }

@@ -13,8 +13,9 @@ use crate::mail::OutgoingMail;
 pub const REALM: &str = "console";
 
 /// Countries offered at sign-up (ISO 3166 codes; names come from the Fluent files).
-pub const COUNTRIES: [&str; 15] =
-    ["KR", "JP", "US", "CN", "TW", "SG", "VN", "TH", "ID", "PH", "GB", "DE", "FR", "CA", "AU"];
+pub const COUNTRIES: [&str; 15] = [
+    "KR", "JP", "US", "CN", "TW", "SG", "VN", "TH", "ID", "PH", "GB", "DE", "FR", "CA", "AU",
+];
 pub const MEMBER_TYPES: [&str; 2] = ["individual", "business"];
 
 pub const NAME_MAX: usize = 50;
@@ -88,7 +89,11 @@ pub fn find_by_id(c: &mut DbConn, id: i64) -> Result<Option<MemberAuth>, AppErro
 
 /// Creates a member; `Ok(None)` when the email is already registered (the unique index
 /// decides, so two simultaneous sign-ups cannot both win).
-pub fn create_member(c: &mut DbConn, m: &NewMember, now: NaiveDateTime) -> Result<Option<SessionMember>, AppError> {
+pub fn create_member(
+    c: &mut DbConn,
+    m: &NewMember,
+    now: NaiveDateTime,
+) -> Result<Option<SessionMember>, AppError> {
     let email_lower = m.email.to_lowercase();
     let inserted = diesel::insert_into(console_members::table)
         .values((
@@ -118,7 +123,11 @@ pub fn create_member(c: &mut DbConn, m: &NewMember, now: NaiveDateTime) -> Resul
 }
 
 /// Stores the throttle state after a failed login; returns it.
-pub fn record_failure(c: &mut DbConn, m: &MemberAuth, now: NaiveDateTime) -> Result<Throttle, AppError> {
+pub fn record_failure(
+    c: &mut DbConn,
+    m: &MemberAuth,
+    now: NaiveDateTime,
+) -> Result<Throttle, AppError> {
     let t = m.throttle().after_failure(now);
     diesel::update(console_members::table.filter(console_members::id.eq(m.id)))
         .set((
@@ -166,7 +175,8 @@ pub fn start_reset(
                 password_reset_tokens::realm.eq(realm),
                 password_reset_tokens::account_id.eq(account_id),
                 password_reset_tokens::token_hash.eq(token_hash(&token)),
-                password_reset_tokens::expires_at.eq(now + chrono::Duration::minutes(RESET_TOKEN_MINUTES)),
+                password_reset_tokens::expires_at
+                    .eq(now + chrono::Duration::minutes(RESET_TOKEN_MINUTES)),
                 password_reset_tokens::created_at.eq(now),
             ))
             .execute(c)?;
@@ -176,7 +186,12 @@ pub fn start_reset(
 }
 
 /// The account a reset token belongs to, if it is unused and unexpired.
-pub fn reset_token_account(c: &mut DbConn, realm: &str, token: &str, now: NaiveDateTime) -> Result<Option<i64>, AppError> {
+pub fn reset_token_account(
+    c: &mut DbConn,
+    realm: &str,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, AppError> {
     Ok(password_reset_tokens::table
         .filter(password_reset_tokens::realm.eq(realm))
         .filter(password_reset_tokens::token_hash.eq(token_hash(token)))

@@ -131,7 +131,9 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
     };
     applied.map_err(|e| format!("migration failed: {e}"))
 }
@@ -154,8 +156,14 @@ mod tests {
             DbUrl::parse("sqlite://./data/x.db"),
             Ok(DbUrl::Sqlite("./data/x.db".into()))
         );
-        assert_eq!(DbUrl::parse("sqlite:x.db"), Ok(DbUrl::Sqlite("x.db".into())));
-        assert_eq!(DbUrl::parse("/tmp/x.db"), Ok(DbUrl::Sqlite("/tmp/x.db".into())));
+        assert_eq!(
+            DbUrl::parse("sqlite:x.db"),
+            Ok(DbUrl::Sqlite("x.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("/tmp/x.db"),
+            Ok(DbUrl::Sqlite("/tmp/x.db".into()))
+        );
         assert!(matches!(
             DbUrl::parse("postgres://127.0.0.1/test"),
             Ok(DbUrl::Postgres(_))
@@ -185,8 +193,12 @@ mod tests {
         assert_eq!(sqlite, pg);
         for m in &sqlite {
             for f in ["up.sql", "down.sql"] {
-                assert!(std::path::Path::new(&format!("{root}/migrations/sqlite/{m}/{f}")).exists());
-                assert!(std::path::Path::new(&format!("{root}/migrations/postgres/{m}/{f}")).exists());
+                assert!(
+                    std::path::Path::new(&format!("{root}/migrations/sqlite/{m}/{f}")).exists()
+                );
+                assert!(
+                    std::path::Path::new(&format!("{root}/migrations/postgres/{m}/{f}")).exists()
+                );
             }
         }
     }

@@ -6,7 +6,9 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
 /// The UI languages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Lang {
     #[default]
     En,
@@ -80,8 +82,10 @@ impl I18n {
     pub fn load() -> Result<I18n, String> {
         let mut bundles = Vec::new();
         for lang in [Lang::En, Lang::Ja, Lang::Ko] {
-            let id: LanguageIdentifier =
-                lang.code().parse().map_err(|e| format!("language id {}: {e:?}", lang.code()))?;
+            let id: LanguageIdentifier = lang
+                .code()
+                .parse()
+                .map_err(|e| format!("language id {}: {e:?}", lang.code()))?;
             let mut bundle = FluentBundle::new_concurrent(vec![id]);
             // Isolation marks would end up inside links and mail subjects.
             bundle.set_use_isolating(false);
@@ -129,15 +133,19 @@ impl I18n {
 /// Picks the best of our languages for an `Accept-Language` header, if any matches.
 pub fn negotiate(accept_language: &str) -> Option<Lang> {
     let requested = fluent_langneg::accepted_languages::parse(accept_language);
-    let available: Vec<fluent_langneg::LanguageIdentifier> =
-        [Lang::En, Lang::Ja, Lang::Ko].iter().filter_map(|l| l.code().parse().ok()).collect();
+    let available: Vec<fluent_langneg::LanguageIdentifier> = [Lang::En, Lang::Ja, Lang::Ko]
+        .iter()
+        .filter_map(|l| l.code().parse().ok())
+        .collect();
     let chosen = fluent_langneg::negotiate_languages(
         &requested,
         &available,
         None,
         fluent_langneg::NegotiationStrategy::Lookup,
     );
-    chosen.first().and_then(|id| Lang::from_code(id.to_string().split('-').next().unwrap_or("")))
+    chosen
+        .first()
+        .and_then(|id| Lang::from_code(id.to_string().split('-').next().unwrap_or("")))
 }
 
 /// Message ids defined in a Fluent source (top-level `id =` lines).
@@ -185,7 +193,11 @@ mod tests {
             let other = keys(l);
             let missing: Vec<_> = en.difference(&other).collect();
             let extra: Vec<_> = other.difference(&en).collect();
-            assert!(missing.is_empty() && extra.is_empty(), "{}: missing {missing:?}, extra {extra:?}", l.code());
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{}: missing {missing:?}, extra {extra:?}",
+                l.code()
+            );
         }
     }
 }

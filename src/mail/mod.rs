@@ -58,7 +58,13 @@ pub fn compose(to: &str, m: &MailContent) -> Result<OutgoingMail, askama::Error>
 }
 
 /// "Reset your password" with the single-use link.
-pub fn password_reset(i18n: &I18n, lang: Lang, to: &str, name: &str, link: &str) -> Result<OutgoingMail, askama::Error> {
+pub fn password_reset(
+    i18n: &I18n,
+    lang: Lang,
+    to: &str,
+    name: &str,
+    link: &str,
+) -> Result<OutgoingMail, askama::Error> {
     let minutes = crate::auth::RESET_TOKEN_MINUTES.to_string();
     compose(
         to,
@@ -78,7 +84,13 @@ pub fn password_reset(i18n: &I18n, lang: Lang, to: &str, name: &str, link: &str)
 }
 
 /// "Your password was changed", after every change or reset.
-pub fn password_changed(i18n: &I18n, lang: Lang, to: &str, name: &str, when: &str) -> Result<OutgoingMail, askama::Error> {
+pub fn password_changed(
+    i18n: &I18n,
+    lang: Lang,
+    to: &str,
+    name: &str,
+    when: &str,
+) -> Result<OutgoingMail, askama::Error> {
     compose(
         to,
         &MailContent {
@@ -147,7 +159,9 @@ impl Transport {
         match self {
             Transport::Smtp(t) => t.send(msg).map(|_| ()).map_err(|e| e.to_string()),
             Transport::File(dir) => {
-                let id = FileTransport::new(dir).send(msg).map_err(|e| e.to_string())?;
+                let id = FileTransport::new(dir)
+                    .send(msg)
+                    .map_err(|e| e.to_string())?;
                 // Without SMTP the log is how a developer finds the link.
                 let link = first_link(text).unwrap_or_default();
                 tracing::info!(file = %dir.join(format!("{id}.eml")).display(), link, "mail written to the outbox folder");
@@ -158,7 +172,8 @@ impl Transport {
 }
 
 fn first_link(text: &str) -> Option<&str> {
-    text.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"))
+    text.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
 }
 
 /// Backoff after the n-th failed attempt: 30 s doubling, at most an hour.
@@ -199,18 +214,30 @@ pub fn deliver_due(conn: &mut DbConn, transport: &Transport, from: &Mailbox) -> 
                 .filter(m::status.eq(STATUS_PENDING))
                 .filter(m::claimed_until.is_null().or(m::claimed_until.lt(now))),
         )
-        .set((m::claimed_until.eq(now + chrono::Duration::seconds(CLAIM_SECONDS)), m::claim_token.eq(&claim)))
+        .set((
+            m::claimed_until.eq(now + chrono::Duration::seconds(CLAIM_SECONDS)),
+            m::claim_token.eq(&claim),
+        ))
         .execute(conn)?;
         if claimed != 1 {
             continue; // another instance has it
         }
         let row: Row = m::mail_outbox
             .filter(m::id.eq(id))
-            .select((m::id, m::recipient, m::subject, m::body_text, m::body_html, m::attempts))
+            .select((
+                m::id,
+                m::recipient,
+                m::subject,
+                m::body_text,
+                m::body_html,
+                m::attempts,
+            ))
             .first(conn)?;
         let result = build(&row, from).and_then(|msg| transport.send(&msg, &row.body_text));
         let after = chrono::Utc::now().naive_utc();
-        let mine = m::mail_outbox.filter(m::id.eq(row.id)).filter(m::claim_token.eq(&claim));
+        let mine = m::mail_outbox
+            .filter(m::id.eq(row.id))
+            .filter(m::claim_token.eq(&claim));
         match result {
             Ok(()) => {
                 diesel::update(mine)
@@ -243,21 +270,32 @@ pub fn deliver_due(conn: &mut DbConn, transport: &Transport, from: &Mailbox) -> 
 }
 
 fn build(row: &Row, from: &Mailbox) -> Result<lettre::Message, String> {
-    let to: Mailbox = row.recipient.parse().map_err(|e| format!("recipient: {e}"))?;
+    let to: Mailbox = row
+        .recipient
+        .parse()
+        .map_err(|e| format!("recipient: {e}"))?;
     lettre::Message::builder()
         .from(from.clone())
         .to(to)
         .subject(row.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(row.body_text.clone(), row.body_html.clone()))
+        .multipart(MultiPart::alternative_plain_html(
+            row.body_text.clone(),
+            row.body_html.clone(),
+        ))
         .map_err(|e| e.to_string())
 }
 
 /// The background worker: every two seconds, deliver what is due.
-pub async fn run_worker(state: actix_web::web::Data<crate::AppState>, transport: std::sync::Arc<Transport>) {
+pub async fn run_worker(
+    state: actix_web::web::Data<crate::AppState>,
+    transport: std::sync::Arc<Transport>,
+) {
     loop {
         let t = transport.clone();
         let from = state.config.mail_from.clone();
-        let r = state.db(move |c| deliver_due(c, &t, &from).map_err(crate::error::AppError::from)).await;
+        let r = state
+            .db(move |c| deliver_due(c, &t, &from).map_err(crate::error::AppError::from))
+            .await;
         if let Err(e) = r {
             tracing::error!(error = %e, "mail worker");
         }
@@ -279,7 +317,10 @@ mod tests {
 
     #[test]
     fn finds_the_link() {
-        assert_eq!(first_link("Open\nhttp://x/y?token=1 now"), Some("http://x/y?token=1"));
+        assert_eq!(
+            first_link("Open\nhttp://x/y?token=1 now"),
+            Some("http://x/y?token=1")
+        );
         assert_eq!(first_link("none"), None);
     }
 }

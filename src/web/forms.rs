@@ -14,18 +14,25 @@ pub struct Msg {
 
 impl Msg {
     pub fn new(key: &'static str) -> Msg {
-        Msg { key, args: Vec::new() }
+        Msg {
+            key,
+            args: Vec::new(),
+        }
     }
 
     pub fn with(key: &'static str, args: &[(&'static str, String)]) -> Msg {
-        Msg { key, args: args.to_vec() }
+        Msg {
+            key,
+            args: args.to_vec(),
+        }
     }
 
     pub fn localize(&self, i18n: &I18n, lang: Lang) -> String {
         if self.args.is_empty() {
             i18n.t(lang, self.key)
         } else {
-            let args: Vec<(&str, String)> = self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+            let args: Vec<(&str, String)> =
+                self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
             i18n.t_args(lang, self.key, &args)
         }
     }
@@ -57,7 +64,11 @@ impl Validation {
     }
 
     pub fn keys(&self, field: &str) -> Vec<&'static str> {
-        self.errs.iter().filter(|(f, _)| *f == field).map(|(_, m)| m.key).collect()
+        self.errs
+            .iter()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, m)| m.key)
+            .collect()
     }
 
     pub fn localize(&self, i18n: &I18n, lang: Lang) -> FieldErrors {
@@ -95,7 +106,10 @@ pub fn required_text(v: &mut Validation, field: &'static str, value: &str, max: 
     if t.is_empty() {
         v.add(field, Msg::new("field-required"));
     } else if t.chars().count() > max {
-        v.add(field, Msg::with("field-too-long", &[("max", max.to_string())]));
+        v.add(
+            field,
+            Msg::with("field-too-long", &[("max", max.to_string())]),
+        );
     } else if t.chars().any(char::is_control) {
         v.add(field, Msg::new("field-invalid-chars"));
     }
@@ -109,7 +123,10 @@ pub fn email(v: &mut Validation, field: &'static str, value: &str) -> String {
     if t.is_empty() {
         v.add(field, Msg::new("field-required"));
     } else if t.len() > 254 {
-        v.add(field, Msg::with("field-too-long", &[("max", "254".to_string())]));
+        v.add(
+            field,
+            Msg::with("field-too-long", &[("max", "254".to_string())]),
+        );
     } else if !is_valid_email(t) {
         v.add(field, Msg::new("email-invalid"));
     }
@@ -155,7 +172,17 @@ mod tests {
     fn emails() {
         assert!(is_valid_email("a@example.com"));
         assert!(is_valid_email("first.last+tag@sub.example.co.kr"));
-        for bad in ["", "a", "a@", "@b.com", "a@b", "a b@c.com", "<script>@x.com", "a@.com", "한@x.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.com",
+            "a@b",
+            "a b@c.com",
+            "<script>@x.com",
+            "a@.com",
+            "한@x.com",
+        ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
     }

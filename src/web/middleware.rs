@@ -25,15 +25,22 @@ pub const FORM_LIMIT: usize = 1024 * 1024;
 pub fn session_middleware(config: &Config) -> SessionMiddleware<CookieSessionStore> {
     let secure = config.base_url.is_https();
     // The __Host- prefix pins the cookie to this exact host over https.
-    let name = if secure { "__Host-oc_session" } else { "oc_session" };
-    SessionMiddleware::builder(CookieSessionStore::default(), Key::derive_from(&config.secret_key))
-        .cookie_name(name.to_string())
-        .cookie_secure(secure)
-        .cookie_http_only(true)
-        .cookie_same_site(SameSite::Lax)
-        .cookie_path("/".to_string())
-        .cookie_content_security(CookieContentSecurity::Private)
-        .build()
+    let name = if secure {
+        "__Host-oc_session"
+    } else {
+        "oc_session"
+    };
+    SessionMiddleware::builder(
+        CookieSessionStore::default(),
+        Key::derive_from(&config.secret_key),
+    )
+    .cookie_name(name.to_string())
+    .cookie_secure(secure)
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Lax)
+    .cookie_path("/".to_string())
+    .cookie_content_security(CookieContentSecurity::Private)
+    .build()
 }
 
 fn is_safe_method(m: &Method) -> bool {
@@ -48,22 +55,36 @@ pub async fn csrf(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if is_safe_method(req.method()) || req.path().starts_with("/api/") {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
-    let refuse = |req: ServiceRequest, e: AppError| Ok(req.into_response(e.error_response()).map_into_right_body());
+    let refuse = |req: ServiceRequest, e: AppError| {
+        Ok(req.into_response(e.error_response()).map_into_right_body())
+    };
 
     if !same_origin(&req) {
         tracing::warn!(path = req.path(), "cross-site request refused");
         return refuse(req, AppError::Forbidden);
     }
-    let expected = req.get_session().get::<String>(session::CSRF).ok().flatten();
+    let expected = req
+        .get_session()
+        .get::<String>(session::CSRF)
+        .ok()
+        .flatten();
     let mut submitted = req
         .headers()
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
 
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if submitted.is_none() && content_type.starts_with("application/x-www-form-urlencoded") {
         let mut payload = req.take_payload();
         let mut body = BytesMut::new();
@@ -85,9 +106,10 @@ pub async fn csrf(
         submitted = form_field(req.query_string().as_bytes(), "_csrf");
     }
     match (expected, submitted) {
-        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {
-            next.call(req).await.map(ServiceResponse::map_into_left_body)
-        }
+        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
         _ => {
             tracing::warn!(path = req.path(), "missing or wrong CSRF token");
             refuse(req, AppError::Forbidden)
@@ -96,7 +118,9 @@ pub async fn csrf(
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
-    url::form_urlencoded::parse(body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -114,9 +138,16 @@ fn same_origin(req: &ServiceRequest) -> bool {
         return false;
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let Ok(origin) = origin.to_str() else { return false };
-        let Some(state) = req.app_data::<web::Data<AppState>>() else { return false };
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        let Some(state) = req.app_data::<web::Data<AppState>>() else {
+            return false;
+        };
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let ours = format!("{}://{}", state.config.base_url.scheme, host);
         return origin.eq_ignore_ascii_case(&ours);
     }
@@ -132,7 +163,10 @@ pub async fn error_pages(
     // No clone of the request may be held across `next.call`: routing needs it unshared.
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    if status.as_u16() < 400 || res.response().extensions().contains::<Rendered>() || res.request().path().starts_with("/api/") {
+    if status.as_u16() < 400
+        || res.response().extensions().contains::<Rendered>()
+        || res.request().path().starts_with("/api/")
+    {
         return Ok(res);
     }
     let http_req = res.request().clone();
@@ -151,12 +185,19 @@ pub async fn error_pages(
         here: "/".into(),
         urls: crate::routes::Urls,
     };
-    let view = ErrorPage { ctx: page, status: status.as_u16() };
+    let view = ErrorPage {
+        ctx: page,
+        status: status.as_u16(),
+    };
     let resp = match askama::Template::render(&view) {
-        Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
         Err(e) => {
             tracing::error!(error = %e, "error page failed to render");
-            HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(status.to_string())
+            HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(status.to_string())
         }
     };
     Ok(ServiceResponse::new(http_req, resp))
@@ -202,12 +243,17 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let https = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.base_url.is_https());
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.config.base_url.is_https());
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     let set = |h: &mut actix_web::http::header::HeaderMap, k: &'static str, v: &'static str| {
         if !h.contains_key(k) {
-            h.insert(header::HeaderName::from_static(k), HeaderValue::from_static(v));
+            h.insert(
+                header::HeaderName::from_static(k),
+                HeaderValue::from_static(v),
+            );
         }
     };
     set(

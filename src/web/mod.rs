@@ -52,25 +52,36 @@ impl FromRequest for Ctx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal("no state"))?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::internal("no state"))?;
             let session = req.get_session();
             let now = chrono::Utc::now().naive_utc();
             let mut user = None;
             let mut user_locale = None;
             if let Some(auth) = session::auth(&session) {
                 let cfg = &state.config;
-                if auth.expired(now, cfg.session_idle, cfg.session_absolute) || auth.realm != Realm::Console {
+                if auth.expired(now, cfg.session_idle, cfg.session_absolute)
+                    || auth.realm != Realm::Console
+                {
                     session::sign_out(&session);
                 } else {
                     let id = auth.uid;
-                    let found = state.db(move |c| crate::console::model::session_member(c, id)).await?;
+                    let found = state
+                        .db(move |c| crate::console::model::session_member(c, id))
+                        .await?;
                     match found {
                         Some(m) if m.session_epoch == auth.epoch => {
                             if auth.needs_touch(now) {
                                 session::touch(&session, auth, now)?;
                             }
                             user_locale = Lang::from_code(&m.locale);
-                            user = Some(ConsoleUser { id: m.id, name: m.name, email: m.email });
+                            user = Some(ConsoleUser {
+                                id: m.id,
+                                name: m.name,
+                                email: m.email,
+                            });
                         }
                         _ => session::sign_out(&session),
                     }
@@ -78,8 +89,19 @@ impl FromRequest for Ctx {
             }
             let lang = user_locale.unwrap_or_else(|| request_lang(&req, &session));
             let csrf = session::csrf_token(&session)?;
-            let here = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
-            Ok(Ctx { state, session, lang, user, csrf, here })
+            let here = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "/".into());
+            Ok(Ctx {
+                state,
+                session,
+                lang,
+                user,
+                csrf,
+                here,
+            })
         })
     }
 }
@@ -125,7 +147,13 @@ impl Ctx {
     }
 
     pub fn flash(&self, kind: &str, key: &'static str) -> Result<(), AppError> {
-        session::set_flash(&self.session, Flash { kind: kind.into(), key: key.into() })
+        session::set_flash(
+            &self.session,
+            Flash {
+                kind: kind.into(),
+                key: key.into(),
+            },
+        )
     }
 }
 
@@ -152,7 +180,8 @@ impl PageCtx {
     }
 
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
-        self.i18n.t_args(self.lang, key, &[(name, value.to_string())])
+        self.i18n
+            .t_args(self.lang, key, &[(name, value.to_string())])
     }
 
     pub fn lang_options(&self) -> Vec<LangOption> {
@@ -170,7 +199,9 @@ impl PageCtx {
 /// Renders a page with a status; marks it as rendered.
 pub fn render(t: &impl askama::Template, status: StatusCode) -> Result<HttpResponse, AppError> {
     let body = t.render()?;
-    let mut resp = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+    let mut resp = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
     resp.extensions_mut().insert(Rendered);
     Ok(resp)
 }
@@ -186,7 +217,9 @@ pub fn unprocessable(t: &impl askama::Template) -> Result<HttpResponse, AppError
 
 /// Redirect-after-post.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
 }
 
 /// A `next` target is followed only when it is a local path (no open redirects).
@@ -212,4 +245,3 @@ mod tests {
         assert_eq!(safe_next(""), "/");
     }
 }
-

@@ -35,7 +35,12 @@ pub struct AuthState {
 }
 
 impl AuthState {
-    pub fn expired(&self, now: NaiveDateTime, idle: chrono::Duration, absolute: chrono::Duration) -> bool {
+    pub fn expired(
+        &self,
+        now: NaiveDateTime,
+        idle: chrono::Duration,
+        absolute: chrono::Duration,
+    ) -> bool {
         let now = now.and_utc().timestamp();
         now - self.seen > idle.num_seconds() || now - self.iat > absolute.num_seconds()
     }
@@ -70,7 +75,16 @@ pub fn sign_in(
     session.renew();
     session.clear();
     let ts = now.and_utc().timestamp();
-    session.insert(AUTH, AuthState { realm, uid, epoch, iat: ts, seen: ts })?;
+    session.insert(
+        AUTH,
+        AuthState {
+            realm,
+            uid,
+            epoch,
+            iat: ts,
+            seen: ts,
+        },
+    )?;
     session.insert(CSRF, crate::auth::random_token(32))?;
     session.insert(LOCALE, locale)?;
     if let Some(f) = flash {

@@ -26,8 +26,10 @@ async fn signup_signs_in_and_stores_only_a_hash(app: TestApp) {
     assert!(home.body.contains("Welcome, Test Person"), "{}", home.body);
     use diesel::prelude::*;
     use online_contact::db::schema::console_members::dsl as m;
-    let (email, lower, hash): (String, String, String) =
-        m::console_members.select((m::email, m::email_lower, m::password_hash)).first(&mut *app.conn()).unwrap();
+    let (email, lower, hash): (String, String, String) = m::console_members
+        .select((m::email, m::email_lower, m::password_hash))
+        .first(&mut *app.conn())
+        .unwrap();
     assert_eq!(email, "New@Example.com");
     assert_eq!(lower, "new@example.com");
     assert!(hash.starts_with("$2"), "bcrypt hash expected");
@@ -40,11 +42,22 @@ async fn signup_answers_bad_input_with_field_messages(app: TestApp) {
     // Everything empty.
     let r = c.post_form("/signup", &[]).await;
     r.assert_status(422);
-    for f in ["email", "name", "password", "password_confirm", "country", "member_type", "agree_terms"] {
+    for f in [
+        "email",
+        "name",
+        "password",
+        "password_confirm",
+        "country",
+        "member_type",
+        "agree_terms",
+    ] {
         assert!(!r.field_errors(f).is_empty(), "no message for {f}");
     }
     assert_eq!(r.field_errors("email"), vec!["This field is required."]);
-    assert_eq!(r.field_errors("agree_terms"), vec!["You must agree to the terms to sign up."]);
+    assert_eq!(
+        r.field_errors("agree_terms"),
+        vec!["You must agree to the terms to sign up."]
+    );
 
     // 10,000 characters, a script tag, unicode: messages, values kept (escaped), password dropped.
     let long = "가".repeat(10_000);
@@ -62,18 +75,36 @@ async fn signup_answers_bad_input_with_field_messages(app: TestApp) {
         )
         .await;
     r.assert_status(422);
-    assert_eq!(r.field_errors("email"), vec!["Enter a valid email address, like name@example.com."]);
+    assert_eq!(
+        r.field_errors("email"),
+        vec!["Enter a valid email address, like name@example.com."]
+    );
     assert_eq!(r.field_errors("name"), vec!["Use at most 50 characters."]);
     assert_eq!(
         r.field_errors("password"),
-        vec!["The password needs at least one digit.", "The password needs at least one special character, such as ! or #."]
+        vec![
+            "The password needs at least one digit.",
+            "The password needs at least one special character, such as ! or #."
+        ]
     );
-    assert_eq!(r.field_errors("password_confirm"), vec!["The two passwords do not match."]);
-    assert_eq!(r.field_errors("country"), vec!["Choose one of the options."]);
-    assert_eq!(r.input_value("email").as_deref(), Some("<script>alert(1)</script>"));
+    assert_eq!(
+        r.field_errors("password_confirm"),
+        vec!["The two passwords do not match."]
+    );
+    assert_eq!(
+        r.field_errors("country"),
+        vec!["Choose one of the options."]
+    );
+    assert_eq!(
+        r.input_value("email").as_deref(),
+        Some("<script>alert(1)</script>")
+    );
     assert!(!r.raw_input_value("email").unwrap().contains('<'));
     assert!(!r.body.contains("<script>alert(1)"));
-    assert_eq!(r.input_value("name").map(|v| v.chars().count()), Some(10_000));
+    assert_eq!(
+        r.input_value("name").map(|v| v.chars().count()),
+        Some(10_000)
+    );
     assert_eq!(r.input_value("password").as_deref(), Some(""));
     assert!(!r.body.contains("abcdefgh"));
 
@@ -81,11 +112,21 @@ async fn signup_answers_bad_input_with_field_messages(app: TestApp) {
     let r = c.post_form("/signup", &[("password", "12345678")]).await;
     assert_eq!(
         r.field_errors("password"),
-        vec!["The password needs at least one letter.", "The password needs at least one special character, such as ! or #."]
+        vec![
+            "The password needs at least one letter.",
+            "The password needs at least one special character, such as ! or #."
+        ]
     );
-    let r = c.post_form("/signup", &[("password", "abc1!abc1!abc1!x")]).await;
-    assert_eq!(r.field_errors("password"), vec!["The password must be 8 to 15 characters long."]);
-    let r = c.post_form("/signup", &[("password", "비밀번호1!abc")]).await;
+    let r = c
+        .post_form("/signup", &[("password", "abc1!abc1!abc1!x")])
+        .await;
+    assert_eq!(
+        r.field_errors("password"),
+        vec!["The password must be 8 to 15 characters long."]
+    );
+    let r = c
+        .post_form("/signup", &[("password", "비밀번호1!abc")])
+        .await;
     assert!(r.field_errors("password")[0].starts_with("Use only letters"));
 
     // Unicode and markup in a name are fine and shown escaped after sign-up.
@@ -110,15 +151,21 @@ async fn signup_answers_bad_input_with_field_messages(app: TestApp) {
 }
 
 async fn signup_messages_are_localized(app: TestApp) {
-    for (lang, required, html_lang) in
-        [("ko", "필수 입력 항목입니다.", "lang=\"ko\""), ("ja", "必須項目です。", "lang=\"ja\""), ("en", "This field is required.", "lang=\"en\"")]
-    {
+    for (lang, required, html_lang) in [
+        ("ko", "필수 입력 항목입니다.", "lang=\"ko\""),
+        ("ja", "必須項目です。", "lang=\"ja\""),
+        ("en", "This field is required.", "lang=\"en\""),
+    ] {
         let mut c = app.client().header("accept-language", lang);
         let page = c.get("/signup").await;
         assert!(page.body.contains(html_lang));
         let r = c.post_form("/signup", &[]).await;
         r.assert_status(422);
-        assert_eq!(r.field_errors("email"), vec![required.to_string()], "{lang}");
+        assert_eq!(
+            r.field_errors("email"),
+            vec![required.to_string()],
+            "{lang}"
+        );
     }
 }
 
@@ -141,7 +188,10 @@ async fn signup_refuses_duplicate_email_case_insensitively(app: TestApp) {
         )
         .await;
     r.assert_status(422);
-    assert_eq!(r.field_errors("email"), vec!["This email address is already registered."]);
+    assert_eq!(
+        r.field_errors("email"),
+        vec!["This email address is already registered."]
+    );
     assert_eq!(r.input_value("name").as_deref(), Some("Second"));
 }
 
@@ -158,7 +208,10 @@ async fn login_failure_is_the_same_for_unknown_accounts(app: TestApp) {
     assert_eq!(wrong.input_value("password").as_deref(), Some(""));
     let empty = c.post_form("/login", &[]).await;
     empty.assert_status(422);
-    assert_eq!(empty.field_errors("password"), vec!["This field is required."]);
+    assert_eq!(
+        empty.field_errors("password"),
+        vec!["This field is required."]
+    );
     assert!(!c.signed_in().await);
     let ok = c.login("A@EXAMPLE.COM", GOOD_PW).await;
     ok.assert_status(303);
@@ -174,7 +227,11 @@ async fn lockout_after_five_failures(app: TestApp) {
     }
     let fifth = c.login("lock@example.com", "bad-pass1").await;
     fifth.assert_status(422);
-    assert!(fifth.body.contains("locked for 15 minutes"), "{}", fifth.body);
+    assert!(
+        fifth.body.contains("locked for 15 minutes"),
+        "{}",
+        fifth.body
+    );
     // Even the right password is refused while locked.
     let right = c.login("lock@example.com", GOOD_PW).await;
     right.assert_status(422);
@@ -182,7 +239,9 @@ async fn lockout_after_five_failures(app: TestApp) {
     assert!(!c.signed_in().await);
     // Fifteen minutes later.
     app.exec("UPDATE console_members SET locked_until = '2000-01-01 00:00:00'");
-    c.login("lock@example.com", GOOD_PW).await.assert_status(303);
+    c.login("lock@example.com", GOOD_PW)
+        .await
+        .assert_status(303);
     assert!(c.signed_in().await);
 }
 
@@ -190,13 +249,26 @@ async fn login_rotates_the_session_and_logout_purges_it(app: TestApp) {
     app.signup("rot@example.com", GOOD_PW).await;
     let mut c = app.client();
     c.get("/login").await;
-    let before_cookie = c.cookies.get("oc_session").cloned().expect("anonymous session for the form");
+    let before_cookie = c
+        .cookies
+        .get("oc_session")
+        .cloned()
+        .expect("anonymous session for the form");
     let before_csrf = c.csrf.clone().unwrap();
-    c.post_form("/login", &[("email", "rot@example.com"), ("password", GOOD_PW)]).await.assert_status(303);
+    c.post_form(
+        "/login",
+        &[("email", "rot@example.com"), ("password", GOOD_PW)],
+    )
+    .await
+    .assert_status(303);
     let after_cookie = c.cookies.get("oc_session").cloned().unwrap();
     assert_ne!(before_cookie, after_cookie);
     c.get("/").await;
-    assert_ne!(c.csrf.clone().unwrap(), before_csrf, "CSRF token renewed at login");
+    assert_ne!(
+        c.csrf.clone().unwrap(),
+        before_csrf,
+        "CSRF token renewed at login"
+    );
     // An old, pre-login cookie does not carry the login.
     let mut old = app.client();
     old.cookies.insert("oc_session".into(), before_cookie);
@@ -204,7 +276,10 @@ async fn login_rotates_the_session_and_logout_purges_it(app: TestApp) {
     // Logout purges the session.
     let r = c.post_form("/logout", &[]).await;
     r.assert_status(303);
-    assert!(!c.cookies.contains_key("oc_session"), "session cookie removed");
+    assert!(
+        !c.cookies.contains_key("oc_session"),
+        "session cookie removed"
+    );
     assert!(!c.signed_in().await);
 }
 
@@ -212,7 +287,9 @@ async fn forgot_and_reset_by_mail(app: TestApp) {
     app.signup("reset@example.com", GOOD_PW).await;
     let mut c = app.client();
     c.get("/password/forgot").await;
-    let r = c.post_form("/password/forgot", &[("email", "Reset@Example.com")]).await;
+    let r = c
+        .post_form("/password/forgot", &[("email", "Reset@Example.com")])
+        .await;
     r.assert_status(303);
     assert_eq!(r.location(), "/password/forgot");
     let page = c.get("/password/forgot").await;
@@ -223,28 +300,53 @@ async fn forgot_and_reset_by_mail(app: TestApp) {
     assert_eq!(to, "reset@example.com");
     assert_eq!(subject, "Set a new password for Online Contact");
     let link = link_in(text);
-    assert!(link.starts_with("http://localhost:8080/password/reset?token="), "{link}");
+    assert!(
+        link.starts_with("http://localhost:8080/password/reset?token="),
+        "{link}"
+    );
     assert!(html.contains(&link));
     // The token is stored only as a hash.
     let token = link.split("token=").nth(1).unwrap().to_string();
     use diesel::prelude::*;
     use online_contact::db::schema::password_reset_tokens::dsl as t;
-    let stored: String = t::password_reset_tokens.select(t::token_hash).first(&mut *app.conn()).unwrap();
+    let stored: String = t::password_reset_tokens
+        .select(t::token_hash)
+        .first(&mut *app.conn())
+        .unwrap();
     assert_ne!(stored, token);
     assert_eq!(stored, online_contact::auth::token_hash(&token));
 
     let path = link.trim_start_matches("http://localhost:8080");
     let form = c.get(path).await;
     form.assert_status(200);
-    let bad = c.post_form(path, &[("password", "short"), ("password_confirm", "short")]).await;
+    let bad = c
+        .post_form(
+            path,
+            &[("password", "short"), ("password_confirm", "short")],
+        )
+        .await;
     bad.assert_status(422);
     assert!(!bad.field_errors("password").is_empty());
-    let done = c.post_form(path, &[("password", OTHER_PW), ("password_confirm", OTHER_PW)]).await;
+    let done = c
+        .post_form(
+            path,
+            &[("password", OTHER_PW), ("password_confirm", OTHER_PW)],
+        )
+        .await;
     done.assert_status(303);
     assert_eq!(done.location(), "/login");
-    assert!(c.get("/login").await.body.contains("Your password has been changed"));
-    c.login("reset@example.com", GOOD_PW).await.assert_status(422);
-    c.login("reset@example.com", OTHER_PW).await.assert_status(303);
+    assert!(
+        c.get("/login")
+            .await
+            .body
+            .contains("Your password has been changed")
+    );
+    c.login("reset@example.com", GOOD_PW)
+        .await
+        .assert_status(422);
+    c.login("reset@example.com", OTHER_PW)
+        .await
+        .assert_status(303);
     assert!(c.signed_in().await);
     let mails = app.outbox();
     assert_eq!(mails.len(), 2);
@@ -255,17 +357,27 @@ async fn forgot_answers_the_same_for_unknown_email(app: TestApp) {
     app.signup("known@example.com", GOOD_PW).await;
     let mut c = app.client();
     c.get("/password/forgot").await;
-    let a = c.post_form("/password/forgot", &[("email", "known@example.com")]).await;
+    let a = c
+        .post_form("/password/forgot", &[("email", "known@example.com")])
+        .await;
     let a_page = c.get("/password/forgot").await;
-    let b = c.post_form("/password/forgot", &[("email", "unknown@example.com")]).await;
+    let b = c
+        .post_form("/password/forgot", &[("email", "unknown@example.com")])
+        .await;
     let b_page = c.get("/password/forgot").await;
     assert_eq!((a.status, a.location()), (b.status, b.location()));
-    let flash = |body: &str| body.split("id=\"flash\">").nth(1).map(|s| s.split('<').next().unwrap_or("").to_string());
+    let flash = |body: &str| {
+        body.split("id=\"flash\">")
+            .nth(1)
+            .map(|s| s.split('<').next().unwrap_or("").to_string())
+    };
     assert!(flash(&a_page.body).is_some());
     assert_eq!(flash(&a_page.body), flash(&b_page.body));
     assert_eq!(app.outbox().len(), 1);
     // Bad input on the field.
-    let r = c.post_form("/password/forgot", &[("email", &"x".repeat(10_000))]).await;
+    let r = c
+        .post_form("/password/forgot", &[("email", &"x".repeat(10_000))])
+        .await;
     r.assert_status(422);
     assert_eq!(r.field_errors("email"), vec!["Use at most 254 characters."]);
 }
@@ -273,9 +385,13 @@ async fn forgot_answers_the_same_for_unknown_email(app: TestApp) {
 async fn request_reset(app: &TestApp, email: &str) -> String {
     let mut c = app.client();
     c.get("/password/forgot").await;
-    c.post_form("/password/forgot", &[("email", email)]).await.assert_status(303);
+    c.post_form("/password/forgot", &[("email", email)])
+        .await
+        .assert_status(303);
     let mails = app.outbox();
-    link_in(&mails.last().unwrap().2).trim_start_matches("http://localhost:8080").to_string()
+    link_in(&mails.last().unwrap().2)
+        .trim_start_matches("http://localhost:8080")
+        .to_string()
 }
 
 async fn reset_token_is_single_use(app: TestApp) {
@@ -283,15 +399,33 @@ async fn reset_token_is_single_use(app: TestApp) {
     let path = request_reset(&app, "once@example.com").await;
     let mut c = app.client();
     c.get(&path).await.assert_status(200);
-    c.post_form(&path, &[("password", OTHER_PW), ("password_confirm", OTHER_PW)]).await.assert_status(303);
+    c.post_form(
+        &path,
+        &[("password", OTHER_PW), ("password_confirm", OTHER_PW)],
+    )
+    .await
+    .assert_status(303);
     let again = c.get(&path).await;
     again.assert_status(400);
-    assert!(again.body.contains("invalid, has expired or has already been used"));
-    let post_again = c.post_form(&path, &[("password", "third123!"), ("password_confirm", "third123!")]).await;
+    assert!(
+        again
+            .body
+            .contains("invalid, has expired or has already been used")
+    );
+    let post_again = c
+        .post_form(
+            &path,
+            &[("password", "third123!"), ("password_confirm", "third123!")],
+        )
+        .await;
     post_again.assert_status(400);
-    c.login("once@example.com", "third123!").await.assert_status(422);
+    c.login("once@example.com", "third123!")
+        .await
+        .assert_status(422);
     // A made-up token.
-    c.get("/password/reset?token=nonsense").await.assert_status(400);
+    c.get("/password/reset?token=nonsense")
+        .await
+        .assert_status(400);
     c.get("/password/reset").await.assert_status(400);
 }
 
@@ -302,7 +436,12 @@ async fn reset_token_expires(app: TestApp) {
     let mut c = app.client();
     c.get(&path).await.assert_status(400);
     c.get("/password/forgot").await;
-    c.post_form(&path, &[("password", OTHER_PW), ("password_confirm", OTHER_PW)]).await.assert_status(400);
+    c.post_form(
+        &path,
+        &[("password", OTHER_PW), ("password_confirm", OTHER_PW)],
+    )
+    .await
+    .assert_status(400);
     c.login("exp@example.com", GOOD_PW).await.assert_status(303);
 }
 
@@ -312,7 +451,12 @@ async fn reset_ends_other_sessions(app: TestApp) {
     let path = request_reset(&app, "multi@example.com").await;
     let mut b = app.client();
     b.get(&path).await;
-    b.post_form(&path, &[("password", OTHER_PW), ("password_confirm", OTHER_PW)]).await.assert_status(303);
+    b.post_form(
+        &path,
+        &[("password", OTHER_PW), ("password_confirm", OTHER_PW)],
+    )
+    .await
+    .assert_status(303);
     assert!(!a.signed_in().await, "the old session ends after a reset");
 }
 
@@ -323,26 +467,65 @@ async fn password_change_ends_other_sessions_only(app: TestApp) {
     assert!(b.signed_in().await);
     a.get("/account/password").await.assert_status(200);
     let r = a
-        .post_form("/account/password", &[("current_password", GOOD_PW), ("password", OTHER_PW), ("password_confirm", OTHER_PW)])
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", GOOD_PW),
+                ("password", OTHER_PW),
+                ("password_confirm", OTHER_PW),
+            ],
+        )
         .await;
     r.assert_status(303);
     assert!(a.signed_in().await, "this session goes on");
     assert!(!b.signed_in().await, "the other session ends");
-    assert_eq!(app.outbox().last().unwrap().1, "Your Online Contact password was changed");
+    assert_eq!(
+        app.outbox().last().unwrap().1,
+        "Your Online Contact password was changed"
+    );
     let mut c = app.client();
-    c.login("chg@example.com", OTHER_PW).await.assert_status(303);
+    c.login("chg@example.com", OTHER_PW)
+        .await
+        .assert_status(303);
 }
 
 async fn password_change_validates(app: TestApp) {
     let mut a = app.signup("val@example.com", GOOD_PW).await;
     a.get("/account/password").await;
-    let r = a.post_form("/account/password", &[("current_password", "nope1234!"), ("password", OTHER_PW), ("password_confirm", OTHER_PW)]).await;
+    let r = a
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", "nope1234!"),
+                ("password", OTHER_PW),
+                ("password_confirm", OTHER_PW),
+            ],
+        )
+        .await;
     r.assert_status(422);
-    assert_eq!(r.field_errors("current_password"), vec!["The current password is incorrect."]);
-    let r = a.post_form("/account/password", &[("current_password", GOOD_PW), ("password", GOOD_PW), ("password_confirm", GOOD_PW)]).await;
-    assert_eq!(r.field_errors("password"), vec!["Choose a password different from the current one."]);
+    assert_eq!(
+        r.field_errors("current_password"),
+        vec!["The current password is incorrect."]
+    );
+    let r = a
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", GOOD_PW),
+                ("password", GOOD_PW),
+                ("password_confirm", GOOD_PW),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.field_errors("password"),
+        vec!["Choose a password different from the current one."]
+    );
     let r = a.post_form("/account/password", &[]).await;
-    assert_eq!(r.field_errors("current_password"), vec!["This field is required."]);
+    assert_eq!(
+        r.field_errors("current_password"),
+        vec!["This field is required."]
+    );
     assert_eq!(r.field_errors("password"), vec!["Enter a password."]);
     // Signed out: sent to login.
     let mut anon = app.client();
@@ -351,7 +534,9 @@ async fn password_change_validates(app: TestApp) {
 
 async fn language_choice_is_saved_for_the_member(app: TestApp) {
     let mut a = app.signup("lang@example.com", GOOD_PW).await;
-    let r = a.post_form("/lang", &[("lang", "ja"), ("next", "/account/password")]).await;
+    let r = a
+        .post_form("/lang", &[("lang", "ja"), ("next", "/account/password")])
+        .await;
     r.assert_status(303);
     assert_eq!(r.location(), "/account/password");
     let page = a.get("/account/password").await;
@@ -360,10 +545,25 @@ async fn language_choice_is_saved_for_the_member(app: TestApp) {
     // A fresh browser with an English Accept-Language still gets Japanese after login.
     let mut b = app.client().header("accept-language", "en");
     assert!(b.get("/login").await.body.contains("<html lang=\"en\">"));
-    b.login("lang@example.com", GOOD_PW).await.assert_status(303);
+    b.login("lang@example.com", GOOD_PW)
+        .await
+        .assert_status(303);
     assert!(b.get("/").await.body.contains("<html lang=\"ja\">"));
     // Off-site next is not followed; unknown language is ignored.
-    assert_eq!(b.post_form("/lang", &[("lang", "ko"), ("next", "https://evil.example/")]).await.location(), "/");
-    assert_eq!(b.post_form("/lang", &[("lang", "xx"), ("next", "/")]).await.location(), "/");
+    assert_eq!(
+        b.post_form(
+            "/lang",
+            &[("lang", "ko"), ("next", "https://evil.example/")]
+        )
+        .await
+        .location(),
+        "/"
+    );
+    assert_eq!(
+        b.post_form("/lang", &[("lang", "xx"), ("next", "/")])
+            .await
+            .location(),
+        "/"
+    );
     assert!(b.get("/").await.body.contains("<html lang=\"ko\">"));
 }

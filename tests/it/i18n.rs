@@ -10,7 +10,11 @@ fn files(dir: &Path, exts: &[&str], out: &mut Vec<std::path::PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             files(&p, exts, out);
-        } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| exts.contains(&x)) {
+        } else if p
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| exts.contains(&x))
+        {
             out.push(p);
         }
     }
@@ -53,7 +57,11 @@ fn used_keys() -> BTreeSet<String> {
 #[test]
 fn every_used_key_exists_in_every_language() {
     let used = used_keys();
-    assert!(used.len() > 60, "the scan found too few keys: {}", used.len());
+    assert!(
+        used.len() > 60,
+        "the scan found too few keys: {}",
+        used.len()
+    );
     for lang in Lang::ALL {
         let defined: BTreeSet<String> = sources(lang).iter().flat_map(|s| message_ids(s)).collect();
         let missing: Vec<_> = used.difference(&defined).collect();
@@ -64,8 +72,11 @@ fn every_used_key_exists_in_every_language() {
 #[test]
 fn every_locale_has_the_same_files() {
     let list = |l: &str| {
-        let mut v: Vec<String> =
-            std::fs::read_dir(root().join("locales").join(l)).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = std::fs::read_dir(root().join("locales").join(l))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     };
@@ -86,11 +97,21 @@ fn templates_hold_no_literal_text() {
         let src = std::fs::read_to_string(&p).unwrap();
         let no_expr = expr.replace_all(&src, " ");
         for a in attr.captures_iter(&no_expr) {
-            assert!(!a[1].chars().any(char::is_alphabetic), "{}: literal attribute text {:?}", p.display(), &a[1]);
+            assert!(
+                !a[1].chars().any(char::is_alphabetic),
+                "{}: literal attribute text {:?}",
+                p.display(),
+                &a[1]
+            );
         }
         let text = tag.replace_all(&no_expr, " ");
         let text = entity.replace_all(&text, " ");
         let letters: String = text.chars().filter(|c| c.is_alphabetic()).collect();
-        assert!(letters.is_empty(), "{}: literal text {:?}", p.display(), text.split_whitespace().collect::<Vec<_>>());
+        assert!(
+            letters.is_empty(),
+            "{}: literal text {:?}",
+            p.display(),
+            text.split_whitespace().collect::<Vec<_>>()
+        );
     }
 }

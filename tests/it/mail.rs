@@ -8,16 +8,27 @@ use online_contact::mail::{Transport, deliver_due};
 use crate::support::smtp::{SmtpSink, text_part};
 use crate::support::{GOOD_PW, OTHER_PW, TestApp, link_in};
 
-on_all_backends!(file_transport_writes_eml_once, smtp_reset_mail_link_works, smtp_down_keeps_mail_queued, two_workers_never_send_twice);
+on_all_backends!(
+    file_transport_writes_eml_once,
+    smtp_reset_mail_link_works,
+    smtp_down_keeps_mail_queued,
+    two_workers_never_send_twice
+);
 
 async fn forgot(app: &TestApp, email: &str) {
     let mut c = app.client();
     c.get("/password/forgot").await;
-    c.post_form("/password/forgot", &[("email", email)]).await.assert_status(303);
+    c.post_form("/password/forgot", &[("email", email)])
+        .await
+        .assert_status(303);
 }
 
 fn pending(app: &TestApp) -> i64 {
-    m::mail_outbox.filter(m::status.eq("pending")).count().get_result(&mut *app.conn()).unwrap()
+    m::mail_outbox
+        .filter(m::status.eq("pending"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap()
 }
 
 async fn file_transport_writes_eml_once(app: TestApp) {
@@ -28,7 +39,11 @@ async fn file_transport_writes_eml_once(app: TestApp) {
     let t = Transport::File(dir.clone());
     let from = app.state.config.mail_from.clone();
     assert_eq!(deliver_due(&mut app.conn(), &t, &from).unwrap(), 1);
-    assert_eq!(deliver_due(&mut app.conn(), &t, &from).unwrap(), 0, "a sent mail is not sent again");
+    assert_eq!(
+        deliver_due(&mut app.conn(), &t, &from).unwrap(),
+        0,
+        "a sent mail is not sent again"
+    );
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
     assert_eq!(files.len(), 1);
     let raw = std::fs::read_to_string(files[0].path()).unwrap();
@@ -72,7 +87,10 @@ async fn smtp_reset_mail_link_works(app: TestApp) {
     assert_eq!(msgs.len(), 1);
     let raw = &msgs[0];
     let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
-    assert!(subject.contains("=?utf-8?"), "encoded UTF-8 subject: {subject}");
+    assert!(
+        subject.contains("=?utf-8?"),
+        "encoded UTF-8 subject: {subject}"
+    );
     let text = text_part(raw);
     assert!(text.contains("홍길동"), "{text}");
     assert!(text.contains("60분"));
@@ -80,8 +98,15 @@ async fn smtp_reset_mail_link_works(app: TestApp) {
     let path = link.trim_start_matches("http://localhost:8080");
     let mut c = app.client();
     c.get(path).await.assert_status(200);
-    c.post_form(path, &[("password", OTHER_PW), ("password_confirm", OTHER_PW)]).await.assert_status(303);
-    c.login("smtp@example.com", OTHER_PW).await.assert_status(303);
+    c.post_form(
+        path,
+        &[("password", OTHER_PW), ("password_confirm", OTHER_PW)],
+    )
+    .await
+    .assert_status(303);
+    c.login("smtp@example.com", OTHER_PW)
+        .await
+        .assert_status(303);
 }
 
 async fn smtp_down_keeps_mail_queued(app: TestApp) {
@@ -90,17 +115,27 @@ async fn smtp_down_keeps_mail_queued(app: TestApp) {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let down = Transport::Smtp(Box::new(lettre::SmtpTransport::builder_dangerous("127.0.0.1").port(port).build()));
+    let down = Transport::Smtp(Box::new(
+        lettre::SmtpTransport::builder_dangerous("127.0.0.1")
+            .port(port)
+            .build(),
+    ));
     let from = app.state.config.mail_from.clone();
     assert_eq!(deliver_due(&mut app.conn(), &down, &from).unwrap(), 0);
-    let (attempts, err): (i32, Option<String>) =
-        m::mail_outbox.select((m::attempts, m::last_error)).first(&mut *app.conn()).unwrap();
+    let (attempts, err): (i32, Option<String>) = m::mail_outbox
+        .select((m::attempts, m::last_error))
+        .first(&mut *app.conn())
+        .unwrap();
     assert_eq!(attempts, 1);
     assert!(err.is_some());
     assert_eq!(pending(&app), 1);
     // Not due again before the backoff has passed.
     let sink = SmtpSink::start();
-    let up = Transport::Smtp(Box::new(lettre::SmtpTransport::builder_dangerous("127.0.0.1").port(sink.port).build()));
+    let up = Transport::Smtp(Box::new(
+        lettre::SmtpTransport::builder_dangerous("127.0.0.1")
+            .port(sink.port)
+            .build(),
+    ));
     assert_eq!(deliver_due(&mut app.conn(), &up, &from).unwrap(), 0);
     app.exec("UPDATE mail_outbox SET next_attempt_at = '2000-01-01 00:00:00'");
     assert_eq!(deliver_due(&mut app.conn(), &up, &from).unwrap(), 1);
@@ -121,7 +156,11 @@ async fn two_workers_never_send_twice(app: TestApp) {
         let from = from.clone();
         let port = sink.port;
         handles.push(std::thread::spawn(move || {
-            let t = Transport::Smtp(Box::new(lettre::SmtpTransport::builder_dangerous("127.0.0.1").port(port).build()));
+            let t = Transport::Smtp(Box::new(
+                lettre::SmtpTransport::builder_dangerous("127.0.0.1")
+                    .port(port)
+                    .build(),
+            ));
             let mut conn = pool.get().unwrap();
             let mut n = 0;
             for _ in 0..3 {

@@ -2,31 +2,66 @@
 
 use crate::support::{Backend, GOOD_PW, TestApp};
 
-on_all_backends!(csrf_is_required_on_every_post, cross_site_posts_are_refused, error_pages_are_localized_pages, healthz_and_headers);
+on_all_backends!(
+    csrf_is_required_on_every_post,
+    cross_site_posts_are_refused,
+    error_pages_are_localized_pages,
+    healthz_and_headers
+);
 
 async fn csrf_is_required_on_every_post(app: TestApp) {
     let mut c = app.client();
     c.get("/signup").await;
-    for path in ["/signup", "/login", "/logout", "/password/forgot", "/password/reset?token=x", "/lang", "/account/password"] {
-        let r = c.post_raw(path, "email=a%40b.com&password=x".into(), "application/x-www-form-urlencoded").await;
+    for path in [
+        "/signup",
+        "/login",
+        "/logout",
+        "/password/forgot",
+        "/password/reset?token=x",
+        "/lang",
+        "/account/password",
+    ] {
+        let r = c
+            .post_raw(
+                path,
+                "email=a%40b.com&password=x".into(),
+                "application/x-www-form-urlencoded",
+            )
+            .await;
         assert_eq!(r.status, 403, "{path} without _csrf");
         assert!(r.body.contains("Not allowed"), "{path}: localized 403 page");
-        let r = c.post_raw(path, "_csrf=wrong&email=a%40b.com".into(), "application/x-www-form-urlencoded").await;
+        let r = c
+            .post_raw(
+                path,
+                "_csrf=wrong&email=a%40b.com".into(),
+                "application/x-www-form-urlencoded",
+            )
+            .await;
         assert_eq!(r.status, 403, "{path} with a wrong _csrf");
     }
     // A token from another session does not work either.
     let mut other = app.client();
     other.get("/signup").await;
     let foreign = other.csrf.clone().unwrap();
-    let r = c.post_raw("/login", format!("_csrf={foreign}&email=a%40b.com&password=x"), "application/x-www-form-urlencoded").await;
+    let r = c
+        .post_raw(
+            "/login",
+            format!("_csrf={foreign}&email=a%40b.com&password=x"),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
     assert_eq!(r.status, 403);
     // The right token passes.
-    let r = c.post_form("/login", &[("email", "a@b.com"), ("password", "x")]).await;
+    let r = c
+        .post_form("/login", &[("email", "a@b.com"), ("password", "x")])
+        .await;
     assert_eq!(r.status, 422);
     // Localized 403.
     let mut ko = app.client().header("accept-language", "ko");
     ko.get("/").await;
-    let r = ko.post_raw("/login", String::new(), "application/x-www-form-urlencoded").await;
+    let r = ko
+        .post_raw("/login", String::new(), "application/x-www-form-urlencoded")
+        .await;
     assert_eq!(r.status, 403);
     assert!(r.body.contains("허용되지 않음"));
 }
@@ -35,13 +70,31 @@ async fn cross_site_posts_are_refused(app: TestApp) {
     app.signup("x@example.com", GOOD_PW).await;
     let mut c = app.client().header("origin", "http://evil.example");
     c.get("/login").await;
-    c.post_form("/login", &[("email", "x@example.com"), ("password", GOOD_PW)]).await.assert_status(403);
+    c.post_form(
+        "/login",
+        &[("email", "x@example.com"), ("password", GOOD_PW)],
+    )
+    .await
+    .assert_status(403);
     let mut c = app.client().header("sec-fetch-site", "cross-site");
     c.get("/login").await;
-    c.post_form("/login", &[("email", "x@example.com"), ("password", GOOD_PW)]).await.assert_status(403);
-    let mut c = app.client().header("origin", "http://localhost:8080").header("sec-fetch-site", "same-origin");
+    c.post_form(
+        "/login",
+        &[("email", "x@example.com"), ("password", GOOD_PW)],
+    )
+    .await
+    .assert_status(403);
+    let mut c = app
+        .client()
+        .header("origin", "http://localhost:8080")
+        .header("sec-fetch-site", "same-origin");
     c.get("/login").await;
-    c.post_form("/login", &[("email", "x@example.com"), ("password", GOOD_PW)]).await.assert_status(303);
+    c.post_form(
+        "/login",
+        &[("email", "x@example.com"), ("password", GOOD_PW)],
+    )
+    .await
+    .assert_status(303);
 }
 
 async fn error_pages_are_localized_pages(app: TestApp) {
@@ -57,15 +110,29 @@ async fn error_pages_are_localized_pages(app: TestApp) {
     let mut c = app.client();
     c.get("/signup").await;
     let huge = format!("name={}", "a".repeat(2 * 1024 * 1024));
-    let r = c.post_raw("/signup", huge, "application/x-www-form-urlencoded").await;
+    let r = c
+        .post_raw("/signup", huge, "application/x-www-form-urlencoded")
+        .await;
     r.assert_status(413);
     assert!(r.body.contains("Too large"));
     // A body the form cannot decode: 400 page, never 500.
     let token = c.csrf.clone().unwrap();
-    let r = c.post_raw("/signup", format!("_csrf={token}&email=a&email=b"), "application/x-www-form-urlencoded").await;
+    let r = c
+        .post_raw(
+            "/signup",
+            format!("_csrf={token}&email=a&email=b"),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
     r.assert_status(400);
     assert!(r.body.contains("Bad request"));
-    let r = c.post_raw("/signup", format!("_csrf={token}&name=%FF%FE"), "application/x-www-form-urlencoded").await;
+    let r = c
+        .post_raw(
+            "/signup",
+            format!("_csrf={token}&name=%FF%FE"),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
     assert!(r.status == 422 || r.status == 400, "{}", r.status);
     // Wrong method.
     let r = c.get("/logout").await;
@@ -79,12 +146,25 @@ async fn healthz_and_headers(app: TestApp) {
     r.assert_status(200);
     assert_eq!(r.body, "ok");
     let r = c.get("/").await;
-    assert!(r.header("content-security-policy").unwrap().contains("default-src 'self'"));
-    assert!(r.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert!(r.header("referrer-policy").is_some());
     let cookie = r.header("set-cookie").unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure"),
+        "{cookie}"
+    );
     let css = c.get("/static/app.css").await;
     css.assert_status(200);
     assert!(css.header("content-type").unwrap().starts_with("text/css"));
@@ -95,7 +175,11 @@ async fn healthz_and_headers(app: TestApp) {
 
 #[actix_web::test]
 async fn https_cookie_is_secure_and_host_prefixed() {
-    let app = TestApp::start_with(Backend::Sqlite, &[("OC_BASE_URL", "https://console.example.com")]).await;
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[("OC_BASE_URL", "https://console.example.com")],
+    )
+    .await;
     let mut c = app.client();
     c.host = "console.example.com".into();
     let r = c.get("/").await;

@@ -62,13 +62,29 @@ impl TestDb {
     pub fn create(backend: &Backend) -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         match backend {
-            Backend::Sqlite => TestDb { url: format!("sqlite://{}/test.db", dir.path().display()), dir, pg: None },
+            Backend::Sqlite => TestDb {
+                url: format!("sqlite://{}/test.db", dir.path().display()),
+                dir,
+                pg: None,
+            },
             Backend::Postgres(admin) => {
-                let name = format!("oc_test_{}", online_contact::auth::random_token(9).to_lowercase().replace(['-', '_'], "x"));
-                let mut conn = PgConnection::establish(admin).expect("OC_TEST_POSTGRES_URL must be reachable");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+                let name = format!(
+                    "oc_test_{}",
+                    online_contact::auth::random_token(9)
+                        .to_lowercase()
+                        .replace(['-', '_'], "x")
+                );
+                let mut conn =
+                    PgConnection::establish(admin).expect("OC_TEST_POSTGRES_URL must be reachable");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .unwrap();
                 let url = with_database(admin, &name);
-                TestDb { url, dir, pg: Some((admin.clone(), name)) }
+                TestDb {
+                    url,
+                    dir,
+                    pg: Some((admin.clone(), name)),
+                }
             }
         }
     }
@@ -79,7 +95,8 @@ impl Drop for TestDb {
         if let Some((admin, name)) = &self.pg
             && let Ok(mut conn) = PgConnection::establish(admin)
         {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }
@@ -95,7 +112,10 @@ pub fn test_config(db: &TestDb, base_url: &str, extra: &[(&str, &str)]) -> Confi
     let mut m: HashMap<String, String> = HashMap::new();
     m.insert("OC_DATABASE_URL".into(), db.url.clone());
     m.insert("OC_DATA_DIR".into(), db.dir.path().display().to_string());
-    m.insert("OC_SECRET_KEY".into(), "test-secret-key-that-is-long-enough-0123456789".into());
+    m.insert(
+        "OC_SECRET_KEY".into(),
+        "test-secret-key-that-is-long-enough-0123456789".into(),
+    );
     m.insert("OC_BCRYPT_COST".into(), "4".into());
     m.insert("OC_BASE_URL".into(), base_url.into());
     for (k, v) in extra {
@@ -132,7 +152,13 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client { svc: self.svc.clone(), cookies: HashMap::new(), csrf: None, host: "localhost:8080".into(), headers: Vec::new() }
+        Client {
+            svc: self.svc.clone(),
+            cookies: HashMap::new(),
+            csrf: None,
+            host: "localhost:8080".into(),
+            headers: Vec::new(),
+        }
     }
 
     pub fn conn(&self) -> diesel::r2d2::PooledConnection<online_contact::db::Manager> {
@@ -142,7 +168,9 @@ impl TestApp {
     /// Runs raw SQL (test set-up such as ageing a token).
     pub fn exec(&self, sql: &str) {
         let mut c = self.conn();
-        diesel::sql_query(sql).execute(&mut *c as &mut DbConn).unwrap();
+        diesel::sql_query(sql)
+            .execute(&mut *c as &mut DbConn)
+            .unwrap();
     }
 
     /// Mails queued so far, oldest first: (to, subject, text, html).
@@ -178,14 +206,20 @@ impl TestApp {
         // Follow the redirect, as a browser would (and pick up the renewed CSRF token).
         let landing = c.get(r.location()).await;
         landing.assert_status(200);
-        assert!(landing.body.contains("id=\"flash\""), "a welcome message after sign-up");
+        assert!(
+            landing.body.contains("id=\"flash\""),
+            "a welcome message after sign-up"
+        );
         c
     }
 }
 
 /// The link in the newest mail to `to`.
 pub fn link_in(text: &str) -> String {
-    text.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")).expect("a link in the mail").to_string()
+    text.split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .expect("a link in the mail")
+        .to_string()
 }
 
 pub struct Client {
@@ -205,7 +239,10 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn location(&self) -> &str {
@@ -214,20 +251,36 @@ impl Resp {
 
     #[track_caller]
     pub fn assert_status(&self, s: u16) -> &Self {
-        assert_eq!(self.status, s, "unexpected status; body:\n{}", &self.body[..self.body.len().min(3000)]);
+        assert_eq!(
+            self.status,
+            s,
+            "unexpected status; body:\n{}",
+            &self.body[..self.body.len().min(3000)]
+        );
         self
     }
 
     /// Text of the field messages shown next to `field`.
     pub fn field_errors(&self, field: &str) -> Vec<String> {
         let marker = format!("class=\"field-error\" id=\"{field}-error\">");
-        self.body.split(&marker).skip(1).map(|s| s.split("</p>").next().unwrap_or("").to_string()).collect()
+        self.body
+            .split(&marker)
+            .skip(1)
+            .map(|s| s.split("</p>").next().unwrap_or("").to_string())
+            .collect()
     }
 
     /// The `value` of the input named `field`, HTML entities decoded.
     pub fn input_value(&self, field: &str) -> Option<String> {
         self.raw_input_value(field).map(|v| {
-            v.replace("&#60;", "<").replace("&#62;", ">").replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#38;", "&").replace("&amp;", "&")
+            v.replace("&#60;", "<")
+                .replace("&#62;", ">")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#34;", "\"")
+                .replace("&quot;", "\"")
+                .replace("&#38;", "&")
+                .replace("&amp;", "&")
         })
     }
 
@@ -249,7 +302,11 @@ impl Client {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     async fn send(&mut self, req: test::TestRequest) -> Resp {
@@ -268,19 +325,29 @@ impl Client {
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
         for c in res.response().cookies() {
-            let gone = c.max_age().is_some_and(|m| m.is_zero() || m.is_negative()) || c.value().is_empty();
+            let gone =
+                c.max_age().is_some_and(|m| m.is_zero() || m.is_negative()) || c.value().is_empty();
             if gone {
                 self.cookies.remove(c.name());
             } else {
-                self.cookies.insert(c.name().to_string(), c.value().to_string());
+                self.cookies
+                    .insert(c.name().to_string(), c.value().to_string());
             }
         }
         let bytes = res.into_body().try_into_bytes().unwrap_or_default();
         let body = String::from_utf8_lossy(&bytes).into_owned();
-        if let Some(t) = body.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()) {
+        if let Some(t) = body
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+        {
             self.csrf = Some(t.to_string());
         }
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
@@ -293,16 +360,24 @@ impl Client {
         let token = self.csrf.clone().unwrap_or_default();
         all.push(("_csrf", &token));
         let body = serde_urlencoded::to_string(&all).unwrap();
-        self.post_raw(path, body, "application/x-www-form-urlencoded").await
+        self.post_raw(path, body, "application/x-www-form-urlencoded")
+            .await
     }
 
     pub async fn post_raw(&mut self, path: &str, body: String, content_type: &str) -> Resp {
-        self.send(test::TestRequest::post().uri(path).insert_header(("content-type", content_type.to_string())).set_payload(body)).await
+        self.send(
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header(("content-type", content_type.to_string()))
+                .set_payload(body),
+        )
+        .await
     }
 
     pub async fn login(&mut self, email: &str, password: &str) -> Resp {
         self.get("/login").await;
-        self.post_form("/login", &[("email", email), ("password", password)]).await
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
     }
 
     /// True when the home page greets a signed-in member.

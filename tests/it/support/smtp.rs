@@ -45,7 +45,12 @@ fn session(stream: std::net::TcpStream, store: &Mutex<Vec<String>>) -> std::io::
         let cmd = line.trim_end().to_ascii_uppercase();
         if cmd.starts_with("EHLO") {
             out.write_all(b"250-sink\r\n250 8BITMIME\r\n")?;
-        } else if cmd.starts_with("HELO") || cmd.starts_with("MAIL") || cmd.starts_with("RCPT") || cmd.starts_with("RSET") || cmd.starts_with("NOOP") {
+        } else if cmd.starts_with("HELO")
+            || cmd.starts_with("MAIL")
+            || cmd.starts_with("RCPT")
+            || cmd.starts_with("RSET")
+            || cmd.starts_with("NOOP")
+        {
             out.write_all(b"250 ok\r\n")?;
         } else if cmd == "DATA" {
             out.write_all(b"354 go\r\n")?;
@@ -58,7 +63,11 @@ fn session(stream: std::net::TcpStream, store: &Mutex<Vec<String>>) -> std::io::
                 if l == ".\r\n" {
                     break;
                 }
-                data.push_str(l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(&l));
+                data.push_str(
+                    l.strip_prefix('.')
+                        .filter(|_| l.starts_with(".."))
+                        .unwrap_or(&l),
+                );
             }
             store.lock().unwrap().push(data);
             out.write_all(b"250 queued\r\n")?;
@@ -84,7 +93,12 @@ pub fn text_part(raw: &str) -> String {
     if head.contains("content-transfer-encoding: base64") {
         use base64::Engine;
         let joined: String = body.split_whitespace().collect();
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(joined).unwrap()).unwrap()
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap(),
+        )
+        .unwrap()
     } else if head.contains("content-transfer-encoding: quoted-printable") {
         let soft = body.replace("=\r\n", "");
         let bytes = soft.as_bytes();
