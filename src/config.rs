@@ -92,6 +92,18 @@ impl BaseUrl {
         format!("{}://{}", self.scheme, self.authority())
     }
 
+    /// The workspace domain of a `Host` header value of the form `{domain}.{authority}`.
+    pub fn workspace_domain(&self, host: &str) -> Option<String> {
+        let host = host.trim().to_ascii_lowercase();
+        let domain = host.strip_suffix(&format!(".{}", self.authority()))?;
+        (!domain.is_empty() && !domain.contains('.')).then(|| domain.to_string())
+    }
+
+    /// `{scheme}://{domain}.{host}[:port]`.
+    pub fn workspace_origin(&self, domain: &str) -> String {
+        format!("{}://{domain}.{}", self.scheme, self.authority())
+    }
+
     /// The absolute URL of a console path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin())
@@ -286,6 +298,29 @@ mod tests {
         );
         assert!(b.as_ref().is_ok_and(|b| b.is_https()));
         assert!(BaseUrl::parse("http://x.com/path").is_err());
+        let b = BaseUrl::parse("http://localhost:8080").map_err(|e| e.to_string());
+        let b = b.as_ref();
+        assert_eq!(
+            b.map(|b| b.workspace_domain("acme.localhost:8080")),
+            Ok(Some("acme".to_string()))
+        );
+        assert_eq!(
+            b.map(|b| b.workspace_domain("ACME.localhost:8080")),
+            Ok(Some("acme".to_string()))
+        );
+        assert_eq!(b.map(|b| b.workspace_domain("localhost:8080")), Ok(None));
+        assert_eq!(
+            b.map(|b| b.workspace_domain("acme.localhost:9999")),
+            Ok(None)
+        );
+        assert_eq!(
+            b.map(|b| b.workspace_domain("a.b.localhost:8080")),
+            Ok(None)
+        );
+        assert_eq!(
+            b.map(|b| b.workspace_origin("acme")),
+            Ok("http://acme.localhost:8080".to_string())
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! online-contact: the organization console of a contact center, as one server-rendered
 //! web application. `app(state)` builds the actix `App`; `main.rs` and the tests use it.
 
+pub mod account;
 pub mod auth;
 pub mod config;
 pub mod console;
@@ -8,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod i18n;
 pub mod mail;
+pub mod orgs;
 pub mod routes;
 pub mod web;
 
@@ -81,10 +83,11 @@ pub fn app(
     >,
 > {
     let session = web::middleware::session_middleware(&state.config);
+    let base = state.config.base_url.clone();
     App::new()
         .app_data(state)
         .app_data(aw::FormConfig::default().limit(web::middleware::FORM_LIMIT))
-        .configure(routes::configure)
+        .configure(|cfg| routes::configure(cfg, &base))
         .wrap(from_fn(web::middleware::csrf))
         .wrap(from_fn(web::middleware::error_pages))
         .wrap(session)

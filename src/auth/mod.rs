@@ -2,6 +2,9 @@
 //! stored only as hashes, bcrypt on the blocking pool behind a semaphore, and the login
 //! lockout rule.
 
+pub mod flows;
+pub mod store;
+
 use std::sync::Arc;
 
 use base64::Engine;

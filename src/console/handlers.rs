@@ -4,12 +4,13 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpResponse, web};
 
-use super::model::{self, COUNTRIES, MEMBER_TYPES, NAME_MAX, REALM};
+use super::model::{self, COUNTRIES, MEMBER_TYPES, NAME_MAX};
 use super::views::*;
 use crate::auth::check_password;
+use crate::auth::flows::{self, Change, Login};
+use crate::auth::store::Accounts;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::mail;
 use crate::web::forms::{FieldErrors, Msg, Validation, checked, email, required_text};
 use crate::web::session::{self, Realm};
 use crate::web::{Ctx, ok, safe_next, see_other, unprocessable};
@@ -19,7 +20,7 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 /// New password + confirmation, as every password form checks them.
-fn check_new_password(v: &mut Validation, password: &str, confirm: &str) {
+pub fn check_new_password(v: &mut Validation, password: &str, confirm: &str) {
     v.add_all("password", check_password(password));
     if confirm.is_empty() {
         v.add("password_confirm", Msg::new("field-required"));
@@ -39,9 +40,19 @@ pub async fn set_lang(ctx: Ctx, form: web::Form<LangForm>) -> Result<HttpRespons
     };
     if let Some(u) = &ctx.user {
         let id = u.id;
-        ctx.state
-            .db(move |c| model::set_locale(c, id, lang.code()))
-            .await?;
+        match &ctx.tenant {
+            None => {
+                ctx.state
+                    .db(move |c| model::set_locale(c, id, lang.code()))
+                    .await?
+            }
+            Some(t) => {
+                let org = t.org_id;
+                ctx.state
+                    .db(move |c| crate::orgs::model::set_member_locale(c, org, id, lang.code()))
+                    .await?
+            }
+        }
         ctx.session.insert(session::LOCALE, lang.code())?;
     }
     let cookie = Cookie::build("lang", lang.code())
@@ -168,64 +179,31 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     if password.is_empty() {
         v.add("password", Msg::new("field-required"));
     }
-    let fail = |ctx: &Ctx, form: LoginForm, v: &Validation, key: Option<&'static str>| {
-        unprocessable(&LoginPage {
-            errors: v.localize(&ctx.state.i18n, ctx.lang),
-            form_error: key.map(|k| ctx.t(k)),
-            ctx: ctx.page(),
-            form,
-        })
-    };
-    if !v.is_empty() {
-        return fail(&ctx, form, &v, None);
-    }
-    let email_q = form.email.clone();
-    let member = ctx
-        .state
-        .db(move |c| model::find_by_email(c, &email_q))
-        .await?;
-    let at = now();
-    if member.as_ref().is_some_and(|m| m.throttle().is_locked(at)) {
-        return fail(&ctx, form, &v, Some("login-locked"));
-    }
-    let good = ctx
-        .state
-        .hasher
-        .verify(password, member.as_ref().map(|m| m.password_hash.clone()))
-        .await?;
-    let Some(member) = member.filter(|_| good) else {
-        if let Some(m) = member_for_failure(&ctx, &form.email).await? {
-            let t = ctx
-                .state
-                .db(move |c| model::record_failure(c, &m, at))
-                .await?;
-            if t.is_locked(at) {
-                tracing::warn!(
-                    member_id = t.failed,
-                    "console account locked after failed logins"
-                );
-                return fail(&ctx, form, &v, Some("login-locked"));
+    let form_error = if v.is_empty() {
+        match flows::login(&ctx.state, Accounts::Console, form.email.clone(), password).await? {
+            Login::Ok(a) => {
+                session::sign_in(
+                    &ctx.session,
+                    Realm::Console,
+                    a.id,
+                    a.session_epoch,
+                    &a.locale,
+                    now(),
+                )?;
+                return Ok(see_other("/"));
             }
+            Login::Locked => Some("login-locked"),
+            Login::Failed | Login::NoPassword => Some("login-failed"),
         }
-        return fail(&ctx, form, &v, Some("login-failed"));
+    } else {
+        None
     };
-    let id = member.id;
-    ctx.state.db(move |c| model::record_success(c, id)).await?;
-    session::sign_in(
-        &ctx.session,
-        Realm::Console,
-        member.id,
-        member.session_epoch,
-        &member.locale,
-        at,
-    )?;
-    Ok(see_other("/"))
-}
-
-/// Re-reads the member before counting a failure, so the count is based on the latest row.
-async fn member_for_failure(ctx: &Ctx, email: &str) -> Result<Option<model::MemberAuth>, AppError> {
-    let email = email.to_string();
-    ctx.state.db(move |c| model::find_by_email(c, &email)).await
+    unprocessable(&LoginPage {
+        errors: ctx.errors(&v),
+        form_error: form_error.map(|k| ctx.t(k)),
+        ctx: ctx.page(),
+        form,
+    })
 }
 
 pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -246,64 +224,40 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
     let mut v = Validation::default();
     form.email = email(&mut v, "email", &form.email);
     if !v.is_empty() {
-        let errors = v.localize(&ctx.state.i18n, ctx.lang);
         return unprocessable(&ForgotPage {
+            errors: ctx.errors(&v),
             ctx: ctx.page(),
             form,
-            errors,
         });
     }
-    // The same bcrypt work whether or not the account exists: the answer and its timing
-    // must not tell.
-    ctx.state.hasher.verify(form.email.clone(), None).await?;
-    let email_q = form.email.clone();
-    let state = ctx.state.clone();
-    ctx.state
-        .db(move |c| {
-            let Some(m) = model::find_by_email(c, &email_q)? else {
-                return Ok(());
-            };
-            let lang = Lang::from_code(&m.locale).unwrap_or_default();
-            model::start_reset(c, REALM, m.id, now(), |token| {
-                let link = state
-                    .config
-                    .base_url
-                    .url(&format!("/password/reset?token={token}"));
-                Ok(mail::password_reset(
-                    &state.i18n,
-                    lang,
-                    &m.email,
-                    &m.name,
-                    &link,
-                )?)
-            })
-        })
-        .await?;
+    flows::request_reset(
+        &ctx.state,
+        Accounts::Console,
+        form.email.clone(),
+        ctx.origin(),
+    )
+    .await?;
     ctx.flash("info", "forgot-sent")?;
     Ok(see_other("/password/forgot"))
 }
 
 pub async fn reset_page(ctx: Ctx, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
-    let t = token.clone();
-    let valid = !token.is_empty()
-        && token.len() <= 100
-        && ctx
-            .state
-            .db(move |c| model::reset_token_account(c, REALM, &t, now()))
-            .await?
-            .is_some();
-    if !valid {
-        return crate::web::render(
-            &ResetInvalidPage { ctx: ctx.page() },
-            actix_web::http::StatusCode::BAD_REQUEST,
-        );
+    if !flows::reset_token_valid(&ctx.state, Accounts::Console, token.clone()).await? {
+        return reset_invalid(&ctx);
     }
     ok(&ResetPage {
         ctx: ctx.page(),
         token,
         errors: FieldErrors::default(),
     })
+}
+
+pub fn reset_invalid(ctx: &Ctx) -> Result<HttpResponse, AppError> {
+    crate::web::render(
+        &ResetInvalidPage { ctx: ctx.page() },
+        actix_web::http::StatusCode::BAD_REQUEST,
+    )
 }
 
 pub async fn reset(
@@ -316,54 +270,19 @@ pub async fn reset(
     let mut v = Validation::default();
     check_new_password(&mut v, &form.password, &form.password_confirm);
     if !v.is_empty() {
-        let errors = v.localize(&ctx.state.i18n, ctx.lang);
         return unprocessable(&ResetPage {
+            errors: ctx.errors(&v),
             ctx: ctx.page(),
             token,
-            errors,
         });
     }
-    if token.is_empty() || token.len() > 100 {
-        return crate::web::render(
-            &ResetInvalidPage { ctx: ctx.page() },
-            actix_web::http::StatusCode::BAD_REQUEST,
-        );
-    }
-    let hash = ctx.state.hasher.hash(form.password).await?;
-    let state = ctx.state.clone();
-    let done = ctx
-        .state
-        .db(move |c| {
-            model::consume_reset(c, REALM, &token, now(), |c, account| {
-                model::set_password(c, account, &hash, now(), |m| changed_mail(&state, m))
-            })
-        })
-        .await?;
-    if done.is_none() {
-        return crate::web::render(
-            &ResetInvalidPage { ctx: ctx.page() },
-            actix_web::http::StatusCode::BAD_REQUEST,
-        );
+    if !flows::complete_reset(&ctx.state, Accounts::Console, token, form.password).await? {
+        return reset_invalid(&ctx);
     }
     // Whatever session this browser had is over too: sign in again with the new password.
     session::sign_out(&ctx.session);
     ctx.flash("success", "reset-done")?;
     Ok(see_other("/login"))
-}
-
-fn changed_mail(
-    state: &crate::AppState,
-    m: &model::MemberAuth,
-) -> Result<mail::OutgoingMail, AppError> {
-    let lang = Lang::from_code(&m.locale).unwrap_or_default();
-    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    Ok(mail::password_changed(
-        &state.i18n,
-        lang,
-        &m.email,
-        &m.name,
-        &when,
-    )?)
 }
 
 pub async fn change_password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -373,7 +292,21 @@ pub async fn change_password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ok(&ChangePasswordPage {
         ctx: ctx.page(),
         errors: FieldErrors::default(),
+        action: crate::routes::Urls.change_password(),
     })
+}
+
+/// Checks a change-password form (the current password itself is verified afterwards).
+pub fn check_change_password(form: &ChangePasswordForm) -> Validation {
+    let mut v = Validation::default();
+    if form.current_password.is_empty() {
+        v.add("current_password", Msg::new("field-required"));
+    }
+    check_new_password(&mut v, &form.password, &form.password_confirm);
+    if v.is_empty() && form.password == form.current_password {
+        v.add("password", Msg::new("password-same-as-current"));
+    }
+    v
 }
 
 pub async fn change_password(
@@ -384,51 +317,36 @@ pub async fn change_password(
         return Ok(see_other("/login"));
     };
     let form = form.into_inner();
-    let mut v = Validation::default();
-    if form.current_password.is_empty() {
-        v.add("current_password", Msg::new("field-required"));
-    }
-    check_new_password(&mut v, &form.password, &form.password_confirm);
-    if v.is_empty() && form.password == form.current_password {
-        v.add("password", Msg::new("password-same-as-current"));
-    }
-    let id = user.id;
-    let member = ctx
-        .state
-        .db(move |c| model::find_by_id(c, id))
+    let mut v = check_change_password(&form);
+    if v.is_empty() {
+        match flows::change_password(
+            &ctx.state,
+            Accounts::Console,
+            user.id,
+            form.current_password,
+            form.password,
+        )
         .await?
-        .ok_or(AppError::Forbidden)?;
-    if v.is_empty()
-        && !ctx
-            .state
-            .hasher
-            .verify(form.current_password, Some(member.password_hash.clone()))
-            .await?
-    {
-        v.add("current_password", Msg::new("current-password-wrong"));
+        {
+            Change::WrongCurrent => v.add("current_password", Msg::new("current-password-wrong")),
+            Change::Done(epoch) => {
+                // This session goes on with the new epoch; every other one ends.
+                session::sign_in(
+                    &ctx.session,
+                    Realm::Console,
+                    user.id,
+                    epoch,
+                    &user.locale,
+                    now(),
+                )?;
+                ctx.flash("success", "password-changed")?;
+                return Ok(see_other("/"));
+            }
+        }
     }
-    if !v.is_empty() {
-        let errors = v.localize(&ctx.state.i18n, ctx.lang);
-        return unprocessable(&ChangePasswordPage {
-            ctx: ctx.page(),
-            errors,
-        });
-    }
-    let hash = ctx.state.hasher.hash(form.password).await?;
-    let state = ctx.state.clone();
-    let epoch = ctx
-        .state
-        .db(move |c| model::set_password(c, id, &hash, now(), |m| changed_mail(&state, m)))
-        .await?;
-    // This session goes on with the new epoch; every other one ends.
-    session::sign_in(
-        &ctx.session,
-        Realm::Console,
-        id,
-        epoch,
-        &member.locale,
-        now(),
-    )?;
-    ctx.flash("success", "password-changed")?;
-    Ok(see_other("/"))
+    unprocessable(&ChangePasswordPage {
+        errors: ctx.errors(&v),
+        ctx: ctx.page(),
+        action: crate::routes::Urls.change_password(),
+    })
 }

@@ -111,6 +111,8 @@ pub struct ChangePasswordForm {
 pub struct ChangePasswordPage {
     pub ctx: PageCtx,
     pub errors: FieldErrors,
+    /// The form's own path (console and workspace differ).
+    pub action: &'static str,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]

@@ -50,4 +50,66 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(console_members, password_reset_tokens, mail_outbox);
+diesel::table! {
+    payment_methods (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        brand -> Text,
+        last4 -> Text,
+        exp_month -> Integer,
+        exp_year -> Integer,
+        holder -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        public_id -> Text,
+        member_id -> BigInt,
+        name -> Text,
+        oc_name -> Nullable<Text>,
+        oc_name_lower -> Nullable<Text>,
+        domain -> Nullable<Text>,
+        oc_enabled -> Bool,
+        oc_enabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_members (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        login_id -> Text,
+        login_id_lower -> Text,
+        name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        is_owner -> Bool,
+        is_org_admin -> Bool,
+        locale -> Text,
+        accept_assignments -> Bool,
+        session_epoch -> BigInt,
+        failed_logins -> Integer,
+        failed_window_start -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(payment_methods -> console_members (member_id));
+diesel::joinable!(organizations -> console_members (member_id));
+diesel::joinable!(org_members -> organizations (org_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    console_members,
+    password_reset_tokens,
+    mail_outbox,
+    payment_methods,
+    organizations,
+    org_members,
+);

@@ -61,12 +61,14 @@ macro_rules! ftl_files {
             include_str!(concat!("../../locales/", $lang, "/common.ftl")),
             include_str!(concat!("../../locales/", $lang, "/console.ftl")),
             include_str!(concat!("../../locales/", $lang, "/mail.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/orgs.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/account.ftl")),
         ]
     };
 }
 
 /// Raw sources per language, for the key-consistency tests.
-pub fn sources(lang: Lang) -> [&'static str; 3] {
+pub fn sources(lang: Lang) -> [&'static str; 5] {
     match lang {
         Lang::En => ftl_files!("en"),
         Lang::Ja => ftl_files!("ja"),

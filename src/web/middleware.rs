@@ -184,6 +184,8 @@ pub async fn error_pages(
         user_name: None,
         here: "/".into(),
         urls: crate::routes::Urls,
+        org_name: None,
+        is_admin: false,
     };
     let view = ErrorPage {
         ctx: page,

@@ -24,22 +24,46 @@ use session::{Flash, Realm};
 #[derive(Clone, Copy)]
 pub struct Rendered;
 
-/// The signed-in console member as the session and the database agree on it.
+/// The signed-in account as the session and the database agree on it: a console member,
+/// or a member of the request's organization.
 #[derive(Debug, Clone)]
-pub struct ConsoleUser {
+pub struct User {
     pub id: i64,
     pub name: String,
     pub email: String,
+    pub locale: String,
+    pub session_epoch: i64,
+    /// Workspace members only.
+    pub login_id: String,
+    pub is_owner: bool,
+    pub is_org_admin: bool,
 }
 
-/// Everything a handler needs about the request: state, session, language, the signed-in
-/// member (already checked against idle/absolute expiry and the account's session epoch)
-/// and the CSRF token.
+impl User {
+    /// May use global management.
+    pub fn is_admin(&self) -> bool {
+        self.is_owner || self.is_org_admin
+    }
+}
+
+/// The organization a workspace request is for, from its `Host` header.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub org_id: i64,
+    pub public_id: String,
+    pub name: String,
+    pub domain: String,
+}
+
+/// Everything a handler needs about the request: state, session, language, the tenant (on
+/// a workspace host), the signed-in account (already checked against its realm, the
+/// idle/absolute expiry and the account's session epoch) and the CSRF token.
 pub struct Ctx {
     pub state: web::Data<AppState>,
     pub session: Session,
     pub lang: Lang,
-    pub user: Option<ConsoleUser>,
+    pub tenant: Option<Tenant>,
+    pub user: Option<User>,
     pub csrf: String,
     /// Path and query of this request, for "come back here" links.
     pub here: String,
@@ -58,35 +82,45 @@ impl FromRequest for Ctx {
                 .ok_or_else(|| AppError::internal("no state"))?;
             let session = req.get_session();
             let now = chrono::Utc::now().naive_utc();
+            let tenant = match workspace_domain(&req, &state) {
+                Some(domain) => {
+                    let t = state
+                        .db(move |c| crate::orgs::model::tenant_by_domain(c, &domain))
+                        .await?;
+                    Some(t.ok_or(AppError::NotFound)?)
+                }
+                None => None,
+            };
+            let realm = match &tenant {
+                Some(t) => Realm::Workspace(t.org_id),
+                None => Realm::Console,
+            };
             let mut user = None;
-            let mut user_locale = None;
             if let Some(auth) = session::auth(&session) {
                 let cfg = &state.config;
-                if auth.expired(now, cfg.session_idle, cfg.session_absolute)
-                    || auth.realm != Realm::Console
+                if auth.expired(now, cfg.session_idle, cfg.session_absolute) || auth.realm != realm
                 {
                     session::sign_out(&session);
                 } else {
                     let id = auth.uid;
                     let found = state
-                        .db(move |c| crate::console::model::session_member(c, id))
+                        .db(move |c| match realm {
+                            Realm::Console => crate::console::model::session_user(c, id),
+                            Realm::Workspace(org) => crate::orgs::model::session_user(c, org, id),
+                        })
                         .await?;
                     match found {
-                        Some(m) if m.session_epoch == auth.epoch => {
+                        Some(u) if u.session_epoch == auth.epoch => {
                             if auth.needs_touch(now) {
                                 session::touch(&session, auth, now)?;
                             }
-                            user_locale = Lang::from_code(&m.locale);
-                            user = Some(ConsoleUser {
-                                id: m.id,
-                                name: m.name,
-                                email: m.email,
-                            });
+                            user = Some(u);
                         }
                         _ => session::sign_out(&session),
                     }
                 }
             }
+            let user_locale = user.as_ref().and_then(|u| Lang::from_code(&u.locale));
             let lang = user_locale.unwrap_or_else(|| request_lang(&req, &session));
             let csrf = session::csrf_token(&session)?;
             let here = req
@@ -98,12 +132,23 @@ impl FromRequest for Ctx {
                 state,
                 session,
                 lang,
+                tenant,
                 user,
                 csrf,
                 here,
             })
         })
     }
+}
+
+/// The workspace domain named by the request's `Host` (`{domain}.{base host}`), if any.
+pub fn workspace_domain(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)?
+        .to_str()
+        .ok()?;
+    state.config.base_url.workspace_domain(host)
 }
 
 /// Language of a request without a signed-in member: session's saved choice > `lang`
@@ -139,11 +184,24 @@ impl Ctx {
             user_name: self.user.as_ref().map(|u| u.name.clone()),
             here: self.here.clone(),
             urls: Urls,
+            org_name: self.tenant.as_ref().map(|t| t.name.clone()),
+            is_admin: self.user.as_ref().is_some_and(User::is_admin),
         }
     }
 
-    pub fn require_user(&self) -> Result<&ConsoleUser, AppError> {
-        self.user.as_ref().ok_or(AppError::Forbidden)
+    /// The validation messages in this request's language.
+    pub fn errors(&self, v: &forms::Validation) -> forms::FieldErrors {
+        v.localize(&self.state.i18n, self.lang)
+    }
+
+    /// The scheme and host of this request's realm (console or this workspace), for links
+    /// in mails.
+    pub fn origin(&self) -> String {
+        let base = &self.state.config.base_url;
+        match &self.tenant {
+            Some(t) => base.workspace_origin(&t.domain),
+            None => base.origin(),
+        }
     }
 
     pub fn flash(&self, kind: &str, key: &'static str) -> Result<(), AppError> {
@@ -166,6 +224,10 @@ pub struct PageCtx {
     pub user_name: Option<String>,
     pub here: String,
     pub urls: Urls,
+    /// On a workspace host: the organization's name.
+    pub org_name: Option<String>,
+    /// The global-management menu is shown.
+    pub is_admin: bool,
 }
 
 pub struct LangOption {

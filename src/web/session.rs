@@ -18,9 +18,12 @@ pub const LOCALE: &str = "locale";
 /// How often the idle timestamp is refreshed (each refresh rewrites the cookie).
 const TOUCH_SECONDS: i64 = 60;
 
+/// Where a session was signed in: the console, or one organization's workspace. A
+/// session is only honoured in its own realm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Realm {
     Console,
+    Workspace(i64),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

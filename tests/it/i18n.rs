@@ -30,7 +30,7 @@ fn used_keys() -> BTreeSet<String> {
         r#"(?:\bt|\bt1|t_args\([^,]+,|Msg::new|Msg::with|flash\("[a-z]+",)\(?\s*"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)""#,
     )
     .unwrap();
-    let quoted = regex_lite::Regex::new(r#"=> "((?:error)-[a-z0-9-]+)""#).unwrap();
+    let quoted = regex_lite::Regex::new(r#"=> "((?:error|card-brand)-[a-z0-9-]+)""#).unwrap();
     let mut paths = Vec::new();
     files(&root().join("src"), &["rs"], &mut paths);
     files(&root().join("templates"), &["html", "txt"], &mut paths);

@@ -1,0 +1,14 @@
+ws-home-title = Workspace
+ws-home-text = You are signed in to your organization's workspace.
+ws-find-password = Find password
+ws-forgot-intro = Enter your login ID. We will send a link to set a new password to the email registered for it.
+ws-forgot-sent = If that login ID exists, a link to set a new password has been sent to its registered email. The link is valid for 60 minutes.
+ws-login-failed = The login ID or password is incorrect.
+ws-login-no-password = You have not set a password yet. Use "Find password" to set one.
+settings-title = Personal settings
+settings-account = Account
+settings-language = Language
+settings-accept-assignments = Accept assignments
+settings-accept-assignments-hint = When off, you get no new ticket or chat assignments (for example while on vacation).
+settings-save = Save
+settings-saved = Your settings have been saved.

@@ -1,0 +1,14 @@
+ws-home-title = 워크스페이스
+ws-home-text = 조직의 워크스페이스에 로그인되어 있습니다.
+ws-find-password = 비밀번호 찾기
+ws-forgot-intro = 로그인 ID를 입력하세요. 등록된 이메일로 새 비밀번호를 설정하는 링크를 보내 드립니다.
+ws-forgot-sent = 해당 로그인 ID가 있으면 등록된 이메일로 새 비밀번호를 설정하는 링크를 보냈습니다. 링크는 60분 동안 유효합니다.
+ws-login-failed = 로그인 ID 또는 비밀번호가 올바르지 않습니다.
+ws-login-no-password = 아직 비밀번호를 설정하지 않았습니다. "비밀번호 찾기"로 설정하세요.
+settings-title = 개인 설정
+settings-account = 계정
+settings-language = 언어
+settings-accept-assignments = 배정 받기
+settings-accept-assignments-hint = 끄면 새 티켓이나 채팅이 배정되지 않습니다(휴가 중 등).
+settings-save = 저장
+settings-saved = 설정을 저장했습니다.

@@ -1,0 +1,3 @@
+DROP TABLE org_members;
+DROP TABLE organizations;
+DROP TABLE payment_methods;

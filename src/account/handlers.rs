@@ -1,0 +1,325 @@
+//! Workspace handlers. The tenant comes from the Host header (an unknown domain is a 404
+//! before any handler runs); every query is scoped by the tenant's org.
+
+use actix_web::{HttpResponse, web};
+
+use super::views::*;
+use crate::auth::flows::{self, Change, Login};
+use crate::auth::store::Accounts;
+use crate::console::handlers::{check_change_password, check_new_password, reset_invalid};
+use crate::console::views::{
+    ChangePasswordForm, ChangePasswordPage, Choice, NewPasswordForm, ResetPage, TokenQuery,
+};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::orgs::model;
+use crate::web::forms::{FieldErrors, Msg, Validation, checked};
+use crate::web::session::{self, Realm};
+use crate::web::{Ctx, Tenant, User, ok, see_other, unprocessable};
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+fn tenant(ctx: &Ctx) -> Result<&Tenant, AppError> {
+    ctx.tenant.as_ref().ok_or(AppError::NotFound)
+}
+
+/// The signed-in member, or the redirect to the login page.
+fn member(ctx: &Ctx) -> Result<User, HttpResponse> {
+    ctx.user.clone().ok_or_else(|| see_other("/login"))
+}
+
+macro_rules! signed_in {
+    ($ctx:expr) => {
+        match member(&$ctx) {
+            Ok(u) => u,
+            Err(redirect) => return Ok(redirect),
+        }
+    };
+}
+
+pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    tenant(&ctx)?;
+    signed_in!(ctx);
+    ok(&HomePage { ctx: ctx.page() })
+}
+
+pub async fn login_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    tenant(&ctx)?;
+    if ctx.user.is_some() {
+        return Ok(see_other("/"));
+    }
+    ok(&LoginPage {
+        ctx: ctx.page(),
+        form: LoginForm::default(),
+        errors: FieldErrors::default(),
+        form_error: None,
+    })
+}
+
+pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+    let org = tenant(&ctx)?.org_id;
+    let mut form = form.into_inner();
+    let password = std::mem::take(&mut form.password);
+    form.login_id = form.login_id.trim().to_string();
+    let mut v = Validation::default();
+    if form.login_id.is_empty() {
+        v.add("login_id", Msg::new("field-required"));
+    } else if form.login_id.chars().count() > crate::orgs::rules::LOGIN_ID_MAX {
+        v.add(
+            "login_id",
+            Msg::with(
+                "field-too-long",
+                &[("max", crate::orgs::rules::LOGIN_ID_MAX.to_string())],
+            ),
+        );
+    }
+    if password.is_empty() {
+        v.add("password", Msg::new("field-required"));
+    }
+    let form_error = if v.is_empty() {
+        match flows::login(
+            &ctx.state,
+            Accounts::Org(org),
+            form.login_id.clone(),
+            password,
+        )
+        .await?
+        {
+            Login::Ok(a) => {
+                session::sign_in(
+                    &ctx.session,
+                    Realm::Workspace(org),
+                    a.id,
+                    a.session_epoch,
+                    &a.locale,
+                    now(),
+                )?;
+                return Ok(see_other("/"));
+            }
+            Login::Locked => Some("login-locked"),
+            Login::NoPassword => Some("ws-login-no-password"),
+            Login::Failed => Some("ws-login-failed"),
+        }
+    } else {
+        None
+    };
+    unprocessable(&LoginPage {
+        errors: ctx.errors(&v),
+        form_error: form_error.map(|k| ctx.t(k)),
+        ctx: ctx.page(),
+        form,
+    })
+}
+
+pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.session.purge();
+    Ok(see_other("/login"))
+}
+
+pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    tenant(&ctx)?;
+    ok(&ForgotPage {
+        ctx: ctx.page(),
+        form: ForgotForm::default(),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpResponse, AppError> {
+    let org = tenant(&ctx)?.org_id;
+    let mut form = form.into_inner();
+    form.login_id = form.login_id.trim().to_string();
+    let mut v = Validation::default();
+    v.add_all(
+        "login_id",
+        crate::orgs::rules::check_login_id(&form.login_id),
+    );
+    if !v.is_empty() {
+        return unprocessable(&ForgotPage {
+            errors: ctx.errors(&v),
+            ctx: ctx.page(),
+            form,
+        });
+    }
+    flows::request_reset(
+        &ctx.state,
+        Accounts::Org(org),
+        form.login_id.clone(),
+        ctx.origin(),
+    )
+    .await?;
+    ctx.flash("info", "ws-forgot-sent")?;
+    Ok(see_other("/password/forgot"))
+}
+
+pub async fn reset_page(ctx: Ctx, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+    let org = tenant(&ctx)?.org_id;
+    let token = q.into_inner().token;
+    if !flows::reset_token_valid(&ctx.state, Accounts::Org(org), token.clone()).await? {
+        return reset_invalid(&ctx);
+    }
+    ok(&ResetPage {
+        ctx: ctx.page(),
+        token,
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn reset(
+    ctx: Ctx,
+    q: web::Query<TokenQuery>,
+    form: web::Form<NewPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let org = tenant(&ctx)?.org_id;
+    let token = q.into_inner().token;
+    let form = form.into_inner();
+    let mut v = Validation::default();
+    check_new_password(&mut v, &form.password, &form.password_confirm);
+    if !v.is_empty() {
+        return unprocessable(&ResetPage {
+            errors: ctx.errors(&v),
+            ctx: ctx.page(),
+            token,
+        });
+    }
+    if !flows::complete_reset(&ctx.state, Accounts::Org(org), token, form.password).await? {
+        return reset_invalid(&ctx);
+    }
+    session::sign_out(&ctx.session);
+    ctx.flash("success", "reset-done")?;
+    Ok(see_other("/login"))
+}
+
+fn settings_view(
+    ctx: &Ctx,
+    settings: crate::orgs::model::Settings,
+    locale: &str,
+    accept: bool,
+    v: &Validation,
+) -> SettingsPage {
+    let locales = Lang::ALL
+        .iter()
+        .map(|l| Choice {
+            value: l.code(),
+            label: ctx.t(&format!("lang-name-{}", l.code())),
+            selected: l.code() == locale,
+        })
+        .collect();
+    SettingsPage {
+        errors: ctx.errors(v),
+        ctx: ctx.page(),
+        settings,
+        locales,
+        accept,
+    }
+}
+
+pub async fn settings_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let org = tenant(&ctx)?.org_id;
+    let user = signed_in!(ctx);
+    let id = user.id;
+    let s = ctx.state.db(move |c| model::settings(c, org, id)).await?;
+    let (locale, accept) = (s.locale.clone(), s.accept_assignments);
+    ok(&settings_view(
+        &ctx,
+        s,
+        &locale,
+        accept,
+        &Validation::default(),
+    ))
+}
+
+pub async fn save_settings(
+    ctx: Ctx,
+    form: web::Form<SettingsForm>,
+) -> Result<HttpResponse, AppError> {
+    let org = tenant(&ctx)?.org_id;
+    let user = signed_in!(ctx);
+    let form = form.into_inner();
+    let accept = checked(&form.accept_assignments);
+    let Some(lang) = Lang::from_code(&form.locale) else {
+        let mut v = Validation::default();
+        v.add("locale", Msg::new("choice-required"));
+        let id = user.id;
+        let s = ctx.state.db(move |c| model::settings(c, org, id)).await?;
+        return unprocessable(&settings_view(&ctx, s, &form.locale, accept, &v));
+    };
+    let id = user.id;
+    ctx.state
+        .db(move |c| model::save_settings(c, org, id, lang.code(), accept, now()))
+        .await?;
+    ctx.session.insert(session::LOCALE, lang.code())?;
+    ctx.flash("success", "settings-saved")?;
+    Ok(see_other("/me/settings"))
+}
+
+pub async fn password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    tenant(&ctx)?;
+    signed_in!(ctx);
+    ok(&ChangePasswordPage {
+        ctx: ctx.page(),
+        errors: FieldErrors::default(),
+        action: crate::routes::Urls.me_password(),
+    })
+}
+
+pub async fn change_password(
+    ctx: Ctx,
+    form: web::Form<ChangePasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let org = tenant(&ctx)?.org_id;
+    let user = signed_in!(ctx);
+    let form = form.into_inner();
+    let mut v = check_change_password(&form);
+    if v.is_empty() {
+        match flows::change_password(
+            &ctx.state,
+            Accounts::Org(org),
+            user.id,
+            form.current_password,
+            form.password,
+        )
+        .await?
+        {
+            Change::WrongCurrent => v.add("current_password", Msg::new("current-password-wrong")),
+            Change::Done(epoch) => {
+                session::sign_in(
+                    &ctx.session,
+                    Realm::Workspace(org),
+                    user.id,
+                    epoch,
+                    &user.locale,
+                    now(),
+                )?;
+                ctx.flash("success", "password-changed")?;
+                return Ok(see_other("/me/settings"));
+            }
+        }
+    }
+    unprocessable(&ChangePasswordPage {
+        errors: ctx.errors(&v),
+        ctx: ctx.page(),
+        action: crate::routes::Urls.me_password(),
+    })
+}
+
+/// Global management: the OWNER and org admins only.
+pub async fn admin(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let t = tenant(&ctx)?.clone();
+    let user = signed_in!(ctx);
+    if !user.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let org = t.org_id;
+    let members = ctx.state.db(move |c| model::members_of(c, org)).await?;
+    let workspace_url = ctx.origin();
+    ok(&AdminPage {
+        ctx: ctx.page(),
+        org_name: t.name,
+        domain: t.domain,
+        workspace_url,
+        members,
+    })
+}

@@ -1,0 +1,71 @@
+//! Askama views of the workspace account pages.
+
+use askama::Template;
+
+use crate::console::views::Choice;
+use crate::orgs::model::{OrgMember, Settings};
+use crate::web::PageCtx;
+use crate::web::forms::FieldErrors;
+
+#[derive(Template)]
+#[template(path = "account/home.html")]
+pub struct HomePage {
+    pub ctx: PageCtx,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    pub login_id: String,
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/login.html")]
+pub struct LoginPage {
+    pub ctx: PageCtx,
+    pub form: LoginForm,
+    pub errors: FieldErrors,
+    pub form_error: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct ForgotForm {
+    pub login_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/forgot.html")]
+pub struct ForgotPage {
+    pub ctx: PageCtx,
+    pub form: ForgotForm,
+    pub errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct SettingsForm {
+    pub locale: String,
+    pub accept_assignments: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/settings.html")]
+pub struct SettingsPage {
+    pub ctx: PageCtx,
+    pub settings: Settings,
+    pub locales: Vec<Choice>,
+    pub accept: bool,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "account/admin.html")]
+pub struct AdminPage {
+    pub ctx: PageCtx,
+    pub org_name: String,
+    pub domain: String,
+    pub workspace_url: String,
+    pub members: Vec<OrgMember>,
+}

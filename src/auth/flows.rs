@@ -1,0 +1,175 @@
+//! Sign-in and password flows shared by the console and the workspaces: the handlers
+//! differ in their forms and pages, not in these rules.
+
+use crate::AppState;
+use crate::auth::store::{self, Account, Accounts};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::mail;
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+pub enum Login {
+    Ok(Account),
+    /// Wrong key or password (the same answer for both).
+    Failed,
+    Locked,
+    /// An org member who has not set a password yet: use "find password".
+    NoPassword,
+}
+
+/// Checks a sign-in with lockout: a locked account is refused without looking at the
+/// password; unknown accounts cost the same bcrypt work as known ones.
+pub async fn login(
+    state: &AppState,
+    accts: Accounts,
+    key: String,
+    password: String,
+) -> Result<Login, AppError> {
+    let at = now();
+    let account = state
+        .db(move |c| store::find_by_key(c, accts, &key))
+        .await?;
+    if account.as_ref().is_some_and(|a| a.throttle.is_locked(at)) {
+        return Ok(Login::Locked);
+    }
+    if account.as_ref().is_some_and(|a| a.password_hash.is_none()) {
+        state.hasher.verify(password, None).await?;
+        return Ok(Login::NoPassword);
+    }
+    let good = state
+        .hasher
+        .verify(
+            password,
+            account.as_ref().and_then(|a| a.password_hash.clone()),
+        )
+        .await?;
+    match account {
+        Some(a) if good => {
+            let id = a.id;
+            state
+                .db(move |c| store::record_success(c, accts, id))
+                .await?;
+            Ok(Login::Ok(a))
+        }
+        Some(a) => {
+            let t = state
+                .db(move |c| store::record_failure(c, accts, &a, at))
+                .await?;
+            if t.is_locked(at) {
+                tracing::warn!(?accts, "account locked after failed sign-ins");
+                Ok(Login::Locked)
+            } else {
+                Ok(Login::Failed)
+            }
+        }
+        None => Ok(Login::Failed),
+    }
+}
+
+/// Sends a reset link to the account's email if the account exists; the caller answers the
+/// same either way, and the bcrypt work makes both take the same time. `origin` is the
+/// scheme and host the link points to.
+pub async fn request_reset(
+    state: &actix_web::web::Data<AppState>,
+    accts: Accounts,
+    key: String,
+    origin: String,
+) -> Result<(), AppError> {
+    state.hasher.verify(key.clone(), None).await?;
+    let st = state.clone();
+    state
+        .db(move |c| {
+            let Some(a) = store::find_by_key(c, accts, &key)? else {
+                return Ok(());
+            };
+            let lang = Lang::from_code(&a.locale).unwrap_or_default();
+            store::start_reset(c, accts, a.id, now(), |token| {
+                let link = format!("{origin}/password/reset?token={token}");
+                Ok(mail::password_reset(
+                    &st.i18n, lang, &a.email, &a.name, &link,
+                )?)
+            })
+        })
+        .await
+}
+
+pub async fn reset_token_valid(
+    state: &AppState,
+    accts: Accounts,
+    token: String,
+) -> Result<bool, AppError> {
+    Ok(state
+        .db(move |c| store::reset_token_account(c, accts, &token, now()))
+        .await?
+        .is_some())
+}
+
+/// Sets the new password with a reset token; false when the token cannot be used.
+pub async fn complete_reset(
+    state: &actix_web::web::Data<AppState>,
+    accts: Accounts,
+    token: String,
+    password: String,
+) -> Result<bool, AppError> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(false);
+    }
+    let hash = state.hasher.hash(password).await?;
+    let st = state.clone();
+    let done = state
+        .db(move |c| {
+            store::consume_reset(c, accts, &token, now(), |c, account| {
+                store::set_password(c, accts, account, &hash, now(), |a| changed_mail(&st, a))
+            })
+        })
+        .await?;
+    Ok(done.is_some())
+}
+
+pub enum Change {
+    /// The new session epoch (this session goes on with it).
+    Done(i64),
+    WrongCurrent,
+}
+
+/// Changes the password of a signed-in account after checking the current one.
+pub async fn change_password(
+    state: &actix_web::web::Data<AppState>,
+    accts: Accounts,
+    id: i64,
+    current: String,
+    new: String,
+) -> Result<Change, AppError> {
+    let account = state
+        .db(move |c| store::find_by_id(c, accts, id))
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    if !state
+        .hasher
+        .verify(current, account.password_hash.clone())
+        .await?
+    {
+        return Ok(Change::WrongCurrent);
+    }
+    let hash = state.hasher.hash(new).await?;
+    let st = state.clone();
+    let epoch = state
+        .db(move |c| store::set_password(c, accts, id, &hash, now(), |a| changed_mail(&st, a)))
+        .await?;
+    Ok(Change::Done(epoch))
+}
+
+fn changed_mail(state: &AppState, a: &Account) -> Result<mail::OutgoingMail, AppError> {
+    let lang = Lang::from_code(&a.locale).unwrap_or_default();
+    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    Ok(mail::password_changed(
+        &state.i18n,
+        lang,
+        &a.email,
+        &a.name,
+        &when,
+    )?)
+}
