@@ -204,8 +204,8 @@ pub async fn online_contact_page(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let user = signed_in!(ctx);
-    gate!(ctx, user);
     let org = own_org(&ctx, &user, path.into_inner()).await?;
+    gate!(ctx, user);
     let form = OcForm {
         org_name: org.oc_name.clone().unwrap_or_else(|| org.name.clone()),
         domain: org.domain.clone().unwrap_or_default(),
@@ -219,8 +219,8 @@ pub async fn online_contact(
     form: web::Form<OcForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = signed_in!(ctx);
-    gate!(ctx, user);
     let org = own_org(&ctx, &user, path.into_inner()).await?;
+    gate!(ctx, user);
     let mut form = form.into_inner();
     let mut v = Validation::default();
     form.org_name = required_text(&mut v, "org_name", &form.org_name, ORG_NAME_MAX);
@@ -275,8 +275,8 @@ fn needs_domain(org: &Org) -> Option<HttpResponse> {
 
 pub async fn members_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let user = signed_in!(ctx);
-    gate!(ctx, user);
     let org = own_org(&ctx, &user, path.into_inner()).await?;
+    gate!(ctx, user);
     if let Some(r) = needs_domain(&org) {
         return Ok(r);
     }
@@ -296,8 +296,8 @@ pub async fn add_member(
     form: web::Form<MemberForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = signed_in!(ctx);
-    gate!(ctx, user);
     let org = own_org(&ctx, &user, path.into_inner()).await?;
+    gate!(ctx, user);
     if let Some(r) = needs_domain(&org) {
         return Ok(r);
     }
@@ -351,8 +351,8 @@ pub async fn make_owner(
 
 pub async fn finish(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let user = signed_in!(ctx);
-    gate!(ctx, user);
     let org = own_org(&ctx, &user, path.into_inner()).await?;
+    gate!(ctx, user);
     let org_id = org.id;
     match ctx
         .state

@@ -9,4 +9,6 @@ mod browser;
 mod console;
 mod i18n;
 mod mail;
+mod orgs;
 mod web;
+mod workspace;

@@ -214,7 +214,111 @@ impl TestApp {
     }
 }
 
-/// The link in the newest mail to `to`.
+/// An organization taken through onboarding by its console member.
+pub struct Onboarded {
+    pub console: Client,
+    pub public_id: String,
+    pub domain: String,
+}
+
+impl TestApp {
+    /// Sign-up → card → org → name and domain → members (`owner` first, as OWNER) → done.
+    pub async fn onboard(&self, email: &str, domain: &str, members: &[(&str, &str)]) -> Onboarded {
+        let mut c = self.signup(email, GOOD_PW).await;
+        c.get("/console/payment-methods").await;
+        c.post_form(
+            "/console/payment-methods",
+            &[
+                ("card_number", "4242 4242 4242 4242"),
+                ("expiry", "12/40"),
+                ("holder", "Test Person"),
+            ],
+        )
+        .await
+        .assert_status(303);
+        c.get("/console/orgs/new").await;
+        let r = c
+            .post_form("/console/orgs/new", &[("name", &format!("Org {domain}"))])
+            .await;
+        r.assert_status(303);
+        let public_id = r
+            .location()
+            .trim_start_matches("/console/orgs/")
+            .to_string();
+        let oc = format!("/console/orgs/{public_id}/online-contact");
+        c.get(&oc).await.assert_status(200);
+        c.post_form(
+            &oc,
+            &[("org_name", &format!("{domain} Inc")), ("domain", domain)],
+        )
+        .await
+        .assert_status(303);
+        let mp = format!("/console/orgs/{public_id}/members");
+        c.get(&mp).await.assert_status(200);
+        for (i, (login_id, member_email)) in members.iter().enumerate() {
+            let owner = if i == 0 { "on" } else { "" };
+            c.post_form(
+                &mp,
+                &[
+                    ("login_id", login_id),
+                    ("name", &format!("Name {login_id}")),
+                    ("email", member_email),
+                    ("owner", owner),
+                ],
+            )
+            .await
+            .assert_status(303);
+            c.get(&mp).await;
+        }
+        let done = format!("/console/orgs/{public_id}/online-contact/done");
+        c.post_form(&done, &[]).await.assert_status(303);
+        Onboarded {
+            console: c,
+            public_id,
+            domain: domain.to_string(),
+        }
+    }
+
+    /// A client on the workspace host of `domain`.
+    pub fn ws(&self, domain: &str) -> Client {
+        let mut c = self.client();
+        c.host = format!("{domain}.localhost:8080");
+        c
+    }
+
+    /// Sets an org member's password through "find password" and the mailed link.
+    pub async fn ws_set_password(&self, domain: &str, login_id: &str, password: &str) {
+        let mut c = self.ws(domain);
+        c.get("/password/forgot").await.assert_status(200);
+        c.post_form("/password/forgot", &[("login_id", login_id)])
+            .await
+            .assert_status(303);
+        let link = link_in(&self.outbox().last().unwrap().2);
+        let prefix = format!("http://{domain}.localhost:8080");
+        assert!(link.starts_with(&prefix), "{link}");
+        let path = link.trim_start_matches(&prefix);
+        c.get(path).await.assert_status(200);
+        c.post_form(
+            path,
+            &[("password", password), ("password_confirm", password)],
+        )
+        .await
+        .assert_status(303);
+    }
+
+    /// A signed-in workspace client.
+    pub async fn ws_login(&self, domain: &str, login_id: &str, password: &str) -> Client {
+        let mut c = self.ws(domain);
+        c.get("/login").await.assert_status(200);
+        c.post_form("/login", &[("login_id", login_id), ("password", password)])
+            .await
+            .assert_status(303);
+        c.get("/").await.assert_status(200);
+        c
+    }
+}
+
+/// The link in a mail's text.
 pub fn link_in(text: &str) -> String {
     text.split_whitespace()
         .find(|w| w.starts_with("http://") || w.starts_with("https://"))
