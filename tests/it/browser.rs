@@ -236,3 +236,134 @@ async fn signup_forgot_reset_login_in_every_language() {
         c.close().await.unwrap();
     }
 }
+
+#[actix_web::test]
+async fn onboarding_to_workspace_login_and_settings() {
+    let Some(d) = driver() else { return };
+    for backend in backends() {
+        let served = serve(&backend);
+        let c = browser(&d).await;
+        let base = served.base.clone();
+        c.goto(&format!("{base}/signup")).await.unwrap();
+        fill(&c, "#email", "founder@example.com").await;
+        fill(&c, "#name", "Founder").await;
+        fill(&c, "#password", "found3r!").await;
+        fill(&c, "#password_confirm", "found3r!").await;
+        wait_for(&c, "#country")
+            .await
+            .select_by_value("KR")
+            .await
+            .unwrap();
+        click(&c, "#member_type_business").await;
+        click(&c, "#agree_terms").await;
+        click(&c, "#signup-submit").await;
+        click(&c, "#open-console").await;
+        // Sent to add a payment method first.
+        wait_for(&c, "#card_number").await;
+        fill(&c, "#card_number", "4242 4242 4242 4242").await;
+        fill(&c, "#expiry", "12/39").await;
+        fill(&c, "#holder", "Founder").await;
+        click(&c, "#card-submit").await;
+        wait_for(&c, ".card-last4").await;
+        c.goto(&format!("{base}/console")).await.unwrap();
+        click(&c, "#new-org").await;
+        fill(&c, "#name", "Acme").await;
+        click(&c, "#org-submit").await;
+        click(&c, "#select-online-contact").await;
+        fill(&c, "#org_name", "Acme Support").await;
+        fill(&c, "#domain", "acme").await;
+        click(&c, "#oc-submit").await;
+        fill(&c, "#login_id", "acme.owner").await;
+        fill(&c, "#name", "Owner Kim").await;
+        fill(&c, "#email", "owner@acme.example").await;
+        click(&c, "#owner").await;
+        click(&c, "#member-submit").await;
+        wait_for(&c, "#members").await;
+        fill(&c, "#login_id", "agent.lee").await;
+        fill(&c, "#name", "Agent Lee").await;
+        fill(&c, "#email", "lee@acme.example").await;
+        click(&c, "#member-submit").await;
+        wait_for(&c, "#make-owner-agent\\.lee").await;
+        click(&c, "#finish").await;
+        let url = wait_for(&c, "#workspace-url").await.text().await.unwrap();
+        let port = base.rsplit(':').next().unwrap();
+        assert_eq!(url, format!("http://acme.localhost:{port}"));
+        assert_eq!(
+            wait_for(&c, "#owner-login-id").await.text().await.unwrap(),
+            "acme.owner"
+        );
+
+        // The workspace: find password, the mailed link, a new password, login.
+        c.goto(&format!("{url}/login")).await.unwrap();
+        assert_eq!(
+            wait_for(&c, "#org-name").await.text().await.unwrap(),
+            "Acme Support"
+        );
+        click(&c, "#forgot-link").await;
+        fill(&c, "#login_id", "acme.owner").await;
+        click(&c, "#forgot-submit").await;
+        wait_for(&c, "#flash").await;
+        let link = newest_link(&served.state);
+        assert!(
+            link.starts_with(&format!("{url}/password/reset?token=")),
+            "{link}"
+        );
+        c.goto(&link).await.unwrap();
+        fill(&c, "#password", "0wner-pw").await;
+        fill(&c, "#password_confirm", "0wner-pw").await;
+        click(&c, "#reset-submit").await;
+        wait_for(&c, "#flash").await;
+        fill(&c, "#login_id", "acme.owner").await;
+        fill(&c, "#password", "0wner-pw").await;
+        click(&c, "#login-submit").await;
+        wait_for(&c, "#welcome").await;
+        wait_for(&c, "#nav-admin").await;
+
+        // Personal settings: Japanese, no assignments; the page switches at once.
+        click(&c, "#account-menu").await;
+        click(&c, "#nav-settings").await;
+        wait_for(&c, "#locale")
+            .await
+            .select_by_value("ja")
+            .await
+            .unwrap();
+        click(&c, "#accept_assignments").await;
+        click(&c, "#settings-submit").await;
+        wait_for(&c, "html[lang='ja']").await;
+        let flash = wait_for(&c, "#flash").await.text().await.unwrap();
+        assert_eq!(flash, "設定を保存しました。");
+        assert!(
+            !wait_for(&c, "#accept_assignments")
+                .await
+                .is_selected()
+                .await
+                .unwrap()
+        );
+
+        // Across logout and login.
+        click(&c, "#account-menu").await;
+        click(&c, "#logout").await;
+        fill(&c, "#login_id", "acme.owner").await;
+        fill(&c, "#password", "0wner-pw").await;
+        click(&c, "#login-submit").await;
+        wait_for(&c, "html[lang='ja'] #welcome").await;
+        c.goto(&format!("{url}/me/settings")).await.unwrap();
+        wait_for(&c, "html[lang='ja']").await;
+        assert!(
+            !wait_for(&c, "#accept_assignments")
+                .await
+                .is_selected()
+                .await
+                .unwrap()
+        );
+        let selected = c
+            .find(Locator::Css("#locale option[selected]"))
+            .await
+            .unwrap()
+            .attr("value")
+            .await
+            .unwrap();
+        assert_eq!(selected.as_deref(), Some("ja"));
+        c.close().await.unwrap();
+    }
+}
