@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 use crate::orgs::model;
 use crate::web::forms::{FieldErrors, Msg, Validation, checked};
 use crate::web::session::{self, Realm};
-use crate::web::{Ctx, Tenant, User, ok, see_other, unprocessable};
+use crate::web::{Ctx, Tenant, ok, see_other, signed_in, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -23,20 +23,6 @@ fn now() -> chrono::NaiveDateTime {
 
 fn tenant(ctx: &Ctx) -> Result<&Tenant, AppError> {
     ctx.tenant.as_ref().ok_or(AppError::NotFound)
-}
-
-/// The signed-in member, or the redirect to the login page.
-fn member(ctx: &Ctx) -> Result<User, HttpResponse> {
-    ctx.user.clone().ok_or_else(|| see_other("/login"))
-}
-
-macro_rules! signed_in {
-    ($ctx:expr) => {
-        match member(&$ctx) {
-            Ok(u) => u,
-            Err(redirect) => return Ok(redirect),
-        }
-    };
 }
 
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {

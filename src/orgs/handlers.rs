@@ -11,7 +11,7 @@ use super::views::*;
 use crate::error::AppError;
 use crate::routes::Urls;
 use crate::web::forms::{Msg, Validation, checked, email, required_text};
-use crate::web::{Ctx, User, ok, render, see_other, unprocessable};
+use crate::web::{Ctx, User, ok, render, see_other, signed_in, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -20,14 +20,6 @@ fn now() -> chrono::NaiveDateTime {
 pub const ORG_NAME_MAX: usize = 50;
 pub const MEMBER_NAME_MAX: usize = 50;
 
-/// The signed-in console member, or the redirect to the login page.
-fn member(ctx: &Ctx) -> Result<User, HttpResponse> {
-    match (&ctx.tenant, &ctx.user) {
-        (None, Some(u)) => Ok(u.clone()),
-        _ => Err(see_other("/login")),
-    }
-}
-
 /// A member without a payment method is sent to add one first.
 async fn card_gate(ctx: &Ctx, user: &User) -> Result<Option<HttpResponse>, AppError> {
     let id = user.id;
@@ -35,7 +27,7 @@ async fn card_gate(ctx: &Ctx, user: &User) -> Result<Option<HttpResponse>, AppEr
         return Ok(None);
     }
     ctx.flash("info", "payment-needed")?;
-    Ok(Some(see_other("/console/payment-methods")))
+    Ok(Some(see_other(Urls.payment_methods())))
 }
 
 async fn own_org(ctx: &Ctx, user: &User, public_id: String) -> Result<Org, AppError> {
@@ -44,15 +36,6 @@ async fn own_org(ctx: &Ctx, user: &User, public_id: String) -> Result<Org, AppEr
         .db(move |c| model::org_of(c, id, &public_id))
         .await?
         .ok_or(AppError::NotFound)
-}
-
-macro_rules! signed_in {
-    ($ctx:expr) => {
-        match member(&$ctx) {
-            Ok(u) => u,
-            Err(redirect) => return Ok(redirect),
-        }
-    };
 }
 
 macro_rules! gate {

@@ -247,8 +247,10 @@ pub struct OrgMember {
     pub has_password: bool,
 }
 
+type MemberRow = (i64, String, String, String, bool, bool, Option<String>);
+
 pub fn members_of(c: &mut DbConn, org_id: i64) -> Result<Vec<OrgMember>, AppError> {
-    let rows: Vec<(i64, String, String, String, bool, bool, Option<String>)> = om::table
+    let rows: Vec<MemberRow> = om::table
         .filter(om::org_id.eq(org_id))
         .order(om::id)
         .select((
@@ -439,9 +441,11 @@ pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, 
     }))
 }
 
+type SessionRow = (i64, String, String, String, i64, String, bool, bool);
+
 /// The signed-in member of a workspace, for the request context.
 pub fn session_user(c: &mut DbConn, org_id: i64, id: i64) -> Result<Option<User>, AppError> {
-    let row: Option<(i64, String, String, String, i64, String, bool, bool)> = om::table
+    let row: Option<SessionRow> = om::table
         .filter(om::org_id.eq(org_id))
         .filter(om::id.eq(id))
         .select((

@@ -19,6 +19,18 @@ use crate::i18n::{I18n, Lang};
 use crate::routes::Urls;
 use session::{Flash, Realm};
 
+/// The signed-in account of the request's realm, or an early return of the redirect to
+/// that realm's login page.
+macro_rules! signed_in {
+    ($ctx:expr) => {
+        match $ctx.user.clone() {
+            Some(u) => u,
+            None => return Ok($crate::web::see_other($crate::routes::Urls.login())),
+        }
+    };
+}
+pub(crate) use signed_in;
+
 /// Marks a response whose body is a page we rendered on purpose (a form with errors, a
 /// 403 page…), so the error-page middleware leaves it alone.
 #[derive(Clone, Copy)]

@@ -218,7 +218,6 @@ impl TestApp {
 pub struct Onboarded {
     pub console: Client,
     pub public_id: String,
-    pub domain: String,
 }
 
 impl TestApp {
@@ -275,7 +274,6 @@ impl TestApp {
         Onboarded {
             console: c,
             public_id,
-            domain: domain.to_string(),
         }
     }
 
