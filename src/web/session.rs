@@ -126,3 +126,40 @@ pub fn set_flash(session: &Session, flash: Flash) -> Result<(), AppError> {
 pub fn take_flash(session: &Session) -> Option<Flash> {
     session.remove_as::<Flash>(FLASH).and_then(Result::ok)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_and_absolute_expiry() {
+        let t0 = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default();
+        let s = t0.and_utc().timestamp();
+        let a = AuthState {
+            realm: Realm::Console,
+            uid: 1,
+            epoch: 0,
+            iat: s,
+            seen: s,
+        };
+        let idle = chrono::Duration::minutes(60);
+        let abs = chrono::Duration::hours(12);
+        assert!(!a.expired(t0 + chrono::Duration::minutes(59), idle, abs));
+        assert!(a.expired(t0 + chrono::Duration::minutes(61), idle, abs));
+        // Active all along, but past the absolute limit.
+        let busy = AuthState {
+            seen: s + 12 * 3600,
+            ..a.clone()
+        };
+        assert!(!busy.expired(t0 + chrono::Duration::hours(12), idle, abs));
+        assert!(busy.expired(
+            t0 + chrono::Duration::hours(12) + chrono::Duration::minutes(1),
+            idle,
+            abs
+        ));
+        assert!(!a.needs_touch(t0 + chrono::Duration::seconds(30)));
+        assert!(a.needs_touch(t0 + chrono::Duration::seconds(60)));
+    }
+}

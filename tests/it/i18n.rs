@@ -27,7 +27,7 @@ fn root() -> &'static Path {
 /// Keys named in code and templates through the localizer's entry points.
 fn used_keys() -> BTreeSet<String> {
     let re = regex_lite::Regex::new(
-        r#"(?:\bt|\bt1|t_args\([^,]+,|Msg::new|Msg::with|flash\("[a-z]+",)\(?\s*"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)""#,
+        r#"(?:\bt|\bt1|t_args\([^,]+,|Msg::new|Msg::with|Some|flash\("[a-z]+",)\(?\s*"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)""#,
     )
     .unwrap();
     let quoted = regex_lite::Regex::new(r#"=> "((?:error|card-brand)-[a-z0-9-]+)""#).unwrap();
