@@ -22,6 +22,8 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// Run the background mail worker (off in tests, which deliver explicitly).
     pub mail_worker: bool,
+    /// The price book in force (`OC_PRICING_FILE`, else the embedded `pricing.toml`).
+    pub pricing: std::sync::Arc<crate::contracts::pricing::PriceBook>,
 }
 
 impl std::fmt::Debug for Config {
@@ -173,6 +175,13 @@ impl Config {
         let idle = parse_num(&var, "OC_SESSION_IDLE_MINUTES", 60, 1, 7 * 24 * 60)?;
         let absolute = parse_num(&var, "OC_SESSION_MAX_HOURS", 12, 1, 24 * 30)?;
 
+        let pricing_src = match var("OC_PRICING_FILE") {
+            Some(path) => std::fs::read_to_string(&path).map_err(|e| bad("OC_PRICING_FILE", format!("{path}: {e}")))?,
+            None => crate::contracts::pricing::DEFAULT.to_string(),
+        };
+        let pricing = crate::contracts::pricing::PriceBook::parse(&pricing_src)
+            .map_err(|e| bad("OC_PRICING_FILE", format!("invalid price book: {e}")))?;
+
         let outbox_dir = data_dir.join("outbox");
         Ok(Config {
             database_url,
@@ -187,6 +196,7 @@ impl Config {
             data_dir,
             outbox_dir,
             mail_worker: true,
+            pricing: std::sync::Arc::new(pricing),
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod i18n;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub pool: Pool,
     pub i18n: Arc<i18n::I18n>,
     pub hasher: auth::Hasher,
+    pub pricing: Arc<contracts::pricing::PriceBook>,
 }
 
 impl AppState {
@@ -46,12 +48,8 @@ impl AppState {
             .map(|n| n.get())
             .unwrap_or(2);
         let hasher = auth::Hasher::new(config.bcrypt_cost, cores)?;
-        Ok(AppState {
-            config,
-            pool,
-            i18n,
-            hasher,
-        })
+        let pricing = config.pricing.clone();
+        Ok(AppState { config, pool, i18n, hasher, pricing })
     }
 
     /// Runs database work on the blocking pool.
@@ -87,6 +85,8 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(aw::FormConfig::default().limit(web::middleware::FORM_LIMIT))
+        .app_data(contracts::api::json_config())
+
         .configure(|cfg| routes::configure(cfg, &base))
         .wrap(from_fn(web::middleware::csrf))
         .wrap(from_fn(web::middleware::error_pages))

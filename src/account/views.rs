@@ -64,6 +64,7 @@ pub struct SettingsPage {
 #[template(path = "account/admin.html")]
 pub struct AdminPage {
     pub ctx: PageCtx,
+    pub tabs: crate::contracts::views::Tabs,
     pub org_name: String,
     pub domain: String,
     pub workspace_url: String,

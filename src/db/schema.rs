@@ -75,6 +75,9 @@ diesel::table! {
         oc_enabled -> Bool,
         oc_enabled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        timezone -> Text,
+        api_key_hash -> Nullable<Text>,
+        api_key_prefix -> Nullable<Text>,
     }
 }
 
@@ -101,6 +104,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    services (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        service_id -> Text,
+        service_id_lower -> Text,
+        languages -> Text,
+        timezone -> Text,
+        editor -> Text,
+        banner -> Nullable<Binary>,
+        banner_type -> Nullable<Text>,
+        status -> Text,
+        terminated_on -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contracts (id) {
+        id -> BigInt,
+        service_ref -> BigInt,
+        effective_date -> Text,
+        selection -> Text,
+        monthly_cost -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(services -> organizations (org_id));
+diesel::joinable!(contracts -> services (service_ref));
 diesel::joinable!(payment_methods -> console_members (member_id));
 diesel::joinable!(organizations -> console_members (member_id));
 diesel::joinable!(org_members -> organizations (org_id));
@@ -112,4 +149,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_methods,
     organizations,
     org_members,
+    services,
+    contracts,
 );

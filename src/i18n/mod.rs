@@ -63,12 +63,13 @@ macro_rules! ftl_files {
             include_str!(concat!("../../locales/", $lang, "/mail.ftl")),
             include_str!(concat!("../../locales/", $lang, "/orgs.ftl")),
             include_str!(concat!("../../locales/", $lang, "/account.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/contracts.ftl")),
         ]
     };
 }
 
 /// Raw sources per language, for the key-consistency tests.
-pub fn sources(lang: Lang) -> [&'static str; 5] {
+pub fn sources(lang: Lang) -> [&'static str; 6] {
     match lang {
         Lang::En => ftl_files!("en"),
         Lang::Ja => ftl_files!("ja"),

@@ -163,11 +163,22 @@ pub async fn error_pages(
     // No clone of the request may be held across `next.call`: routing needs it unshared.
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    if status.as_u16() < 400
-        || res.response().extensions().contains::<Rendered>()
-        || res.request().path().starts_with("/api/")
-    {
+    if status.as_u16() < 400 || res.response().extensions().contains::<Rendered>() {
         return Ok(res);
+    }
+    if res.request().path().starts_with("/api/") {
+        // The API answers problem details, whatever failed (unknown path, wrong method).
+        let is_problem = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/problem+json"));
+        if is_problem {
+            return Ok(res);
+        }
+        let detail = status.canonical_reason().unwrap_or("error");
+        let req = res.request().clone();
+        return Ok(ServiceResponse::new(req, crate::contracts::api::problem(status, detail, None)));
     }
     let http_req = res.request().clone();
     let Some(state) = http_req.app_data::<web::Data<AppState>>() else {

@@ -3,6 +3,7 @@
 
 pub mod forms;
 pub mod middleware;
+pub mod multipart;
 pub mod session;
 
 use std::sync::Arc;

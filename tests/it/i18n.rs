@@ -30,15 +30,21 @@ fn used_keys() -> BTreeSet<String> {
         r#"(?:\bt|\bt1|t_args\([^,]+,|Msg::new|Msg::with|Some|flash\("[a-z]+",)\(?\s*"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)""#,
     )
     .unwrap();
-    let quoted = regex_lite::Regex::new(r#"=> "((?:error|card-brand)-[a-z0-9-]+)""#).unwrap();
+    // Keys chosen in code by a match or an if (namespaced, so nothing else looks like them).
+    let quoted = regex_lite::Regex::new(r#""((?:error|card-brand|kind|service-status|feature-group|editor|tab)-[a-z0-9-]+)""#).unwrap();
     let mut paths = Vec::new();
     files(&root().join("src"), &["rs"], &mut paths);
     files(&root().join("templates"), &["html", "txt"], &mut paths);
     let mut keys = BTreeSet::new();
     for p in paths {
         let text = std::fs::read_to_string(&p).unwrap();
-        for c in re.captures_iter(&text).chain(quoted.captures_iter(&text)) {
+        for c in re.captures_iter(&text) {
             keys.insert(c[1].to_string());
+        }
+        if p.extension().is_some_and(|e| e == "rs") {
+            for c in quoted.captures_iter(&text) {
+                keys.insert(c[1].to_string());
+            }
         }
     }
     // Keys built from data.
@@ -50,6 +56,10 @@ fn used_keys() -> BTreeSet<String> {
     }
     for l in Lang::ALL {
         keys.insert(format!("lang-name-{}", l.code()));
+    }
+    let book = online_contact::contracts::pricing::PriceBook::parse(online_contact::contracts::pricing::DEFAULT).unwrap();
+    for f in book.features.keys() {
+        keys.insert(format!("feature-{}", f.replace('_', "-")));
     }
     keys
 }

@@ -1,0 +1,501 @@
+//! Global management, contract tabs: only the OWNER and org admins (others 403); every
+//! query is scoped by the tenant's org.
+
+use std::sync::Arc;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::Datelike;
+
+use super::billing::{self, month_charge};
+use super::model::{self, Banner, Service};
+use super::pricing::{KINDS, PriceBook, Selection};
+use super::rules::{self, BANNER_MAX, EDITORS, SEATS_MAX, ServiceInput, VOLUME_MAX};
+use super::views::*;
+use super::languages;
+use crate::error::AppError;
+use crate::web::forms::{Msg, Validation, checked};
+use crate::web::{Ctx, ok, render, see_other, unprocessable};
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// The org and the admin, or the answer for everybody else.
+macro_rules! admin {
+    ($ctx:expr) => {{
+        let Some(t) = $ctx.tenant.as_ref() else { return Err(AppError::NotFound) };
+        let Some(user) = $ctx.user.clone() else {
+            return Ok(see_other(crate::routes::Urls.login()));
+        };
+        if !user.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        (t.org_id, user)
+    }};
+}
+
+async fn service_or_404(ctx: &Ctx, org: i64, service_id: String) -> Result<Service, AppError> {
+    ctx.state.db(move |c| model::live_service(c, org, &service_id)).await?.ok_or(AppError::NotFound)
+}
+
+fn book(ctx: &Ctx) -> Arc<PriceBook> {
+    ctx.state.pricing.clone()
+}
+
+pub async fn contracts(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let services = ctx.state.db(move |c| model::services_of(c, org)).await?;
+    let pb = book(&ctx);
+    let services = services.into_iter().map(|s| ServiceRow { cost: s.monthly_cost.map(|c| pb.format(c)), s }).collect();
+    ok(&ContractsPage { ctx: ctx.page(), tabs: Tabs { current: "contracts" }, services })
+}
+
+fn opts(values: &[&str], label: impl Fn(&str) -> String, selected: &str) -> Vec<Opt> {
+    values.iter().map(|v| Opt { value: v.to_string(), label: label(v), selected: *v == selected }).collect()
+}
+
+fn form_view(ctx: &Ctx, service: Option<Service>, input: &ServiceInput, v: &Validation) -> ServiceFormPage {
+    let action = match &service {
+        Some(s) => format!("/admin/services/{}/edit?_csrf={}", s.service_id, ctx.csrf),
+        None => format!("/admin/services/new?_csrf={}", ctx.csrf),
+    };
+    let kinds = opts(&KINDS, |k| ctx.t(model::kind_key(k)), &input.kind);
+    let editors = opts(&EDITORS, |e| ctx.t(if e == "html" { "editor-html" } else { "editor-text" }), &input.editor);
+    let timezones = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| Opt { value: tz.name().to_string(), label: tz.name().to_string(), selected: tz.name() == input.timezone })
+        .collect();
+    let languages = languages::all()
+        .into_iter()
+        .map(|l| Opt { value: l.code.to_string(), label: format!("{} ({})", l.label(), l.code), selected: input.languages.iter().any(|x| x == l.code) })
+        .collect();
+    ServiceFormPage {
+        errors: ctx.errors(v),
+        ctx: ctx.page(),
+        tabs: Tabs { current: "contracts" },
+        service,
+        action,
+        name: input.name.clone(),
+        service_id: input.service_id.clone(),
+        kinds,
+        editors,
+        timezones,
+        languages,
+        default_language: input.languages.first().cloned().unwrap_or_default(),
+    }
+}
+
+pub async fn new_service_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let tz = ctx.state.db(move |c| model::org_timezone(c, org)).await?;
+    let lang = ctx.lang.code().to_string();
+    let input = ServiceInput { kind: "counseling".into(), languages: vec![lang], timezone: tz, editor: "html".into(), ..Default::default() };
+    ok(&form_view(&ctx, None, &input, &Validation::default()))
+}
+
+/// Reads the service form (multipart): fields, the chosen languages (the `default_language`
+/// one first) and the banner.
+async fn read_service_form(mp: Multipart, v: &mut Validation) -> Result<(ServiceInput, Option<Banner>), AppError> {
+    let parts = crate::web::multipart::read(mp, BANNER_MAX).await?;
+    let mut languages = parts.all("languages");
+    let default = parts.get("default_language");
+    if let Some(i) = languages.iter().position(|l| *l == default) {
+        let d = languages.remove(i);
+        languages.insert(0, d);
+    }
+    let input = ServiceInput {
+        kind: parts.get("kind"),
+        name: parts.get("name"),
+        service_id: parts.get("service_id"),
+        languages,
+        timezone: parts.get("timezone"),
+        editor: parts.get("editor"),
+    };
+    let banner = match parts.file("banner") {
+        Some((_, true)) => {
+            v.add("banner", Msg::new("banner-too-large"));
+            None
+        }
+        Some((bytes, false)) => rules::check_banner(bytes, v).map(|content_type| Banner { bytes: bytes.to_vec(), content_type }),
+        None => None,
+    };
+    Ok((input, banner))
+}
+
+pub async fn create_service(ctx: Ctx, mp: Multipart) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let mut v = Validation::default();
+    let (mut input, banner) = read_service_form(mp, &mut v).await?;
+    rules::check_service(&mut input, &mut v, true);
+    if !v.is_empty() {
+        return unprocessable(&form_view(&ctx, None, &input, &v));
+    }
+    let i = input.clone();
+    let Some(service) = ctx.state.db(move |c| model::create_service(c, org, &i, banner, now())).await? else {
+        v.add("service_id", Msg::new("service-id-taken"));
+        return unprocessable(&form_view(&ctx, None, &input, &v));
+    };
+    ctx.flash("success", "service-added")?;
+    Ok(see_other(&format!("/admin/services/{}/contract", service.service_id)))
+}
+
+pub async fn edit_service_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    let input = ServiceInput {
+        kind: s.kind.clone(),
+        name: s.name.clone(),
+        service_id: s.service_id.clone(),
+        languages: s.languages.clone(),
+        timezone: s.timezone.clone(),
+        editor: s.editor.clone(),
+    };
+    ok(&form_view(&ctx, Some(s), &input, &Validation::default()))
+}
+
+pub async fn update_service(ctx: Ctx, path: web::Path<String>, mp: Multipart) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    let mut v = Validation::default();
+    let (mut input, banner) = read_service_form(mp, &mut v).await?;
+    input.kind = s.kind.clone();
+    input.service_id = s.service_id.clone();
+    rules::check_service(&mut input, &mut v, false);
+    if !v.is_empty() {
+        return unprocessable(&form_view(&ctx, Some(s), &input, &v));
+    }
+    let id = s.id;
+    ctx.state.db(move |c| model::update_service(c, org, id, &input, banner, now())).await?;
+    ctx.flash("success", "service-saved")?;
+    Ok(see_other("/admin/contracts"))
+}
+
+/// The contract form as submitted: checked features, seats, volumes.
+fn parse_selection(pb: &PriceBook, kind: &str, form: &[(String, String)], v: &mut Validation) -> (Selection, Vec<(String, String)>) {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, x)| x.as_str()).unwrap_or("");
+    let seats = rules::count(v, "seats", get("seats"), SEATS_MAX);
+    let mut sel = Selection { seats, features: Default::default() };
+    let mut raw = vec![("seats".to_string(), get("seats").to_string())];
+    for f in pb.features_of(kind) {
+        let field = format!("volume_{f}");
+        let value = get(&field).to_string();
+        let mut fv = Validation::default();
+        let volume = rules::count(&mut fv, "volume", &value, VOLUME_MAX);
+        if !fv.is_empty() {
+            v.add("volumes", Msg::with("count-invalid", &[("max", VOLUME_MAX.to_string())]));
+            raw.push((format!("error_{f}"), String::new()));
+        }
+        if checked(get(f)) {
+            sel.features.insert(f.clone(), volume);
+        }
+        raw.push((field, value));
+    }
+    (sel, raw)
+}
+
+fn contract_view(ctx: &Ctx, service: Service, sel: &Selection, raw: &[(String, String)], v: &Validation, form_error: Option<&'static str>, current: Option<model::ContractRow>) -> ContractPage {
+    let pb = book(ctx);
+    let get = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, x)| x.clone());
+    let errors = ctx.errors(v);
+    let features = pb
+        .features_of(&service.kind)
+        .iter()
+        .map(|f| {
+            let price = pb.features.get(f);
+            let bad = raw.iter().any(|(n, _)| *n == format!("error_{f}"));
+            FeatureRow {
+                key: f.clone(),
+                label_key: format!("feature-{}", f.replace('_', "-")),
+                group_key: match price.map(|p| p.group.as_str()) {
+                    Some("ticket") => "feature-group-ticket",
+                    Some("chat") => "feature-group-chat",
+                    _ => "feature-group-additional",
+                },
+                checked: sel.features.contains_key(f),
+                volume: get(&format!("volume_{f}")).unwrap_or_else(|| sel.features.get(f).map(|n| n.to_string()).unwrap_or_default()),
+                included: price.map(|p| p.included).unwrap_or(0),
+                seat_price: pb.format(price.map(|p| p.seat_price).unwrap_or(0)),
+                unit_price: pb.format(price.map(|p| p.unit_price).unwrap_or(0)),
+                volume_error: if bad { errors.of("volumes").to_vec() } else { Vec::new() },
+            }
+        })
+        .collect();
+    let estimate = pb.format(pb.monthly_cost(&service.kind, sel));
+    ContractPage {
+        seats: get("seats").unwrap_or_else(|| sel.seats.to_string()),
+        current: current.map(|c| (c.effective_date, pb.format(c.monthly_cost))),
+        form_error: form_error.map(|k| ctx.t(k)),
+        errors,
+        ctx: ctx.page(),
+        tabs: Tabs { current: "contracts" },
+        service,
+        features,
+        estimate,
+    }
+}
+
+pub async fn contract_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    let id = s.id;
+    let current = ctx.state.db(move |c| model::latest_contract(c, id)).await?;
+    let sel = current.as_ref().map(|c| c.selection.clone()).unwrap_or_default();
+    ok(&contract_view(&ctx, s, &sel, &[], &Validation::default(), None, current))
+}
+
+pub async fn save_contract(ctx: Ctx, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, AppError> {
+    let (org, user) = admin!(ctx);
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    let pb = book(&ctx);
+    let mut v = Validation::default();
+    let (sel, raw) = parse_selection(&pb, &s.kind, &form, &mut v);
+    let id = s.id;
+    let current = ctx.state.db(move |c| model::latest_contract(c, id)).await?;
+    let action = form.iter().find(|(k, _)| k == "action").map(|(_, x)| x.as_str()).unwrap_or("");
+    if !v.is_empty() {
+        return unprocessable(&contract_view(&ctx, s, &sel, &raw, &v, None, current));
+    }
+    if action != "contract" {
+        // "Estimate": the same page with the cost of what was chosen.
+        return ok(&contract_view(&ctx, s, &sel, &raw, &v, None, current));
+    }
+    if sel.features.is_empty() {
+        v.add("features", Msg::new("contract-needs-feature"));
+    }
+    if sel.seats < 1 {
+        v.add("seats", Msg::new("contract-needs-seats"));
+    }
+    if !v.is_empty() {
+        return unprocessable(&contract_view(&ctx, s, &sel, &raw, &v, None, current));
+    }
+    let cost = pb.monthly_cost(&s.kind, &sel);
+    let (day, by, sel2) = (s.today(), user.id, sel.clone());
+    if !ctx.state.db(move |c| model::add_contract(c, id, day, &sel2, cost, by, now())).await? {
+        return render(&contract_view(&ctx, s, &sel, &raw, &v, Some("contract-once-per-day"), current), StatusCode::CONFLICT);
+    }
+    ctx.flash("success", "contract-saved")?;
+    Ok(see_other("/admin/contracts"))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct StatusForm {
+    pub status: String,
+}
+
+pub async fn set_status(ctx: Ctx, path: web::Path<String>, form: web::Form<StatusForm>) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    let status = match form.status.as_str() {
+        model::ACTIVE => model::ACTIVE,
+        model::SUSPENDED => model::SUSPENDED,
+        _ => return Err(AppError::BadRequest),
+    };
+    let id = s.id;
+    ctx.state.db(move |c| model::set_status(c, org, id, status, now())).await?;
+    ctx.flash("success", if status == model::ACTIVE { "service-resumed" } else { "service-suspended" })?;
+    Ok(see_other("/admin/contracts"))
+}
+
+pub async fn terminate_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    if !s.is_suspended() {
+        ctx.flash("error", "terminate-needs-suspend")?;
+        return Ok(see_other("/admin/contracts"));
+    }
+    ok(&TerminatePage { ctx: ctx.page(), tabs: Tabs { current: "contracts" }, service: s, errors: Default::default() })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ConfirmForm {
+    pub confirm: String,
+}
+
+pub async fn terminate(ctx: Ctx, path: web::Path<String>, form: web::Form<ConfirmForm>) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    if !checked(&form.confirm) {
+        let mut v = Validation::default();
+        v.add("confirm", Msg::new("confirm-required"));
+        return unprocessable(&TerminatePage { errors: ctx.errors(&v), ctx: ctx.page(), tabs: Tabs { current: "contracts" }, service: s });
+    }
+    let (id, day) = (s.id, s.today());
+    if !ctx.state.db(move |c| model::terminate(c, org, id, day, now())).await? {
+        ctx.flash("error", "terminate-needs-suspend")?;
+        return Ok(see_other("/admin/contracts"));
+    }
+    ctx.flash("success", "service-terminated")?;
+    Ok(see_other("/admin/contracts"))
+}
+
+/// A service's banner, for any signed-in member of the org (it is the service tab image
+/// and the agents' chat picture).
+pub async fn banner(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let Some(t) = ctx.tenant.as_ref() else { return Err(AppError::NotFound) };
+    if ctx.user.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let (org, sid) = (t.org_id, path.into_inner());
+    let (bytes, ctype) = ctx.state.db(move |c| model::banner(c, org, &sid)).await?.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().content_type(ctype).insert_header(("cache-control", "private, max-age=300")).body(bytes))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct FeesQuery {
+    pub from: String,
+    pub to: String,
+    pub scope: String,
+}
+
+fn parse_month(s: &str) -> Option<(i32, u32)> {
+    let (y, m) = s.trim().split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
+    ((2000..=2100).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
+}
+
+/// How many months one search may span.
+pub const FEE_MONTHS_MAX: usize = 36;
+
+pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let q = q.into_inner();
+    let tz: chrono_tz::Tz = ctx.state.db(move |c| model::org_timezone(c, org)).await?.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let this_month = (today.year(), today.month());
+    let mut v = Validation::default();
+    let to = if q.to.trim().is_empty() { Some(this_month) } else { parse_month(&q.to) };
+    let from = if q.from.trim().is_empty() { to.map(|(y, m)| billing::months_back(y, m, 5)) } else { parse_month(&q.from) };
+    if to.is_none() {
+        v.add("to", Msg::new("month-invalid"));
+    }
+    if from.is_none() {
+        v.add("from", Msg::new("month-invalid"));
+    }
+    let range = match (from, to) {
+        (Some(f), Some(t)) if f > t => {
+            v.add("to", Msg::new("month-range-order"));
+            Vec::new()
+        }
+        (Some(f), Some(t)) => {
+            let r = billing::months(f, t);
+            if r.len() > FEE_MONTHS_MAX {
+                v.add("to", Msg::with("month-range-too-long", &[("max", FEE_MONTHS_MAX.to_string())]));
+                Vec::new()
+            } else {
+                r
+            }
+        }
+        _ => Vec::new(),
+    };
+    let inputs = ctx.state.db(move |c| model::billing_inputs(c, org)).await?;
+    let scope = if q.scope.is_empty() { "all".to_string() } else { q.scope.clone() };
+    let in_scope = |s: &Service| match scope.split_once(':') {
+        _ if scope == "all" => true,
+        Some(("kind", k)) => s.kind == k,
+        Some(("service", id)) => s.service_id == id,
+        _ => false,
+    };
+    let valid_scope = scope == "all"
+        || KINDS.iter().any(|k| scope == format!("kind:{k}"))
+        || inputs.iter().any(|(s, _)| scope == format!("service:{}", s.service_id));
+    if !valid_scope {
+        v.add("scope", Msg::new("choice-required"));
+    }
+    let pb = book(&ctx);
+    let chosen: Vec<&(Service, billing::ServiceBilling)> = if valid_scope { inputs.iter().filter(|(s, _)| in_scope(s)).collect() } else { Vec::new() };
+    let mut months = Vec::new();
+    let mut totals = Vec::new();
+    if v.is_empty() {
+        for (y, m) in &range {
+            let estimate = (*y, *m) == this_month;
+            let through = estimate.then_some(today);
+            let mut total = 0i64;
+            let mut lines = Vec::new();
+            for (s, b) in &chosen {
+                let amount = month_charge(b, *y, *m, through);
+                total += amount;
+                lines.push(FeeLine { name: s.name.clone(), service_id: s.service_id.clone(), kind_key: s.kind_key(), amount: pb.format(amount) });
+            }
+            let label = format!("{y}-{m:02}");
+            totals.push((label.clone(), total, estimate));
+            months.push(FeeMonth { label, estimate, lines, total: pb.format(total) });
+        }
+    }
+    let chart = chart(&pb, &totals);
+    let service_status = match scope.split_once(':') {
+        Some(("service", id)) => chosen.iter().find(|(s, _)| s.service_id == id).map(|(s, _)| s.status_key()),
+        _ => None,
+    };
+    let mut scopes = vec![Opt { value: "all".into(), label: ctx.t("fees-scope-all"), selected: scope == "all" }];
+    for k in KINDS {
+        let value = format!("kind:{k}");
+        scopes.push(Opt { label: ctx.t(model::kind_key(k)), selected: scope == value, value });
+    }
+    for (s, _) in &inputs {
+        let value = format!("service:{}", s.service_id);
+        scopes.push(Opt { label: format!("{} ({})", s.name, s.service_id), selected: scope == value, value });
+    }
+    let fmt = |m: Option<(i32, u32)>, raw: &str| m.map(|(y, mm)| format!("{y}-{mm:02}")).unwrap_or_else(|| raw.to_string());
+    let page = FeesPage {
+        from: fmt(from, &q.from),
+        to: fmt(to, &q.to),
+        errors: ctx.errors(&v),
+        ctx: ctx.page(),
+        tabs: Tabs { current: "fees" },
+        scopes,
+        months,
+        chart,
+        service_status,
+    };
+    if v.is_empty() { ok(&page) } else { unprocessable(&page) }
+}
+
+/// Bar geometry of the monthly totals, for the SVG in the template.
+fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
+    let (width, height, top, baseline) = (720i64, 260i64, 20i64, 220i64);
+    let max = totals.iter().map(|t| t.1).max().unwrap_or(0).max(1);
+    let n = i64::try_from(totals.len()).unwrap_or(1).max(1);
+    let slot = (width - 40) / n;
+    let w = (slot * 6 / 10).max(4);
+    let bars = totals
+        .iter()
+        .enumerate()
+        .map(|(i, (label, value, estimate))| {
+            let h = (baseline - top) * value / max;
+            let x = 20 + slot * i64::try_from(i).unwrap_or(0) + (slot - w) / 2;
+            Bar { x, y: baseline - h, w, h, label: label.clone(), value: pb.format(*value), estimate: *estimate }
+        })
+        .collect();
+    Chart { width, height, baseline, bars, max_label: pb.format(max) }
+}
+
+pub async fn org_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let (org, _) = admin!(ctx);
+    let info = ctx.state.db(move |c| model::org_info(c, org)).await?;
+    let workspace_url = ctx.origin();
+    ok(&OrgInfoPage { ctx: ctx.page(), tabs: Tabs { current: "org" }, info, workspace_url, new_key: None, errors: Default::default() })
+}
+
+pub async fn rotate_key(ctx: Ctx, form: web::Form<ConfirmForm>) -> Result<HttpResponse, AppError> {
+    let (org, user) = admin!(ctx);
+    let mut v = Validation::default();
+    let new_key = if checked(&form.confirm) {
+        let key = ctx.state.db(move |c| model::rotate_key(c, org)).await?;
+        tracing::info!(org, by = user.id, "org key changed");
+        Some(key)
+    } else {
+        v.add("confirm", Msg::new("confirm-required"));
+        None
+    };
+    let info = ctx.state.db(move |c| model::org_info(c, org)).await?;
+    let page = OrgInfoPage { workspace_url: ctx.origin(), errors: ctx.errors(&v), ctx: ctx.page(), tabs: Tabs { current: "org" }, info, new_key };
+    if v.is_empty() { ok(&page) } else { unprocessable(&page) }
+}
