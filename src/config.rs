@@ -176,7 +176,8 @@ impl Config {
         let absolute = parse_num(&var, "OC_SESSION_MAX_HOURS", 12, 1, 24 * 30)?;
 
         let pricing_src = match var("OC_PRICING_FILE") {
-            Some(path) => std::fs::read_to_string(&path).map_err(|e| bad("OC_PRICING_FILE", format!("{path}: {e}")))?,
+            Some(path) => std::fs::read_to_string(&path)
+                .map_err(|e| bad("OC_PRICING_FILE", format!("{path}: {e}")))?,
             None => crate::contracts::pricing::DEFAULT.to_string(),
         };
         let pricing = crate::contracts::pricing::PriceBook::parse(&pricing_src)

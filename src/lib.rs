@@ -49,7 +49,13 @@ impl AppState {
             .unwrap_or(2);
         let hasher = auth::Hasher::new(config.bcrypt_cost, cores)?;
         let pricing = config.pricing.clone();
-        Ok(AppState { config, pool, i18n, hasher, pricing })
+        Ok(AppState {
+            config,
+            pool,
+            i18n,
+            hasher,
+            pricing,
+        })
     }
 
     /// Runs database work on the blocking pool.
@@ -86,7 +92,6 @@ pub fn app(
         .app_data(state)
         .app_data(aw::FormConfig::default().limit(web::middleware::FORM_LIMIT))
         .app_data(contracts::api::json_config())
-
         .configure(|cfg| routes::configure(cfg, &base))
         .wrap(from_fn(web::middleware::csrf))
         .wrap(from_fn(web::middleware::error_pages))

@@ -123,19 +123,49 @@ pub fn configure(cfg: &mut web::ServiceConfig, base: &BaseUrl) {
                 .route("/me/password", web::post().to(account::change_password))
                 .route("/admin", web::get().to(account::admin))
                 .route("/admin/contracts", web::get().to(contracts::contracts))
-                .route("/admin/services/new", web::get().to(contracts::new_service_page))
-                .route("/admin/services/new", web::post().to(contracts::create_service))
-                .route("/admin/services/{service_id}/edit", web::get().to(contracts::edit_service_page))
-                .route("/admin/services/{service_id}/edit", web::post().to(contracts::update_service))
-                .route("/admin/services/{service_id}/contract", web::get().to(contracts::contract_page))
-                .route("/admin/services/{service_id}/contract", web::post().to(contracts::save_contract))
-                .route("/admin/services/{service_id}/status", web::post().to(contracts::set_status))
-                .route("/admin/services/{service_id}/terminate", web::get().to(contracts::terminate_page))
-                .route("/admin/services/{service_id}/terminate", web::post().to(contracts::terminate))
+                .route(
+                    "/admin/services/new",
+                    web::get().to(contracts::new_service_page),
+                )
+                .route(
+                    "/admin/services/new",
+                    web::post().to(contracts::create_service),
+                )
+                .route(
+                    "/admin/services/{service_id}/edit",
+                    web::get().to(contracts::edit_service_page),
+                )
+                .route(
+                    "/admin/services/{service_id}/edit",
+                    web::post().to(contracts::update_service),
+                )
+                .route(
+                    "/admin/services/{service_id}/contract",
+                    web::get().to(contracts::contract_page),
+                )
+                .route(
+                    "/admin/services/{service_id}/contract",
+                    web::post().to(contracts::save_contract),
+                )
+                .route(
+                    "/admin/services/{service_id}/status",
+                    web::post().to(contracts::set_status),
+                )
+                .route(
+                    "/admin/services/{service_id}/terminate",
+                    web::get().to(contracts::terminate_page),
+                )
+                .route(
+                    "/admin/services/{service_id}/terminate",
+                    web::post().to(contracts::terminate),
+                )
                 .route("/admin/fees", web::get().to(contracts::fees))
                 .route("/admin/org", web::get().to(contracts::org_page))
                 .route("/admin/org/api-key", web::post().to(contracts::rotate_key))
-                .route("/services/{service_id}/banner", web::get().to(contracts::banner))
+                .route(
+                    "/services/{service_id}/banner",
+                    web::get().to(contracts::banner),
+                )
                 .default_service(web::to(not_found)),
         )
         .service(

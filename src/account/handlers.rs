@@ -302,7 +302,9 @@ pub async fn admin(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let members = ctx.state.db(move |c| model::members_of(c, org)).await?;
     let workspace_url = ctx.origin();
     ok(&AdminPage {
-        tabs: crate::contracts::views::Tabs { current: "overview" },
+        tabs: crate::contracts::views::Tabs {
+            current: "overview",
+        },
         ctx: ctx.page(),
         org_name: t.name,
         domain: t.domain,

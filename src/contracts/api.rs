@@ -29,7 +29,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> ApiError {
-        ApiError { status, detail: detail.into(), errors: None }
+        ApiError {
+            status,
+            detail: detail.into(),
+            errors: None,
+        }
     }
 }
 
@@ -50,7 +54,11 @@ impl From<AppError> for ApiError {
 }
 
 /// The JSON body of a problem.
-pub fn problem(status: StatusCode, detail: &str, errors: Option<&BTreeMap<String, Vec<String>>>) -> HttpResponse {
+pub fn problem(
+    status: StatusCode,
+    detail: &str,
+    errors: Option<&BTreeMap<String, Vec<String>>>,
+) -> HttpResponse {
     let mut body = serde_json::json!({
         "type": "about:blank",
         "title": status.canonical_reason().unwrap_or("Error"),
@@ -60,7 +68,9 @@ pub fn problem(status: StatusCode, detail: &str, errors: Option<&BTreeMap<String
     if let (Some(errors), Some(obj)) = (errors, body.as_object_mut()) {
         obj.insert("errors".into(), serde_json::json!(errors));
     }
-    HttpResponse::build(status).content_type("application/problem+json").body(body.to_string())
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .body(body.to_string())
 }
 
 impl ResponseError for ApiError {
@@ -77,7 +87,9 @@ impl ResponseError for ApiError {
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(64 * 1024)
-        .error_handler(|e, _| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")).into())
+        .error_handler(|e, _| {
+            ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")).into()
+        })
 }
 
 /// The organization of the request's org key.
@@ -88,11 +100,22 @@ impl FromRequest for ApiOrg {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let key = req.headers().get(KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let key = req
+            .headers()
+            .get(KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let unauthorized = || ApiError::new(StatusCode::UNAUTHORIZED, "a valid X-OC-Org-Key header is required");
-            let (Some(key), Some(state)) = (key, state) else { return Err(unauthorized()) };
+            let unauthorized = || {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "a valid X-OC-Org-Key header is required",
+                )
+            };
+            let (Some(key), Some(state)) = (key, state) else {
+                return Err(unauthorized());
+            };
             let org = state.db(move |c| model::org_by_key(c, &key)).await?;
             org.map(ApiOrg).ok_or_else(unauthorized)
         })
@@ -103,12 +126,27 @@ type ApiResult = Result<HttpResponse, ApiError>;
 
 fn invalid(state: &AppState, v: &Validation, fields: &[&'static str]) -> ApiError {
     let errors = v.localize(&state.i18n, Lang::En);
-    let map: BTreeMap<String, Vec<String>> =
-        fields.iter().filter(|f| errors.has(f)).map(|f| (f.to_string(), errors.of(f).to_vec())).collect();
-    ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, detail: "the service could not be accepted".into(), errors: Some(map) }
+    let map: BTreeMap<String, Vec<String>> = fields
+        .iter()
+        .filter(|f| errors.has(f))
+        .map(|f| (f.to_string(), errors.of(f).to_vec()))
+        .collect();
+    ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        detail: "the service could not be accepted".into(),
+        errors: Some(map),
+    }
 }
 
-const FIELDS: [&str; 7] = ["kind", "name", "service_id", "languages", "timezone", "editor", "status"];
+const FIELDS: [&str; 7] = [
+    "kind",
+    "name",
+    "service_id",
+    "languages",
+    "timezone",
+    "editor",
+    "status",
+];
 
 async fn find(state: &AppState, org: i64, service_id: String) -> Result<Service, ApiError> {
     state
@@ -118,7 +156,9 @@ async fn find(state: &AppState, org: i64, service_id: String) -> Result<Service,
 }
 
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
 }
 
 pub async fn list(state: web::Data<AppState>, org: ApiOrg) -> ApiResult {
@@ -127,7 +167,11 @@ pub async fn list(state: web::Data<AppState>, org: ApiOrg) -> ApiResult {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "services": services })))
 }
 
-pub async fn create(state: web::Data<AppState>, org: ApiOrg, body: web::Json<ServiceInput>) -> ApiResult {
+pub async fn create(
+    state: web::Data<AppState>,
+    org: ApiOrg,
+    body: web::Json<ServiceInput>,
+) -> ApiResult {
     let org = org.0;
     let mut input = body.into_inner();
     let mut v = Validation::default();
@@ -136,11 +180,18 @@ pub async fn create(state: web::Data<AppState>, org: ApiOrg, body: web::Json<Ser
         return Err(invalid(&state, &v, &FIELDS));
     }
     let i = input.clone();
-    let created = state.db(move |c| model::create_service(c, org, &i, None, chrono::Utc::now().naive_utc())).await?;
+    let created = state
+        .db(move |c| model::create_service(c, org, &i, None, chrono::Utc::now().naive_utc()))
+        .await?;
     let Some(s) = created else {
-        return Err(ApiError::new(StatusCode::CONFLICT, "a service with this service_id already exists"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "a service with this service_id already exists",
+        ));
     };
-    Ok(HttpResponse::Created().insert_header(("location", format!("/api/v1/services/{}", s.service_id))).json(s))
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/api/v1/services/{}", s.service_id)))
+        .json(s))
 }
 
 pub async fn get(state: web::Data<AppState>, org: ApiOrg, path: web::Path<String>) -> ApiResult {
@@ -158,7 +209,12 @@ pub struct UpdateBody {
     pub status: Option<String>,
 }
 
-pub async fn update(state: web::Data<AppState>, org: ApiOrg, path: web::Path<String>, body: web::Json<UpdateBody>) -> ApiResult {
+pub async fn update(
+    state: web::Data<AppState>,
+    org: ApiOrg,
+    path: web::Path<String>,
+    body: web::Json<UpdateBody>,
+) -> ApiResult {
     let org = org.0;
     let s = find(&state, org, path.into_inner()).await?;
     let body = body.into_inner();
@@ -203,9 +259,14 @@ pub async fn delete(state: web::Data<AppState>, org: ApiOrg, path: web::Path<Str
     let org = org.0;
     let s = find(&state, org, path.into_inner()).await?;
     let (id, day) = (s.id, s.today());
-    let done = state.db(move |c| model::terminate(c, org, id, day, chrono::Utc::now().naive_utc())).await?;
+    let done = state
+        .db(move |c| model::terminate(c, org, id, day, chrono::Utc::now().naive_utc()))
+        .await?;
     if !done {
-        return Err(ApiError::new(StatusCode::CONFLICT, "only a suspended service can be terminated"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "only a suspended service can be terminated",
+        ));
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -23,7 +23,11 @@ pub struct ServiceBilling {
 
 pub fn days_in_month(year: i32, month: u32) -> u32 {
     let first = NaiveDate::from_ymd_opt(year, month, 1);
-    let next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) };
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
     match (first, next) {
         (Some(a), Some(b)) => u32::try_from((b - a).num_days()).unwrap_or(30),
         _ => 30,
@@ -37,7 +41,9 @@ pub fn month_charge(s: &ServiceBilling, year: i32, month: u32, through: Option<N
     contracts.sort_by_key(|c| c.effective);
     let mut sum: i128 = 0;
     for day in 1..=dim {
-        let Some(d) = NaiveDate::from_ymd_opt(year, month, day) else { continue };
+        let Some(d) = NaiveDate::from_ymd_opt(year, month, day) else {
+            continue;
+        };
         if through.is_some_and(|t| d > t) || s.terminated_on.is_some_and(|t| d > t) {
             continue;
         }
@@ -85,7 +91,13 @@ mod tests {
     }
 
     fn one(effective: NaiveDate, cost: i64) -> ServiceBilling {
-        ServiceBilling { contracts: vec![Contract { effective, monthly_cost: cost }], terminated_on: None }
+        ServiceBilling {
+            contracts: vec![Contract {
+                effective,
+                monthly_cost: cost,
+            }],
+            terminated_on: None,
+        }
     }
 
     #[test]
@@ -100,20 +112,36 @@ mod tests {
     #[test]
     fn a_full_month_costs_the_monthly_cost_whatever_its_length() {
         for (y, m) in [(2026, 2), (2028, 2), (2026, 4), (2026, 1)] {
-            assert_eq!(month_charge(&one(d(2025, 1, 1), 31_000), y, m, None), 31_000, "{y}-{m}");
+            assert_eq!(
+                month_charge(&one(d(2025, 1, 1), 31_000), y, m, None),
+                31_000,
+                "{y}-{m}"
+            );
         }
     }
 
     #[test]
     fn prorated_by_days_in_month() {
         // Added on the 16th of a 30-day month: 15 of 30 days.
-        assert_eq!(month_charge(&one(d(2026, 4, 16), 30_000), 2026, 4, None), 15_000);
+        assert_eq!(
+            month_charge(&one(d(2026, 4, 16), 30_000), 2026, 4, None),
+            15_000
+        );
         // Added on the 15th of February 2026 (28 days): 14 days.
-        assert_eq!(month_charge(&one(d(2026, 2, 15), 28_000), 2026, 2, None), 14_000);
+        assert_eq!(
+            month_charge(&one(d(2026, 2, 15), 28_000), 2026, 2, None),
+            14_000
+        );
         // Leap year: 29 days, added on the 15th: 15 days.
-        assert_eq!(month_charge(&one(d(2028, 2, 15), 29_000), 2028, 2, None), 15_000);
+        assert_eq!(
+            month_charge(&one(d(2028, 2, 15), 29_000), 2028, 2, None),
+            15_000
+        );
         // 31 days, added on the last day: 1 day, rounded.
-        assert_eq!(month_charge(&one(d(2026, 1, 31), 10_000), 2026, 1, None), 323);
+        assert_eq!(
+            month_charge(&one(d(2026, 1, 31), 10_000), 2026, 1, None),
+            323
+        );
         // Before the service existed: nothing.
         assert_eq!(month_charge(&one(d(2026, 5, 1), 10_000), 2026, 4, None), 0);
     }
@@ -122,8 +150,14 @@ mod tests {
     fn mid_month_contract_change() {
         let s = ServiceBilling {
             contracts: vec![
-                Contract { effective: d(2026, 6, 11), monthly_cost: 60_000 },
-                Contract { effective: d(2026, 5, 1), monthly_cost: 30_000 },
+                Contract {
+                    effective: d(2026, 6, 11),
+                    monthly_cost: 60_000,
+                },
+                Contract {
+                    effective: d(2026, 5, 1),
+                    monthly_cost: 30_000,
+                },
             ],
             terminated_on: None,
         };
@@ -146,7 +180,10 @@ mod tests {
     fn suspension_is_charged() {
         // A suspension is not an input: a suspended month costs the same as an active one.
         let s = one(d(2026, 1, 1), 31_000);
-        assert_eq!(month_charge(&s, 2026, 3, None), month_charge(&s, 2026, 1, None));
+        assert_eq!(
+            month_charge(&s, 2026, 3, None),
+            month_charge(&s, 2026, 1, None)
+        );
     }
 
     #[test]
@@ -157,7 +194,10 @@ mod tests {
 
     #[test]
     fn month_ranges() {
-        assert_eq!(months((2025, 11), (2026, 2)), vec![(2025, 11), (2025, 12), (2026, 1), (2026, 2)]);
+        assert_eq!(
+            months((2025, 11), (2026, 2)),
+            vec![(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+        );
         assert!(months((2026, 3), (2026, 2)).is_empty());
         assert_eq!(months_back(2026, 3, 5), (2025, 10));
         assert_eq!(months_back(2026, 1, 0), (2026, 1));

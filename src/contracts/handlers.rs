@@ -9,11 +9,11 @@ use actix_web::{HttpResponse, web};
 use chrono::Datelike;
 
 use super::billing::{self, month_charge};
+use super::languages;
 use super::model::{self, Banner, Service};
 use super::pricing::{KINDS, PriceBook, Selection};
 use super::rules::{self, BANNER_MAX, EDITORS, SEATS_MAX, ServiceInput, VOLUME_MAX};
 use super::views::*;
-use super::languages;
 use crate::error::AppError;
 use crate::web::forms::{Msg, Validation, checked};
 use crate::web::{Ctx, ok, render, see_other, unprocessable};
@@ -25,7 +25,9 @@ fn now() -> chrono::NaiveDateTime {
 /// The org and the admin, or the answer for everybody else.
 macro_rules! admin {
     ($ctx:expr) => {{
-        let Some(t) = $ctx.tenant.as_ref() else { return Err(AppError::NotFound) };
+        let Some(t) = $ctx.tenant.as_ref() else {
+            return Err(AppError::NotFound);
+        };
         let Some(user) = $ctx.user.clone() else {
             return Ok(see_other(crate::routes::Urls.login()));
         };
@@ -37,7 +39,10 @@ macro_rules! admin {
 }
 
 async fn service_or_404(ctx: &Ctx, org: i64, service_id: String) -> Result<Service, AppError> {
-    ctx.state.db(move |c| model::live_service(c, org, &service_id)).await?.ok_or(AppError::NotFound)
+    ctx.state
+        .db(move |c| model::live_service(c, org, &service_id))
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn book(ctx: &Ctx) -> Arc<PriceBook> {
@@ -48,36 +53,80 @@ pub async fn contracts(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let services = ctx.state.db(move |c| model::services_of(c, org)).await?;
     let pb = book(&ctx);
-    let services = services.into_iter().map(|s| ServiceRow { cost: s.monthly_cost.map(|c| pb.format(c)), s }).collect();
-    ok(&ContractsPage { ctx: ctx.page(), tabs: Tabs { current: "contracts" }, services })
+    let services = services
+        .into_iter()
+        .map(|s| ServiceRow {
+            cost: s.monthly_cost.map(|c| pb.format(c)),
+            s,
+        })
+        .collect();
+    ok(&ContractsPage {
+        ctx: ctx.page(),
+        tabs: Tabs {
+            current: "contracts",
+        },
+        services,
+    })
 }
 
 fn opts(values: &[&str], label: impl Fn(&str) -> String, selected: &str) -> Vec<Opt> {
-    values.iter().map(|v| Opt { value: v.to_string(), label: label(v), selected: *v == selected }).collect()
+    values
+        .iter()
+        .map(|v| Opt {
+            value: v.to_string(),
+            label: label(v),
+            selected: *v == selected,
+        })
+        .collect()
 }
 
-fn form_view(ctx: &Ctx, service: Option<Service>, input: &ServiceInput, v: &Validation) -> ServiceFormPage {
+fn form_view(
+    ctx: &Ctx,
+    service: Option<Service>,
+    input: &ServiceInput,
+    v: &Validation,
+) -> ServiceFormPage {
     let action = match &service {
         Some(s) => format!("/admin/services/{}/edit?_csrf={}", s.service_id, ctx.csrf),
         None => format!("/admin/services/new?_csrf={}", ctx.csrf),
     };
     let kinds = opts(&KINDS, |k| ctx.t(model::kind_key(k)), &input.kind);
-    let editors = opts(&EDITORS, |e| ctx.t(if e == "html" { "editor-html" } else { "editor-text" }), &input.editor);
+    let editors = opts(
+        &EDITORS,
+        |e| {
+            ctx.t(if e == "html" {
+                "editor-html"
+            } else {
+                "editor-text"
+            })
+        },
+        &input.editor,
+    );
     let timezones = chrono_tz::TZ_VARIANTS
         .iter()
-        .map(|tz| Opt { value: tz.name().to_string(), label: tz.name().to_string(), selected: tz.name() == input.timezone })
+        .map(|tz| Opt {
+            value: tz.name().to_string(),
+            label: tz.name().to_string(),
+            selected: tz.name() == input.timezone,
+        })
         .collect();
     let languages = languages::all()
         .into_iter()
-        .map(|l| Opt { value: l.code.to_string(), label: format!("{} ({})", l.label(), l.code), selected: input.languages.iter().any(|x| x == l.code) })
+        .map(|l| Opt {
+            value: l.code.to_string(),
+            label: format!("{} ({})", l.label(), l.code),
+            selected: input.languages.iter().any(|x| x == l.code),
+        })
         .collect();
     ServiceFormPage {
         errors: ctx.errors(v),
         ctx: ctx.page(),
-        tabs: Tabs { current: "contracts" },
+        tabs: Tabs {
+            current: "contracts",
+        },
         service,
         action,
-        name: input.name.clone(),
+        service_name: input.name.clone(),
         service_id: input.service_id.clone(),
         kinds,
         editors,
@@ -91,13 +140,22 @@ pub async fn new_service_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let tz = ctx.state.db(move |c| model::org_timezone(c, org)).await?;
     let lang = ctx.lang.code().to_string();
-    let input = ServiceInput { kind: "counseling".into(), languages: vec![lang], timezone: tz, editor: "html".into(), ..Default::default() };
+    let input = ServiceInput {
+        kind: "counseling".into(),
+        languages: vec![lang],
+        timezone: tz,
+        editor: "html".into(),
+        ..Default::default()
+    };
     ok(&form_view(&ctx, None, &input, &Validation::default()))
 }
 
 /// Reads the service form (multipart): fields, the chosen languages (the `default_language`
 /// one first) and the banner.
-async fn read_service_form(mp: Multipart, v: &mut Validation) -> Result<(ServiceInput, Option<Banner>), AppError> {
+async fn read_service_form(
+    mp: Multipart,
+    v: &mut Validation,
+) -> Result<(ServiceInput, Option<Banner>), AppError> {
     let parts = crate::web::multipart::read(mp, BANNER_MAX).await?;
     let mut languages = parts.all("languages");
     let default = parts.get("default_language");
@@ -118,7 +176,10 @@ async fn read_service_form(mp: Multipart, v: &mut Validation) -> Result<(Service
             v.add("banner", Msg::new("banner-too-large"));
             None
         }
-        Some((bytes, false)) => rules::check_banner(bytes, v).map(|content_type| Banner { bytes: bytes.to_vec(), content_type }),
+        Some((bytes, false)) => rules::check_banner(bytes, v).map(|content_type| Banner {
+            bytes: bytes.to_vec(),
+            content_type,
+        }),
         None => None,
     };
     Ok((input, banner))
@@ -133,15 +194,25 @@ pub async fn create_service(ctx: Ctx, mp: Multipart) -> Result<HttpResponse, App
         return unprocessable(&form_view(&ctx, None, &input, &v));
     }
     let i = input.clone();
-    let Some(service) = ctx.state.db(move |c| model::create_service(c, org, &i, banner, now())).await? else {
+    let Some(service) = ctx
+        .state
+        .db(move |c| model::create_service(c, org, &i, banner, now()))
+        .await?
+    else {
         v.add("service_id", Msg::new("service-id-taken"));
         return unprocessable(&form_view(&ctx, None, &input, &v));
     };
     ctx.flash("success", "service-added")?;
-    Ok(see_other(&format!("/admin/services/{}/contract", service.service_id)))
+    Ok(see_other(&format!(
+        "/admin/services/{}/contract",
+        service.service_id
+    )))
 }
 
-pub async fn edit_service_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn edit_service_page(
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let input = ServiceInput {
@@ -155,7 +226,11 @@ pub async fn edit_service_page(ctx: Ctx, path: web::Path<String>) -> Result<Http
     ok(&form_view(&ctx, Some(s), &input, &Validation::default()))
 }
 
-pub async fn update_service(ctx: Ctx, path: web::Path<String>, mp: Multipart) -> Result<HttpResponse, AppError> {
+pub async fn update_service(
+    ctx: Ctx,
+    path: web::Path<String>,
+    mp: Multipart,
+) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let mut v = Validation::default();
@@ -167,16 +242,31 @@ pub async fn update_service(ctx: Ctx, path: web::Path<String>, mp: Multipart) ->
         return unprocessable(&form_view(&ctx, Some(s), &input, &v));
     }
     let id = s.id;
-    ctx.state.db(move |c| model::update_service(c, org, id, &input, banner, now())).await?;
+    ctx.state
+        .db(move |c| model::update_service(c, org, id, &input, banner, now()))
+        .await?;
     ctx.flash("success", "service-saved")?;
     Ok(see_other("/admin/contracts"))
 }
 
 /// The contract form as submitted: checked features, seats, volumes.
-fn parse_selection(pb: &PriceBook, kind: &str, form: &[(String, String)], v: &mut Validation) -> (Selection, Vec<(String, String)>) {
-    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, x)| x.as_str()).unwrap_or("");
+fn parse_selection(
+    pb: &PriceBook,
+    kind: &str,
+    form: &[(String, String)],
+    v: &mut Validation,
+) -> (Selection, Vec<(String, String)>) {
+    let get = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, x)| x.as_str())
+            .unwrap_or("")
+    };
     let seats = rules::count(v, "seats", get("seats"), SEATS_MAX);
-    let mut sel = Selection { seats, features: Default::default() };
+    let mut sel = Selection {
+        seats,
+        features: Default::default(),
+    };
     let mut raw = vec![("seats".to_string(), get("seats").to_string())];
     for f in pb.features_of(kind) {
         let field = format!("volume_{f}");
@@ -184,7 +274,10 @@ fn parse_selection(pb: &PriceBook, kind: &str, form: &[(String, String)], v: &mu
         let mut fv = Validation::default();
         let volume = rules::count(&mut fv, "volume", &value, VOLUME_MAX);
         if !fv.is_empty() {
-            v.add("volumes", Msg::with("count-invalid", &[("max", VOLUME_MAX.to_string())]));
+            v.add(
+                "volumes",
+                Msg::with("count-invalid", &[("max", VOLUME_MAX.to_string())]),
+            );
             raw.push((format!("error_{f}"), String::new()));
         }
         if checked(get(f)) {
@@ -195,7 +288,15 @@ fn parse_selection(pb: &PriceBook, kind: &str, form: &[(String, String)], v: &mu
     (sel, raw)
 }
 
-fn contract_view(ctx: &Ctx, service: Service, sel: &Selection, raw: &[(String, String)], v: &Validation, form_error: Option<&'static str>, current: Option<model::ContractRow>) -> ContractPage {
+fn contract_view(
+    ctx: &Ctx,
+    service: Service,
+    sel: &Selection,
+    raw: &[(String, String)],
+    v: &Validation,
+    form_error: Option<&'static str>,
+    current: Option<model::ContractRow>,
+) -> ContractPage {
     let pb = book(ctx);
     let get = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, x)| x.clone());
     let errors = ctx.errors(v);
@@ -214,11 +315,20 @@ fn contract_view(ctx: &Ctx, service: Service, sel: &Selection, raw: &[(String, S
                     _ => "feature-group-additional",
                 },
                 checked: sel.features.contains_key(f),
-                volume: get(&format!("volume_{f}")).unwrap_or_else(|| sel.features.get(f).map(|n| n.to_string()).unwrap_or_default()),
+                volume: get(&format!("volume_{f}")).unwrap_or_else(|| {
+                    sel.features
+                        .get(f)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                }),
                 included: price.map(|p| p.included).unwrap_or(0),
                 seat_price: pb.format(price.map(|p| p.seat_price).unwrap_or(0)),
                 unit_price: pb.format(price.map(|p| p.unit_price).unwrap_or(0)),
-                volume_error: if bad { errors.of("volumes").to_vec() } else { Vec::new() },
+                volume_error: if bad {
+                    errors.of("volumes").to_vec()
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect();
@@ -229,7 +339,9 @@ fn contract_view(ctx: &Ctx, service: Service, sel: &Selection, raw: &[(String, S
         form_error: form_error.map(|k| ctx.t(k)),
         errors,
         ctx: ctx.page(),
-        tabs: Tabs { current: "contracts" },
+        tabs: Tabs {
+            current: "contracts",
+        },
         service,
         features,
         estimate,
@@ -241,11 +353,26 @@ pub async fn contract_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResp
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let id = s.id;
     let current = ctx.state.db(move |c| model::latest_contract(c, id)).await?;
-    let sel = current.as_ref().map(|c| c.selection.clone()).unwrap_or_default();
-    ok(&contract_view(&ctx, s, &sel, &[], &Validation::default(), None, current))
+    let sel = current
+        .as_ref()
+        .map(|c| c.selection.clone())
+        .unwrap_or_default();
+    ok(&contract_view(
+        &ctx,
+        s,
+        &sel,
+        &[],
+        &Validation::default(),
+        None,
+        current,
+    ))
 }
 
-pub async fn save_contract(ctx: Ctx, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, AppError> {
+pub async fn save_contract(
+    ctx: Ctx,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
     let (org, user) = admin!(ctx);
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let pb = book(&ctx);
@@ -253,7 +380,11 @@ pub async fn save_contract(ctx: Ctx, path: web::Path<String>, form: web::Form<Ve
     let (sel, raw) = parse_selection(&pb, &s.kind, &form, &mut v);
     let id = s.id;
     let current = ctx.state.db(move |c| model::latest_contract(c, id)).await?;
-    let action = form.iter().find(|(k, _)| k == "action").map(|(_, x)| x.as_str()).unwrap_or("");
+    let action = form
+        .iter()
+        .find(|(k, _)| k == "action")
+        .map(|(_, x)| x.as_str())
+        .unwrap_or("");
     if !v.is_empty() {
         return unprocessable(&contract_view(&ctx, s, &sel, &raw, &v, None, current));
     }
@@ -272,8 +403,23 @@ pub async fn save_contract(ctx: Ctx, path: web::Path<String>, form: web::Form<Ve
     }
     let cost = pb.monthly_cost(&s.kind, &sel);
     let (day, by, sel2) = (s.today(), user.id, sel.clone());
-    if !ctx.state.db(move |c| model::add_contract(c, id, day, &sel2, cost, by, now())).await? {
-        return render(&contract_view(&ctx, s, &sel, &raw, &v, Some("contract-once-per-day"), current), StatusCode::CONFLICT);
+    if !ctx
+        .state
+        .db(move |c| model::add_contract(c, id, day, &sel2, cost, by, now()))
+        .await?
+    {
+        return render(
+            &contract_view(
+                &ctx,
+                s,
+                &sel,
+                &raw,
+                &v,
+                Some("contract-once-per-day"),
+                current,
+            ),
+            StatusCode::CONFLICT,
+        );
     }
     ctx.flash("success", "contract-saved")?;
     Ok(see_other("/admin/contracts"))
@@ -285,7 +431,11 @@ pub struct StatusForm {
     pub status: String,
 }
 
-pub async fn set_status(ctx: Ctx, path: web::Path<String>, form: web::Form<StatusForm>) -> Result<HttpResponse, AppError> {
+pub async fn set_status(
+    ctx: Ctx,
+    path: web::Path<String>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let status = match form.status.as_str() {
@@ -294,8 +444,17 @@ pub async fn set_status(ctx: Ctx, path: web::Path<String>, form: web::Form<Statu
         _ => return Err(AppError::BadRequest),
     };
     let id = s.id;
-    ctx.state.db(move |c| model::set_status(c, org, id, status, now())).await?;
-    ctx.flash("success", if status == model::ACTIVE { "service-resumed" } else { "service-suspended" })?;
+    ctx.state
+        .db(move |c| model::set_status(c, org, id, status, now()))
+        .await?;
+    ctx.flash(
+        "success",
+        if status == model::ACTIVE {
+            "service-resumed"
+        } else {
+            "service-suspended"
+        },
+    )?;
     Ok(see_other("/admin/contracts"))
 }
 
@@ -306,7 +465,14 @@ pub async fn terminate_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpRes
         ctx.flash("error", "terminate-needs-suspend")?;
         return Ok(see_other("/admin/contracts"));
     }
-    ok(&TerminatePage { ctx: ctx.page(), tabs: Tabs { current: "contracts" }, service: s, errors: Default::default() })
+    ok(&TerminatePage {
+        ctx: ctx.page(),
+        tabs: Tabs {
+            current: "contracts",
+        },
+        service: s,
+        errors: Default::default(),
+    })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -315,16 +481,31 @@ pub struct ConfirmForm {
     pub confirm: String,
 }
 
-pub async fn terminate(ctx: Ctx, path: web::Path<String>, form: web::Form<ConfirmForm>) -> Result<HttpResponse, AppError> {
+pub async fn terminate(
+    ctx: Ctx,
+    path: web::Path<String>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     if !checked(&form.confirm) {
         let mut v = Validation::default();
         v.add("confirm", Msg::new("confirm-required"));
-        return unprocessable(&TerminatePage { errors: ctx.errors(&v), ctx: ctx.page(), tabs: Tabs { current: "contracts" }, service: s });
+        return unprocessable(&TerminatePage {
+            errors: ctx.errors(&v),
+            ctx: ctx.page(),
+            tabs: Tabs {
+                current: "contracts",
+            },
+            service: s,
+        });
     }
     let (id, day) = (s.id, s.today());
-    if !ctx.state.db(move |c| model::terminate(c, org, id, day, now())).await? {
+    if !ctx
+        .state
+        .db(move |c| model::terminate(c, org, id, day, now()))
+        .await?
+    {
         ctx.flash("error", "terminate-needs-suspend")?;
         return Ok(see_other("/admin/contracts"));
     }
@@ -335,13 +516,22 @@ pub async fn terminate(ctx: Ctx, path: web::Path<String>, form: web::Form<Confir
 /// A service's banner, for any signed-in member of the org (it is the service tab image
 /// and the agents' chat picture).
 pub async fn banner(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let Some(t) = ctx.tenant.as_ref() else { return Err(AppError::NotFound) };
+    let Some(t) = ctx.tenant.as_ref() else {
+        return Err(AppError::NotFound);
+    };
     if ctx.user.is_none() {
         return Err(AppError::Forbidden);
     }
     let (org, sid) = (t.org_id, path.into_inner());
-    let (bytes, ctype) = ctx.state.db(move |c| model::banner(c, org, &sid)).await?.ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().content_type(ctype).insert_header(("cache-control", "private, max-age=300")).body(bytes))
+    let (bytes, ctype) = ctx
+        .state
+        .db(move |c| model::banner(c, org, &sid))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(ctype)
+        .insert_header(("cache-control", "private, max-age=300"))
+        .body(bytes))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -367,12 +557,25 @@ pub const FEE_MONTHS_MAX: usize = 36;
 pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let q = q.into_inner();
-    let tz: chrono_tz::Tz = ctx.state.db(move |c| model::org_timezone(c, org)).await?.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let tz: chrono_tz::Tz = ctx
+        .state
+        .db(move |c| model::org_timezone(c, org))
+        .await?
+        .parse()
+        .unwrap_or(chrono_tz::Tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let this_month = (today.year(), today.month());
     let mut v = Validation::default();
-    let to = if q.to.trim().is_empty() { Some(this_month) } else { parse_month(&q.to) };
-    let from = if q.from.trim().is_empty() { to.map(|(y, m)| billing::months_back(y, m, 5)) } else { parse_month(&q.from) };
+    let to = if q.to.trim().is_empty() {
+        Some(this_month)
+    } else {
+        parse_month(&q.to)
+    };
+    let from = if q.from.trim().is_empty() {
+        to.map(|(y, m)| billing::months_back(y, m, 5))
+    } else {
+        parse_month(&q.from)
+    };
     if to.is_none() {
         v.add("to", Msg::new("month-invalid"));
     }
@@ -387,7 +590,13 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
         (Some(f), Some(t)) => {
             let r = billing::months(f, t);
             if r.len() > FEE_MONTHS_MAX {
-                v.add("to", Msg::with("month-range-too-long", &[("max", FEE_MONTHS_MAX.to_string())]));
+                v.add(
+                    "to",
+                    Msg::with(
+                        "month-range-too-long",
+                        &[("max", FEE_MONTHS_MAX.to_string())],
+                    ),
+                );
                 Vec::new()
             } else {
                 r
@@ -396,7 +605,11 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
         _ => Vec::new(),
     };
     let inputs = ctx.state.db(move |c| model::billing_inputs(c, org)).await?;
-    let scope = if q.scope.is_empty() { "all".to_string() } else { q.scope.clone() };
+    let scope = if q.scope.is_empty() {
+        "all".to_string()
+    } else {
+        q.scope.clone()
+    };
     let in_scope = |s: &Service| match scope.split_once(':') {
         _ if scope == "all" => true,
         Some(("kind", k)) => s.kind == k,
@@ -405,12 +618,18 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
     };
     let valid_scope = scope == "all"
         || KINDS.iter().any(|k| scope == format!("kind:{k}"))
-        || inputs.iter().any(|(s, _)| scope == format!("service:{}", s.service_id));
+        || inputs
+            .iter()
+            .any(|(s, _)| scope == format!("service:{}", s.service_id));
     if !valid_scope {
         v.add("scope", Msg::new("choice-required"));
     }
     let pb = book(&ctx);
-    let chosen: Vec<&(Service, billing::ServiceBilling)> = if valid_scope { inputs.iter().filter(|(s, _)| in_scope(s)).collect() } else { Vec::new() };
+    let chosen: Vec<&(Service, billing::ServiceBilling)> = if valid_scope {
+        inputs.iter().filter(|(s, _)| in_scope(s)).collect()
+    } else {
+        Vec::new()
+    };
     let mut months = Vec::new();
     let mut totals = Vec::new();
     if v.is_empty() {
@@ -422,28 +641,56 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
             for (s, b) in &chosen {
                 let amount = month_charge(b, *y, *m, through);
                 total += amount;
-                lines.push(FeeLine { name: s.name.clone(), service_id: s.service_id.clone(), kind_key: s.kind_key(), amount: pb.format(amount) });
+                lines.push(FeeLine {
+                    name: s.name.clone(),
+                    service_id: s.service_id.clone(),
+                    kind_key: s.kind_key(),
+                    amount: pb.format(amount),
+                });
             }
             let label = format!("{y}-{m:02}");
             totals.push((label.clone(), total, estimate));
-            months.push(FeeMonth { label, estimate, lines, total: pb.format(total) });
+            months.push(FeeMonth {
+                label,
+                estimate,
+                lines,
+                total: pb.format(total),
+            });
         }
     }
     let chart = chart(&pb, &totals);
     let service_status = match scope.split_once(':') {
-        Some(("service", id)) => chosen.iter().find(|(s, _)| s.service_id == id).map(|(s, _)| s.status_key()),
+        Some(("service", id)) => chosen
+            .iter()
+            .find(|(s, _)| s.service_id == id)
+            .map(|(s, _)| s.status_key()),
         _ => None,
     };
-    let mut scopes = vec![Opt { value: "all".into(), label: ctx.t("fees-scope-all"), selected: scope == "all" }];
+    let mut scopes = vec![Opt {
+        value: "all".into(),
+        label: ctx.t("fees-scope-all"),
+        selected: scope == "all",
+    }];
     for k in KINDS {
         let value = format!("kind:{k}");
-        scopes.push(Opt { label: ctx.t(model::kind_key(k)), selected: scope == value, value });
+        scopes.push(Opt {
+            label: ctx.t(model::kind_key(k)),
+            selected: scope == value,
+            value,
+        });
     }
     for (s, _) in &inputs {
         let value = format!("service:{}", s.service_id);
-        scopes.push(Opt { label: format!("{} ({})", s.name, s.service_id), selected: scope == value, value });
+        scopes.push(Opt {
+            label: format!("{} ({})", s.name, s.service_id),
+            selected: scope == value,
+            value,
+        });
     }
-    let fmt = |m: Option<(i32, u32)>, raw: &str| m.map(|(y, mm)| format!("{y}-{mm:02}")).unwrap_or_else(|| raw.to_string());
+    let fmt = |m: Option<(i32, u32)>, raw: &str| {
+        m.map(|(y, mm)| format!("{y}-{mm:02}"))
+            .unwrap_or_else(|| raw.to_string())
+    };
     let page = FeesPage {
         from: fmt(from, &q.from),
         to: fmt(to, &q.to),
@@ -455,7 +702,11 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
         chart,
         service_status,
     };
-    if v.is_empty() { ok(&page) } else { unprocessable(&page) }
+    if v.is_empty() {
+        ok(&page)
+    } else {
+        unprocessable(&page)
+    }
 }
 
 /// Bar geometry of the monthly totals, for the SVG in the template.
@@ -471,17 +722,38 @@ fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
         .map(|(i, (label, value, estimate))| {
             let h = (baseline - top) * value / max;
             let x = 20 + slot * i64::try_from(i).unwrap_or(0) + (slot - w) / 2;
-            Bar { x, y: baseline - h, w, h, label: label.clone(), value: pb.format(*value), estimate: *estimate }
+            Bar {
+                x,
+                y: baseline - h,
+                w,
+                h,
+                label: label.clone(),
+                value: pb.format(*value),
+                estimate: *estimate,
+            }
         })
         .collect();
-    Chart { width, height, baseline, bars, max_label: pb.format(max) }
+    Chart {
+        width,
+        height,
+        baseline,
+        bars,
+        max_label: pb.format(max),
+    }
 }
 
 pub async fn org_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let info = ctx.state.db(move |c| model::org_info(c, org)).await?;
     let workspace_url = ctx.origin();
-    ok(&OrgInfoPage { ctx: ctx.page(), tabs: Tabs { current: "org" }, info, workspace_url, new_key: None, errors: Default::default() })
+    ok(&OrgInfoPage {
+        ctx: ctx.page(),
+        tabs: Tabs { current: "org" },
+        info,
+        workspace_url,
+        new_key: None,
+        errors: Default::default(),
+    })
 }
 
 pub async fn rotate_key(ctx: Ctx, form: web::Form<ConfirmForm>) -> Result<HttpResponse, AppError> {
@@ -496,6 +768,17 @@ pub async fn rotate_key(ctx: Ctx, form: web::Form<ConfirmForm>) -> Result<HttpRe
         None
     };
     let info = ctx.state.db(move |c| model::org_info(c, org)).await?;
-    let page = OrgInfoPage { workspace_url: ctx.origin(), errors: ctx.errors(&v), ctx: ctx.page(), tabs: Tabs { current: "org" }, info, new_key };
-    if v.is_empty() { ok(&page) } else { unprocessable(&page) }
+    let page = OrgInfoPage {
+        workspace_url: ctx.origin(),
+        errors: ctx.errors(&v),
+        ctx: ctx.page(),
+        tabs: Tabs { current: "org" },
+        info,
+        new_key,
+    };
+    if v.is_empty() {
+        ok(&page)
+    } else {
+        unprocessable(&page)
+    }
 }

@@ -10,7 +10,11 @@ pub struct Language {
 impl Language {
     /// The name shown: native where known, else English.
     pub fn label(&self) -> &'static str {
-        if self.native.is_empty() { self.english } else { self.native }
+        if self.native.is_empty() {
+            self.english
+        } else {
+            self.native
+        }
     }
 }
 
@@ -24,13 +28,19 @@ pub fn all() -> Vec<Language> {
             let code = parts.next()?.trim();
             let english = parts.next()?.trim();
             let native = parts.next().unwrap_or("").trim();
-            (!code.is_empty()).then_some(Language { code, english, native })
+            (!code.is_empty()).then_some(Language {
+                code,
+                english,
+                native,
+            })
         })
         .collect()
 }
 
 pub fn is_known(code: &str) -> bool {
-    TSV.lines().skip(1).any(|l| l.split('\t').next() == Some(code))
+    TSV.lines()
+        .skip(1)
+        .any(|l| l.split('\t').next() == Some(code))
 }
 
 #[cfg(test)]

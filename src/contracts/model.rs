@@ -72,7 +72,18 @@ pub fn kind_key(kind: &str) -> &'static str {
     }
 }
 
-type Row = (i64, String, String, String, String, String, String, String, Option<String>, bool);
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+);
 
 macro_rules! service_columns {
     () => {
@@ -97,7 +108,12 @@ fn from_row(r: Row, monthly_cost: Option<i64>) -> Service {
         service_id: r.1,
         kind: r.2,
         name: r.3,
-        languages: r.4.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        languages: r
+            .4
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         timezone: r.5,
         editor: r.6,
         status: r.7,
@@ -108,7 +124,10 @@ fn from_row(r: Row, monthly_cost: Option<i64>) -> Service {
 }
 
 /// The latest contract of each service of the org, by service.
-fn current_costs(c: &mut DbConn, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, AppError> {
+fn current_costs(
+    c: &mut DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, AppError> {
     let rows: Vec<(i64, String, i64)> = ct::table
         .filter(ct::service_ref.eq_any(ids))
         .select((ct::service_ref, ct::effective_date, ct::monthly_cost))
@@ -126,14 +145,28 @@ fn current_costs(c: &mut DbConn, ids: &[i64]) -> Result<std::collections::HashMa
 }
 
 pub fn services_of(c: &mut DbConn, org: i64) -> Result<Vec<Service>, AppError> {
-    let rows: Vec<Row> = sv::table.filter(sv::org_id.eq(org)).order(sv::id).select(service_columns!()).load(c)?;
+    let rows: Vec<Row> = sv::table
+        .filter(sv::org_id.eq(org))
+        .order(sv::id)
+        .select(service_columns!())
+        .load(c)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let costs = current_costs(c, &ids)?;
-    Ok(rows.into_iter().map(|r| { let cost = costs.get(&r.0).copied(); from_row(r, cost) }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let cost = costs.get(&r.0).copied();
+            from_row(r, cost)
+        })
+        .collect())
 }
 
 /// The org's service with this ID that is not terminated.
-pub fn live_service(c: &mut DbConn, org: i64, service_id: &str) -> Result<Option<Service>, AppError> {
+pub fn live_service(
+    c: &mut DbConn,
+    org: i64,
+    service_id: &str,
+) -> Result<Option<Service>, AppError> {
     let row: Option<Row> = sv::table
         .filter(sv::org_id.eq(org))
         .filter(sv::service_id_lower.eq(service_id.to_ascii_lowercase()))
@@ -191,7 +224,14 @@ pub fn create_service(
 }
 
 /// Changes the basic information (not the type or the ID); a new banner replaces the old.
-pub fn update_service(c: &mut DbConn, org: i64, id: i64, s: &ServiceInput, banner: Option<Banner>, now: NaiveDateTime) -> Result<(), AppError> {
+pub fn update_service(
+    c: &mut DbConn,
+    org: i64,
+    id: i64,
+    s: &ServiceInput,
+    banner: Option<Banner>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     let target = sv::table.filter(sv::org_id.eq(org)).filter(sv::id.eq(id));
     c.transaction(|c| {
         diesel::update(target)
@@ -204,14 +244,23 @@ pub fn update_service(c: &mut DbConn, org: i64, id: i64, s: &ServiceInput, banne
             ))
             .execute(c)?;
         if let Some(b) = banner {
-            diesel::update(target).set((sv::banner.eq(Some(b.bytes)), sv::banner_type.eq(Some(b.content_type)))).execute(c)?;
+            diesel::update(target)
+                .set((
+                    sv::banner.eq(Some(b.bytes)),
+                    sv::banner_type.eq(Some(b.content_type)),
+                ))
+                .execute(c)?;
         }
         Ok::<_, diesel::result::Error>(())
     })?;
     Ok(())
 }
 
-pub fn banner(c: &mut DbConn, org: i64, service_id: &str) -> Result<Option<(Vec<u8>, String)>, AppError> {
+pub fn banner(
+    c: &mut DbConn,
+    org: i64,
+    service_id: &str,
+) -> Result<Option<(Vec<u8>, String)>, AppError> {
     let row: Option<(Option<Vec<u8>>, Option<String>)> = sv::table
         .filter(sv::org_id.eq(org))
         .filter(sv::service_id_lower.eq(service_id.to_ascii_lowercase()))
@@ -275,19 +324,45 @@ pub fn add_contract(
 }
 
 /// In use ↔ suspended (a terminated service stays terminated).
-pub fn set_status(c: &mut DbConn, org: i64, id: i64, status: &str, now: NaiveDateTime) -> Result<bool, AppError> {
-    let n = diesel::update(sv::table.filter(sv::org_id.eq(org)).filter(sv::id.eq(id)).filter(sv::status.ne(TERMINATED)))
-        .set((sv::status.eq(status), sv::updated_at.eq(now)))
-        .execute(c)?;
+pub fn set_status(
+    c: &mut DbConn,
+    org: i64,
+    id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let n = diesel::update(
+        sv::table
+            .filter(sv::org_id.eq(org))
+            .filter(sv::id.eq(id))
+            .filter(sv::status.ne(TERMINATED)),
+    )
+    .set((sv::status.eq(status), sv::updated_at.eq(now)))
+    .execute(c)?;
     Ok(n == 1)
 }
 
 /// Terminates a suspended service; billing stops after `day`. `Ok(false)` when it is not
 /// suspended (the condition is part of the update, so a concurrent resume wins cleanly).
-pub fn terminate(c: &mut DbConn, org: i64, id: i64, day: NaiveDate, now: NaiveDateTime) -> Result<bool, AppError> {
-    let n = diesel::update(sv::table.filter(sv::org_id.eq(org)).filter(sv::id.eq(id)).filter(sv::status.eq(SUSPENDED)))
-        .set((sv::status.eq(TERMINATED), sv::terminated_on.eq(Some(day.format("%Y-%m-%d").to_string())), sv::updated_at.eq(now)))
-        .execute(c)?;
+pub fn terminate(
+    c: &mut DbConn,
+    org: i64,
+    id: i64,
+    day: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let n = diesel::update(
+        sv::table
+            .filter(sv::org_id.eq(org))
+            .filter(sv::id.eq(id))
+            .filter(sv::status.eq(SUSPENDED)),
+    )
+    .set((
+        sv::status.eq(TERMINATED),
+        sv::terminated_on.eq(Some(day.format("%Y-%m-%d").to_string())),
+        sv::updated_at.eq(now),
+    ))
+    .execute(c)?;
     Ok(n == 1)
 }
 
@@ -296,7 +371,10 @@ fn parse_day(s: &str) -> Option<NaiveDate> {
 }
 
 /// Every service of the org with its billing input.
-pub fn billing_inputs(c: &mut DbConn, org: i64) -> Result<Vec<(Service, ServiceBilling)>, AppError> {
+pub fn billing_inputs(
+    c: &mut DbConn,
+    org: i64,
+) -> Result<Vec<(Service, ServiceBilling)>, AppError> {
     let services = services_of(c, org)?;
     let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
     let rows: Vec<(i64, String, i64)> = ct::table
@@ -309,10 +387,21 @@ pub fn billing_inputs(c: &mut DbConn, org: i64) -> Result<Vec<(Service, ServiceB
             let contracts = rows
                 .iter()
                 .filter(|r| r.0 == s.id)
-                .filter_map(|r| parse_day(&r.1).map(|effective| Contract { effective, monthly_cost: r.2 }))
+                .filter_map(|r| {
+                    parse_day(&r.1).map(|effective| Contract {
+                        effective,
+                        monthly_cost: r.2,
+                    })
+                })
                 .collect();
             let terminated_on = s.terminated_on.as_deref().and_then(parse_day);
-            (s, ServiceBilling { contracts, terminated_on })
+            (
+                s,
+                ServiceBilling {
+                    contracts,
+                    terminated_on,
+                },
+            )
         })
         .collect())
 }
@@ -327,9 +416,23 @@ pub struct OrgInfo {
 }
 
 pub fn org_info(c: &mut DbConn, org: i64) -> Result<OrgInfo, AppError> {
-    let r: (String, String, Option<String>, Option<String>, String, Option<String>) = o::table
+    let r: (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+    ) = o::table
         .filter(o::id.eq(org))
-        .select((o::name, o::public_id, o::domain, o::oc_name, o::timezone, o::api_key_prefix))
+        .select((
+            o::name,
+            o::public_id,
+            o::domain,
+            o::oc_name,
+            o::timezone,
+            o::api_key_prefix,
+        ))
         .first(c)?;
     Ok(OrgInfo {
         name: r.0,
@@ -347,7 +450,10 @@ pub fn rotate_key(c: &mut DbConn, org: i64) -> Result<String, AppError> {
     let key = format!("oc_{}", crate::auth::random_token(32));
     let prefix: String = key.chars().take(10).collect();
     diesel::update(o::table.filter(o::id.eq(org)))
-        .set((o::api_key_hash.eq(Some(crate::auth::token_hash(&key))), o::api_key_prefix.eq(Some(prefix))))
+        .set((
+            o::api_key_hash.eq(Some(crate::auth::token_hash(&key))),
+            o::api_key_prefix.eq(Some(prefix)),
+        ))
         .execute(c)?;
     Ok(key)
 }
@@ -366,5 +472,8 @@ pub fn org_by_key(c: &mut DbConn, key: &str) -> Result<Option<i64>, AppError> {
 }
 
 pub fn org_timezone(c: &mut DbConn, org: i64) -> Result<String, AppError> {
-    Ok(o::table.filter(o::id.eq(org)).select(o::timezone).first(c)?)
+    Ok(o::table
+        .filter(o::id.eq(org))
+        .select(o::timezone)
+        .first(c)?)
 }

@@ -83,8 +83,12 @@ impl PriceBook {
 
     /// One feature's monthly cost for `seats` users and `volume` processed items.
     pub fn feature_cost(&self, key: &str, seats: i64, volume: i64) -> i64 {
-        let Some(f) = self.features.get(key) else { return 0 };
-        f.seat_price.saturating_mul(seats).saturating_add((volume - f.included).max(0).saturating_mul(f.unit_price))
+        let Some(f) = self.features.get(key) else {
+            return 0;
+        };
+        f.seat_price
+            .saturating_mul(seats)
+            .saturating_add((volume - f.included).max(0).saturating_mul(f.unit_price))
     }
 
     /// The estimated monthly cost of a selection for a service type; features the type
@@ -116,7 +120,11 @@ impl PriceBook {
         if self.decimals == 0 {
             format!("{sign}{grouped} {}", self.currency)
         } else {
-            format!("{sign}{grouped}.{frac:0width$} {}", self.currency, width = self.decimals as usize)
+            format!(
+                "{sign}{grouped}.{frac:0width$} {}",
+                self.currency,
+                width = self.decimals as usize
+            )
         }
     }
 }
@@ -133,7 +141,17 @@ mod tests {
     fn default_book_is_valid_and_shaped_like_the_product() {
         let b = book();
         let c = b.features_of("counseling");
-        for f in ["email", "helpcenter", "inquiry", "cti_inbound", "cti_outbound", "sms", "chat", "chatbot", "open_api"] {
+        for f in [
+            "email",
+            "helpcenter",
+            "inquiry",
+            "cti_inbound",
+            "cti_outbound",
+            "sms",
+            "chat",
+            "chatbot",
+            "open_api",
+        ] {
             assert!(c.contains(&f.to_string()), "{f}");
         }
         let i = b.features_of("issue");
@@ -162,7 +180,10 @@ unit_price = 1
 "#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let mut s = Selection { seats: 3, features: BTreeMap::new() };
+        let mut s = Selection {
+            seats: 3,
+            features: BTreeMap::new(),
+        };
         s.features.insert("a".into(), 150);
         assert_eq!(b.monthly_cost("counseling", &s), 3000 + 50 * 5);
         s.features.insert("b".into(), 10);

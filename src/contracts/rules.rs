@@ -104,7 +104,10 @@ pub fn count(v: &mut Validation, field: &'static str, value: &str, max: i64) -> 
     match t.parse::<i64>() {
         Ok(n) if (0..=max).contains(&n) => n,
         _ => {
-            v.add(field, Msg::with("count-invalid", &[("max", max.to_string())]));
+            v.add(
+                field,
+                Msg::with("count-invalid", &[("max", max.to_string())]),
+            );
             0
         }
     }
@@ -152,7 +155,11 @@ mod tests {
         assert_eq!(v.keys("languages"), vec!["languages-unknown"]);
         assert_eq!(v.keys("timezone"), vec!["timezone-unknown"]);
         assert_eq!(v.keys("editor"), vec!["choice-required"]);
-        let mut s = ServiceInput { service_id: "ab".into(), languages: vec![], ..input() };
+        let mut s = ServiceInput {
+            service_id: "ab".into(),
+            languages: vec![],
+            ..input()
+        };
         let mut v = Validation::default();
         check_service(&mut s, &mut v, true);
         assert_eq!(v.keys("service_id"), vec!["service-id-length"]);

@@ -13,10 +13,15 @@ pub struct Tabs {
 
 impl Tabs {
     pub fn items(&self) -> Vec<(&'static str, &'static str, bool)> {
-        [("overview", "/admin", "tab-overview"), ("contracts", "/admin/contracts", "tab-contracts"), ("fees", "/admin/fees", "tab-fees"), ("org", "/admin/org", "tab-org")]
-            .into_iter()
-            .map(|(id, href, key)| (href, key, id == self.current))
-            .collect()
+        [
+            ("overview", "/admin", "tab-overview"),
+            ("contracts", "/admin/contracts", "tab-contracts"),
+            ("fees", "/admin/fees", "tab-fees"),
+            ("org", "/admin/org", "tab-org"),
+        ]
+        .into_iter()
+        .map(|(id, href, key)| (href, key, id == self.current))
+        .collect()
     }
 }
 
@@ -47,7 +52,7 @@ pub struct ServiceFormPage {
     /// None: a new service.
     pub service: Option<Service>,
     pub action: String,
-    pub name: String,
+    pub service_name: String,
     pub service_id: String,
     pub kinds: Vec<Opt>,
     pub editors: Vec<Opt>,

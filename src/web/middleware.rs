@@ -178,7 +178,10 @@ pub async fn error_pages(
         }
         let detail = status.canonical_reason().unwrap_or("error");
         let req = res.request().clone();
-        return Ok(ServiceResponse::new(req, crate::contracts::api::problem(status, detail, None)));
+        return Ok(ServiceResponse::new(
+            req,
+            crate::contracts::api::problem(status, detail, None),
+        ));
     }
     let http_req = res.request().clone();
     let Some(state) = http_req.app_data::<web::Data<AppState>>() else {

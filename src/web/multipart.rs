@@ -20,16 +20,27 @@ pub struct Parts {
 
 impl Parts {
     pub fn get(&self, name: &str) -> String {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// A non-empty uploaded file: its bytes and whether it was over the limit.
     pub fn file(&self, name: &str) -> Option<(&[u8], bool)> {
-        self.files.iter().find(|(k, b, big)| k == name && (!b.is_empty() || *big)).map(|(_, b, big)| (b.as_slice(), *big))
+        self.files
+            .iter()
+            .find(|(k, b, big)| k == name && (!b.is_empty() || *big))
+            .map(|(_, b, big)| (b.as_slice(), *big))
     }
 }
 
@@ -39,7 +50,10 @@ pub async fn read(mut mp: Multipart, file_limit: usize) -> Result<Parts, AppErro
     while let Some(field) = mp.next().await {
         let mut field = field.map_err(|_| AppError::BadRequest)?;
         let name = field.name().unwrap_or("").to_string();
-        let is_file = field.content_disposition().and_then(|cd| cd.get_filename()).is_some();
+        let is_file = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .is_some();
         let mut buf = Vec::new();
         let mut over = false;
         while let Some(chunk) = field.next().await {
@@ -56,11 +70,15 @@ pub async fn read(mut mp: Multipart, file_limit: usize) -> Result<Parts, AppErro
             }
         }
         if is_file {
-            parts.files.push((name, if over { Vec::new() } else { buf }, over));
+            parts
+                .files
+                .push((name, if over { Vec::new() } else { buf }, over));
         } else if over {
             return Err(AppError::PayloadTooLarge);
         } else {
-            parts.fields.push((name, String::from_utf8_lossy(&buf).into_owned()));
+            parts
+                .fields
+                .push((name, String::from_utf8_lossy(&buf).into_owned()));
         }
     }
     Ok(parts)

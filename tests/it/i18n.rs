@@ -31,7 +31,10 @@ fn used_keys() -> BTreeSet<String> {
     )
     .unwrap();
     // Keys chosen in code by a match or an if (namespaced, so nothing else looks like them).
-    let quoted = regex_lite::Regex::new(r#""((?:error|card-brand|kind|service-status|feature-group|editor|tab)-[a-z0-9-]+)""#).unwrap();
+    let quoted = regex_lite::Regex::new(
+        r#""((?:error|card-brand|kind|service-status|feature-group|editor|tab)-[a-z0-9-]+)""#,
+    )
+    .unwrap();
     let mut paths = Vec::new();
     files(&root().join("src"), &["rs"], &mut paths);
     files(&root().join("templates"), &["html", "txt"], &mut paths);
@@ -57,7 +60,10 @@ fn used_keys() -> BTreeSet<String> {
     for l in Lang::ALL {
         keys.insert(format!("lang-name-{}", l.code()));
     }
-    let book = online_contact::contracts::pricing::PriceBook::parse(online_contact::contracts::pricing::DEFAULT).unwrap();
+    let book = online_contact::contracts::pricing::PriceBook::parse(
+        online_contact::contracts::pricing::DEFAULT,
+    )
+    .unwrap();
     for f in book.features.keys() {
         keys.insert(format!("feature-{}", f.replace('_', "-")));
     }

@@ -5,8 +5,10 @@
 #[macro_use]
 mod support;
 
+mod api;
 mod browser;
 mod console;
+mod contracts;
 mod i18n;
 mod mail;
 mod orgs;

@@ -304,6 +304,23 @@ impl TestApp {
         .assert_status(303);
     }
 
+    /// The OWNER of a fresh organization `domain`, signed in on its workspace; a second
+    /// member `agent1` has a password too.
+    pub async fn admin(&self, domain: &str) -> Client {
+        self.onboard(
+            &format!("owner@{domain}.example.com"),
+            domain,
+            &[
+                ("boss", "boss@example.com"),
+                ("agent1", "agent1@example.com"),
+            ],
+        )
+        .await;
+        self.ws_set_password(domain, "boss", GOOD_PW).await;
+        self.ws_set_password(domain, "agent1", GOOD_PW).await;
+        self.ws_login(domain, "boss", GOOD_PW).await
+    }
+
     /// A signed-in workspace client.
     pub async fn ws_login(&self, domain: &str, login_id: &str, password: &str) -> Client {
         let mut c = self.ws(domain);
@@ -411,6 +428,10 @@ impl Client {
             .join("; ")
     }
 
+    pub async fn send_request(&mut self, req: test::TestRequest) -> Resp {
+        self.send(req).await
+    }
+
     async fn send(&mut self, req: test::TestRequest) -> Resp {
         let mut req = req.insert_header(("host", self.host.clone()));
         if !self.cookies.is_empty() {
@@ -471,6 +492,46 @@ impl Client {
             test::TestRequest::post()
                 .uri(path)
                 .insert_header(("content-type", content_type.to_string()))
+                .set_payload(body),
+        )
+        .await
+    }
+
+    /// Posts a multipart form (CSRF token in the query, as the pages do).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Resp {
+        let boundary = "----octestboundary7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (k, filename, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let token = self.csrf.clone().unwrap_or_default();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let uri = format!("{path}{sep}_csrf={token}");
+        self.send(
+            test::TestRequest::post()
+                .uri(&uri)
+                .insert_header((
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                ))
                 .set_payload(body),
         )
         .await

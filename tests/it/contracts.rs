@@ -1,0 +1,598 @@
+//! Global management, contract tabs: services, contracts, status, fees, org key.
+
+use diesel::prelude::*;
+use online_contact::contracts::pricing::{DEFAULT, PriceBook, Selection};
+
+use crate::support::{Client, GOOD_PW, TestApp};
+
+on_all_backends!(
+    add_service_with_banner_and_languages,
+    service_form_answers_bad_input,
+    contract_estimate_and_once_per_day,
+    concurrent_contract_changes_one_wins,
+    contract_form_answers_bad_input,
+    suspend_terminate_and_reuse_the_id,
+    only_admins_and_only_their_org,
+    fees_table_chart_and_history,
+    fee_search_answers_bad_input,
+    org_key_is_shown_once,
+);
+
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82";
+
+pub async fn add_service(c: &mut Client, id: &str, kind: &str) -> crate::support::Resp {
+    c.get("/admin/services/new").await.assert_status(200);
+    c.post_multipart(
+        "/admin/services/new",
+        &[
+            ("kind", kind),
+            ("name", &format!("Service {id}")),
+            ("service_id", id),
+            ("languages", "ko"),
+            ("languages", "en"),
+            ("languages", "ja"),
+            ("default_language", "en"),
+            ("timezone", "Asia/Seoul"),
+            ("editor", "html"),
+        ],
+        &[("banner", "logo.png", PNG)],
+    )
+    .await
+}
+
+fn book() -> PriceBook {
+    PriceBook::parse(DEFAULT).unwrap()
+}
+
+fn services_count(app: &TestApp) -> i64 {
+    use online_contact::db::schema::services::dsl as s;
+    s::services.count().get_result(&mut *app.conn()).unwrap()
+}
+
+async fn add_service_with_banner_and_languages(app: TestApp) {
+    let mut c = app.admin("svc").await;
+    let r = add_service(&mut c, "support", "counseling").await;
+    r.assert_status(303);
+    assert_eq!(r.location(), "/admin/services/support/contract");
+    let list = c.get("/admin/contracts").await;
+    assert!(list.body.contains("Service support"));
+    assert!(list.body.contains("Not contracted"));
+    assert!(list.body.contains("/admin/services/support/contract"));
+    let banner = c.get("/services/support/banner").await;
+    banner.assert_status(200);
+    assert_eq!(banner.header("content-type"), Some("image/png"));
+    use online_contact::db::schema::services::dsl as s;
+    let langs: String = s::services
+        .select(s::languages)
+        .first(&mut *app.conn())
+        .unwrap();
+    assert_eq!(langs, "en,ko,ja", "the chosen default comes first");
+    // Anonymous: no banner.
+    app.ws("svc")
+        .get("/services/support/banner")
+        .await
+        .assert_status(403);
+}
+
+async fn service_form_answers_bad_input(app: TestApp) {
+    let mut c = app.admin("badsvc").await;
+    c.get("/admin/services/new").await;
+    // What a browser sends with nothing filled in.
+    let r = c
+        .post_multipart(
+            "/admin/services/new",
+            &[("name", ""), ("service_id", ""), ("timezone", "")],
+            &[("banner", "", b"")],
+        )
+        .await;
+    r.assert_status(422);
+    assert_eq!(r.field_errors("kind"), vec!["Choose one of the options."]);
+    assert_eq!(r.field_errors("name"), vec!["This field is required."]);
+    assert_eq!(
+        r.field_errors("service_id"),
+        vec!["This field is required."]
+    );
+    assert_eq!(
+        r.field_errors("languages"),
+        vec!["Choose at least one language."]
+    );
+    assert_eq!(r.field_errors("timezone"), vec!["This field is required."]);
+    assert_eq!(r.field_errors("editor"), vec!["Choose one of the options."]);
+    let long = "가".repeat(10_000);
+    let r = c
+        .post_multipart(
+            "/admin/services/new",
+            &[
+                ("kind", "counseling"),
+                ("name", &long),
+                ("service_id", "bad id1"),
+                ("languages", "xx"),
+                ("timezone", "Mars/Base"),
+                ("editor", "word"),
+            ],
+            &[("banner", "fake.png", b"I am only text")],
+        )
+        .await;
+    r.assert_status(422);
+    assert_eq!(r.field_errors("name"), vec!["Use at most 50 characters."]);
+    assert_eq!(
+        r.field_errors("service_id"),
+        vec!["Use only ASCII letters (a–z, A–Z)."]
+    );
+    assert_eq!(
+        r.field_errors("languages"),
+        vec!["Choose languages from the list."]
+    );
+    assert_eq!(
+        r.field_errors("timezone"),
+        vec!["Choose a time zone from the list."]
+    );
+    assert_eq!(
+        r.field_errors("banner"),
+        vec!["The banner must be a PNG, JPEG or GIF image."]
+    );
+    assert_eq!(
+        r.input_value("name").map(|v| v.chars().count()),
+        Some(10_000)
+    );
+    assert_eq!(r.input_value("service_id").as_deref(), Some("bad id1"));
+    // A 20 MiB upload: a message, nothing saved.
+    let big = vec![0x89u8; 20 * 1024 * 1024];
+    let r = c
+        .post_multipart(
+            "/admin/services/new",
+            &[
+                ("kind", "issue"),
+                ("name", "Big"),
+                ("service_id", "bigone"),
+                ("languages", "ko"),
+                ("timezone", "UTC"),
+                ("editor", "text"),
+            ],
+            &[("banner", "big.png", &big)],
+        )
+        .await;
+    r.assert_status(422);
+    assert_eq!(
+        r.field_errors("banner"),
+        vec!["The banner may be at most 1 MiB."]
+    );
+    assert_eq!(services_count(&app), 0);
+    // Duplicate service IDs, case-insensitively.
+    add_service(&mut c, "dup", "issue").await.assert_status(303);
+    let r = add_service(&mut c, "DUP", "issue").await;
+    r.assert_status(422);
+    assert_eq!(
+        r.field_errors("service_id"),
+        vec!["This service ID is already used by another service of the organization."]
+    );
+    // Without the CSRF token.
+    let r = c
+        .post_raw(
+            "/admin/services/new",
+            "x".into(),
+            "multipart/form-data; boundary=x",
+        )
+        .await;
+    r.assert_status(403);
+    // Edit: same rules.
+    c.get("/admin/services/dup/edit").await.assert_status(200);
+    let r = c
+        .post_multipart(
+            "/admin/services/dup/edit",
+            &[
+                ("name", ""),
+                ("languages", "ko"),
+                ("timezone", "UTC"),
+                ("editor", "text"),
+            ],
+            &[],
+        )
+        .await;
+    r.assert_status(422);
+    assert_eq!(r.field_errors("name"), vec!["This field is required."]);
+    let r = c
+        .post_multipart(
+            "/admin/services/dup/edit",
+            &[
+                ("name", "Renamed"),
+                ("languages", "ja"),
+                ("timezone", "Asia/Tokyo"),
+                ("editor", "text"),
+            ],
+            &[],
+        )
+        .await;
+    r.assert_status(303);
+    assert!(c.get("/admin/contracts").await.body.contains("Renamed"));
+}
+
+fn contract_fields<'a>(seats: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("cti_inbound", "on"),
+        ("volume_cti_inbound", "1500"),
+        ("chat", "on"),
+        ("volume_chat", "2500"),
+        ("seats", seats),
+        ("action", action),
+    ]
+}
+
+async fn contract_estimate_and_once_per_day(app: TestApp) {
+    let mut c = app.admin("ctr").await;
+    add_service(&mut c, "help", "counseling").await;
+    let page = c.get("/admin/services/help/contract").await;
+    page.assert_status(200);
+    for f in [
+        "email",
+        "helpcenter",
+        "inquiry",
+        "cti_inbound",
+        "cti_outbound",
+        "sms",
+        "chat",
+        "chatbot",
+        "open_api",
+    ] {
+        assert!(page.body.contains(&format!("name=\"{f}\"")), "{f}");
+        assert!(page.body.contains(&format!("name=\"volume_{f}\"")), "{f}");
+    }
+    let b = book();
+    let mut sel = Selection {
+        seats: 10,
+        features: Default::default(),
+    };
+    sel.features.insert("cti_inbound".into(), 1500);
+    sel.features.insert("chat".into(), 2500);
+    let expected = b.format(b.monthly_cost("counseling", &sel));
+    let est = c
+        .post_form(
+            "/admin/services/help/contract",
+            &contract_fields("10", "estimate"),
+        )
+        .await;
+    est.assert_status(200);
+    assert!(
+        est.body
+            .contains(&format!("<strong id=\"estimate\">{expected}</strong>")),
+        "{expected}"
+    );
+    assert_eq!(services_contracts(&app), 0, "an estimate saves nothing");
+    let r = c
+        .post_form(
+            "/admin/services/help/contract",
+            &contract_fields("10", "contract"),
+        )
+        .await;
+    r.assert_status(303);
+    let list = c.get("/admin/contracts").await;
+    assert!(list.body.contains(&expected));
+    c.get("/admin/services/help/contract").await;
+    let again = c
+        .post_form(
+            "/admin/services/help/contract",
+            &contract_fields("12", "contract"),
+        )
+        .await;
+    again.assert_status(409);
+    assert!(
+        again
+            .body
+            .contains("Contract info can be changed once per day")
+    );
+    assert_eq!(services_contracts(&app), 1);
+    // Issue management offers no CTI.
+    add_service(&mut c, "bugs", "issue").await;
+    let page = c.get("/admin/services/bugs/contract").await;
+    assert!(!page.body.contains("name=\"cti_inbound\""));
+}
+
+fn services_contracts(app: &TestApp) -> i64 {
+    use online_contact::db::schema::contracts::dsl as k;
+    k::contracts.count().get_result(&mut *app.conn()).unwrap()
+}
+
+async fn concurrent_contract_changes_one_wins(app: TestApp) {
+    let mut a = app.admin("race").await;
+    add_service(&mut a, "race", "counseling").await;
+    let mut b = app.ws_login("race", "boss", GOOD_PW).await;
+    a.get("/admin/services/race/contract").await;
+    b.get("/admin/services/race/contract").await;
+    let (fa, fb) = (
+        contract_fields("5", "contract"),
+        contract_fields("7", "contract"),
+    );
+    let (ra, rb) = tokio::join!(
+        a.post_form("/admin/services/race/contract", &fa),
+        b.post_form("/admin/services/race/contract", &fb)
+    );
+    let mut s = [ra.status, rb.status];
+    s.sort();
+    assert_eq!(s, [303, 409]);
+    assert_eq!(services_contracts(&app), 1);
+}
+
+async fn contract_form_answers_bad_input(app: TestApp) {
+    let mut c = app.admin("badctr").await;
+    add_service(&mut c, "svc", "counseling").await;
+    c.get("/admin/services/svc/contract").await;
+    let r = c
+        .post_form(
+            "/admin/services/svc/contract",
+            &[
+                ("chat", "on"),
+                ("volume_chat", "abc"),
+                ("seats", "-1"),
+                ("action", "contract"),
+            ],
+        )
+        .await;
+    r.assert_status(422);
+    assert_eq!(
+        r.field_errors("seats"),
+        vec!["Enter a whole number from 0 to 100000."]
+    );
+    assert_eq!(
+        r.field_errors("volume_chat"),
+        vec!["Enter a whole number from 0 to 1000000000."]
+    );
+    assert_eq!(r.input_value("volume_chat").as_deref(), Some("abc"));
+    let r = c
+        .post_form(
+            "/admin/services/svc/contract",
+            &[("seats", "3"), ("action", "contract")],
+        )
+        .await;
+    r.assert_status(422);
+    assert_eq!(
+        r.field_errors("features"),
+        vec!["Choose at least one feature."]
+    );
+    let r = c
+        .post_form(
+            "/admin/services/svc/contract",
+            &[
+                ("chat", "on"),
+                ("seats", &"9".repeat(10_000)),
+                ("action", "contract"),
+            ],
+        )
+        .await;
+    r.assert_status(422);
+    assert_eq!(services_contracts(&app), 0);
+    c.get("/admin/services/nosuch/contract")
+        .await
+        .assert_status(404);
+}
+
+async fn suspend_terminate_and_reuse_the_id(app: TestApp) {
+    let mut c = app.admin("life").await;
+    add_service(&mut c, "life", "issue").await;
+    // Terminating an active service is not offered.
+    let r = c.get("/admin/services/life/terminate").await;
+    assert_eq!(r.location(), "/admin/contracts");
+    c.get("/admin/contracts").await;
+    c.post_form("/admin/services/life/terminate", &[("confirm", "on")])
+        .await
+        .assert_status(303);
+    assert!(
+        c.get("/admin/contracts")
+            .await
+            .body
+            .contains("Only a suspended service can be terminated")
+    );
+    c.post_form("/admin/services/life/status", &[("status", "suspended")])
+        .await
+        .assert_status(303);
+    let list = c.get("/admin/contracts").await;
+    assert!(
+        list.body
+            .contains("A suspended service cannot be used but is still billed.")
+    );
+    assert!(list.body.contains("id=\"terminate-life\""));
+    c.post_form("/admin/services/life/status", &[("status", "nonsense")])
+        .await
+        .assert_status(400);
+    c.get("/admin/services/life/terminate")
+        .await
+        .assert_status(200);
+    let r = c.post_form("/admin/services/life/terminate", &[]).await;
+    r.assert_status(422);
+    assert_eq!(r.field_errors("confirm"), vec!["Tick the box to confirm."]);
+    c.post_form("/admin/services/life/terminate", &[("confirm", "on")])
+        .await
+        .assert_status(303);
+    let list = c.get("/admin/contracts").await;
+    assert!(list.body.contains("Terminated"));
+    c.get("/admin/services/life/contract")
+        .await
+        .assert_status(404);
+    // The ID is free again.
+    add_service(&mut c, "life", "issue")
+        .await
+        .assert_status(303);
+    assert_eq!(services_count(&app), 2);
+}
+
+async fn only_admins_and_only_their_org(app: TestApp) {
+    let mut owner = app.admin("mine").await;
+    add_service(&mut owner, "secret", "counseling").await;
+    let mut agent = app.ws_login("mine", "agent1", GOOD_PW).await;
+    for path in [
+        "/admin/contracts",
+        "/admin/services/new",
+        "/admin/services/secret/edit",
+        "/admin/services/secret/contract",
+        "/admin/fees",
+        "/admin/org",
+    ] {
+        agent.get(path).await.assert_status(403);
+    }
+    for path in [
+        "/admin/services/secret/status",
+        "/admin/services/secret/terminate",
+        "/admin/org/api-key",
+        "/admin/services/secret/contract",
+    ] {
+        agent
+            .post_form(path, &[("status", "suspended"), ("confirm", "on")])
+            .await
+            .assert_status(403);
+    }
+    assert!(!agent.get("/").await.body.contains("/admin/contracts"));
+    assert_eq!(
+        app.ws("mine").get("/admin/contracts").await.location(),
+        "/login"
+    );
+    // Another org's admin cannot reach this org's service by its ID.
+    let mut other = app.admin("theirs").await;
+    other
+        .get("/admin/services/secret/contract")
+        .await
+        .assert_status(404);
+    other
+        .get("/admin/services/secret/edit")
+        .await
+        .assert_status(404);
+    other
+        .get("/services/secret/banner")
+        .await
+        .assert_status(404);
+    other
+        .post_form("/admin/services/secret/status", &[("status", "suspended")])
+        .await
+        .assert_status(404);
+    assert!(!other.get("/admin/contracts").await.body.contains("secret"));
+    assert!(
+        !other
+            .get("/admin/fees?scope=service:secret")
+            .await
+            .body
+            .contains("Service secret")
+    );
+}
+
+async fn fees_table_chart_and_history(app: TestApp) {
+    let mut c = app.admin("fees").await;
+    add_service(&mut c, "old", "counseling").await;
+    add_service(&mut c, "new", "issue").await;
+    // Three years of history, written directly: 30,000 from 2024-01-01, 60,000 from 2025-06-16.
+    use online_contact::db::schema::services::dsl as s;
+    let old_id: i64 = s::services
+        .filter(s::service_id.eq("old"))
+        .select(s::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    app.exec(&format!(
+        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
+         ({old_id}, '2024-01-01', '{{}}', 30000, '2024-01-01 00:00:00'), ({old_id}, '2025-06-16', '{{}}', 60000, '2025-06-16 00:00:00')"
+    ));
+    let r = c
+        .get("/admin/fees?from=2025-05&to=2025-07&scope=service:old")
+        .await;
+    r.assert_status(200);
+    assert!(r.body.contains("<svg id=\"fee-chart\""));
+    assert_eq!(r.body.matches("<rect ").count(), 3);
+    // June 2025: 15 days at 30,000 and 15 days at 60,000 of 30.
+    let june = r.body.split("id=\"month-2025-06\"").nth(1).unwrap();
+    assert!(
+        june.split("</section>")
+            .next()
+            .unwrap()
+            .contains("45,000 KRW"),
+        "{june}"
+    );
+    assert!(r.body.contains("id=\"service-status\""));
+    // Default: the last six months, the current one an estimate to date.
+    let r = c.get("/admin/fees").await;
+    r.assert_status(200);
+    assert_eq!(r.body.matches("class=\"fee-month\"").count(), 6);
+    assert_eq!(r.body.matches("estimate to date").count(), 1);
+    assert!(r.body.contains("Service new"));
+    let r = c
+        .get("/admin/fees?scope=kind:issue&from=2025-05&to=2025-07")
+        .await;
+    let tables: String = r.body.split("class=\"fee-month\"").skip(1).collect();
+    assert!(tables.contains("Service new") && !tables.contains("Service old"));
+    // Suspension does not change the bill.
+    let before = c
+        .get("/admin/fees?from=2025-06&to=2025-06&scope=service:old")
+        .await
+        .body;
+    c.post_form("/admin/services/old/status", &[("status", "suspended")])
+        .await;
+    let after = c
+        .get("/admin/fees?from=2025-06&to=2025-06&scope=service:old")
+        .await
+        .body;
+    let amount = |b: &str| {
+        b.split("class=\"num total\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(amount(&before), amount(&after));
+}
+
+async fn fee_search_answers_bad_input(app: TestApp) {
+    let mut c = app.admin("badfees").await;
+    let r = c.get("/admin/fees?from=2025-13&to=abc&scope=nope").await;
+    r.assert_status(422);
+    assert_eq!(r.field_errors("from"), vec!["Enter a month as YYYY-MM."]);
+    assert_eq!(r.field_errors("to"), vec!["Enter a month as YYYY-MM."]);
+    assert_eq!(r.field_errors("scope"), vec!["Choose one of the options."]);
+    let r = c.get("/admin/fees?from=2025-06&to=2025-01").await;
+    assert_eq!(
+        r.field_errors("to"),
+        vec!["The end month must not be before the start month."]
+    );
+    let r = c.get("/admin/fees?from=2000-01&to=2025-01").await;
+    assert_eq!(
+        r.field_errors("to"),
+        vec!["Search at most 36 months at a time."]
+    );
+    let r = c
+        .get(&format!("/admin/fees?from={}", "9".repeat(10_000)))
+        .await;
+    r.assert_status(422);
+}
+
+async fn org_key_is_shown_once(app: TestApp) {
+    let mut c = app.admin("keys").await;
+    let page = c.get("/admin/org").await;
+    page.assert_status(200);
+    assert!(page.body.contains("No key yet"));
+    assert!(page.body.contains("http://keys.localhost:8080"));
+    let r = c.post_form("/admin/org/api-key", &[]).await;
+    r.assert_status(422);
+    assert_eq!(r.field_errors("confirm"), vec!["Tick the box to confirm."]);
+    let r = c
+        .post_form("/admin/org/api-key", &[("confirm", "on")])
+        .await;
+    r.assert_status(200);
+    let key = r
+        .body
+        .split("<code id=\"new-key\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(key.starts_with("oc_") && key.len() > 40);
+    let later = c.get("/admin/org").await;
+    assert!(
+        !later.body.contains(&key),
+        "the full key is never shown again"
+    );
+    assert!(later.body.contains(&key[..10]));
+    use online_contact::db::schema::organizations::dsl as o;
+    let stored: Vec<Option<String>> = o::organizations
+        .select(o::api_key_hash)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert!(stored.iter().flatten().all(|h| h != &key && h.len() == 64));
+}
