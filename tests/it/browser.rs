@@ -367,3 +367,167 @@ async fn onboarding_to_workspace_login_and_settings() {
         c.close().await.unwrap();
     }
 }
+
+#[actix_web::test]
+async fn service_contract_suspend_terminate_and_fees() {
+    let Some(d) = driver() else { return };
+    for backend in backends() {
+        let served = serve(&backend);
+        let state = served.state.clone();
+        // An organization with its OWNER, made directly through the model.
+        let base = served.base.clone();
+        let port = base.rsplit(':').next().unwrap().to_string();
+        let hash = bcrypt::hash("0wner-pw", 4).unwrap();
+        {
+            use diesel::prelude::*;
+            let mut c = state.pool.get().unwrap();
+            let now = chrono::Utc::now().naive_utc();
+            let m = online_contact::console::model::create_member(
+                &mut c,
+                &online_contact::console::model::NewMember {
+                    email: "f@example.com".into(),
+                    name: "F".into(),
+                    password_hash: hash.clone(),
+                    country: "KR".into(),
+                    member_type: "business".into(),
+                    locale: "en".into(),
+                },
+                now,
+            )
+            .unwrap()
+            .unwrap();
+            let public_id =
+                online_contact::orgs::model::create_org(&mut c, m.id, "Shop", now).unwrap();
+            let org = online_contact::orgs::model::org_of(&mut c, m.id, &public_id)
+                .unwrap()
+                .unwrap();
+            online_contact::orgs::model::set_online_contact(&mut c, org.id, "Shop", "shop")
+                .unwrap();
+            online_contact::orgs::model::add_member(
+                &mut c,
+                org.id,
+                &online_contact::orgs::model::NewOrgMember {
+                    login_id: "owner".into(),
+                    name: "Owner".into(),
+                    email: "o@example.com".into(),
+                    owner: true,
+                    locale: "en".into(),
+                },
+                now,
+            )
+            .unwrap();
+            online_contact::orgs::model::finish(&mut c, org.id, now).unwrap();
+            use online_contact::db::schema::org_members::dsl as om;
+            diesel::update(om::org_members)
+                .set(om::password_hash.eq(Some(hash)))
+                .execute(&mut c)
+                .unwrap();
+        }
+        let ws = format!("http://shop.localhost:{port}");
+        let png = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+        std::fs::write(png.path(), crate::contracts::PNG).unwrap();
+
+        let c = browser(&d).await;
+        c.goto(&format!("{ws}/login")).await.unwrap();
+        fill(&c, "#login_id", "owner").await;
+        fill(&c, "#password", "0wner-pw").await;
+        click(&c, "#login-submit").await;
+        click(&c, "#nav-admin").await;
+        c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
+        click(&c, "#add-service").await;
+        click(&c, "#kind_counseling").await;
+        fill(&c, "#name", "Customer care").await;
+        fill(&c, "#service_id", "care").await;
+        for l in ["ko", "ja", "en"] {
+            let b = wait_for(&c, &format!("#lang_{l}")).await;
+            if !b.is_selected().await.unwrap() {
+                b.click().await.unwrap();
+            }
+        }
+        wait_for(&c, "#default_language")
+            .await
+            .select_by_value("ko")
+            .await
+            .unwrap();
+        wait_for(&c, "#timezone")
+            .await
+            .select_by_value("Asia/Seoul")
+            .await
+            .unwrap();
+        wait_for(&c, "#banner")
+            .await
+            .send_keys(&png.path().display().to_string())
+            .await
+            .unwrap();
+        click(&c, "#editor_html").await;
+        click(&c, "#service-submit").await;
+
+        // Contract details: CTI inbound and chat for 10 users.
+        click(&c, "#feature_cti_inbound").await;
+        click(&c, "#feature_chat").await;
+        fill(&c, "#seats", "10").await;
+        let book = online_contact::contracts::pricing::PriceBook::parse(
+            online_contact::contracts::pricing::DEFAULT,
+        )
+        .unwrap();
+        let mut sel = online_contact::contracts::pricing::Selection {
+            seats: 10,
+            features: Default::default(),
+        };
+        sel.features.insert("cti_inbound".into(), 0);
+        sel.features.insert("chat".into(), 0);
+        let expected = book.format(book.monthly_cost("counseling", &sel));
+        click(&c, "#estimate-submit").await;
+        // The estimate comes back with the re-rendered page.
+        let mut estimate = String::new();
+        for _ in 0..50 {
+            estimate = wait_for(&c, "#estimate")
+                .await
+                .text()
+                .await
+                .unwrap_or_default();
+            if estimate == expected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(estimate, expected);
+        click(&c, "#contract-submit").await;
+        wait_for(&c, "#service-care .cost").await;
+        assert!(
+            wait_for(&c, "#service-care img.banner")
+                .await
+                .attr("src")
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        // A second change the same day is refused.
+        c.goto(&format!("{ws}/admin/services/care/contract"))
+            .await
+            .unwrap();
+        fill(&c, "#seats", "12").await;
+        click(&c, "#contract-submit").await;
+        let refused = wait_for(&c, "#form-error").await.text().await.unwrap();
+        assert!(refused.contains("once per day"), "{refused}");
+
+        // Suspend, then terminate.
+        c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
+        click(&c, "#suspend-care").await;
+        click(&c, "#terminate-care").await;
+        click(&c, "#confirm").await;
+        click(&c, "#terminate-submit").await;
+        wait_for(&c, "#service-care .status-terminated").await;
+
+        // Fees: chart and table.
+        c.goto(&format!("{ws}/admin/fees")).await.unwrap();
+        wait_for(&c, "#fee-chart").await;
+        let bars = c.find_all(Locator::Css("#fee-chart rect")).await.unwrap();
+        assert_eq!(bars.len(), 6);
+        let sections = c.find_all(Locator::Css(".fee-month")).await.unwrap();
+        assert_eq!(sections.len(), 6);
+        assert!(c.source().await.unwrap().contains("estimate to date"));
+        c.close().await.unwrap();
+    }
+}
