@@ -25,6 +25,19 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create a demo organization with services and years of contract history.
+    DemoData {
+        /// Its workspace domain.
+        #[arg(long, default_value = "demo")]
+        domain: String,
+        #[arg(long, default_value_t = 50)]
+        services: usize,
+        #[arg(long, default_value_t = 3)]
+        years: u32,
+        /// The password of the OWNER (login ID `owner`) and the console member.
+        #[arg(long, default_value = "demo123!")]
+        password: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,6 +58,17 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => AppState::new(config).map(|_| tracing::info!("migrations applied")),
         Command::Serve => serve(config),
+        Command::DemoData {
+            domain,
+            services,
+            years,
+            password,
+        } => AppState::new(config).and_then(|state| {
+            let url =
+                online_contact::contracts::demo::seed(&state, &domain, services, years, &password)?;
+            println!("{url}  (login ID: owner)");
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

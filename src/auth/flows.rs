@@ -122,7 +122,9 @@ pub async fn complete_reset(
     let done = state
         .db(move |c| {
             store::consume_reset(c, accts, &token, now(), |c, account| {
-                store::set_password(c, accts, account, &hash, now(), |a| changed_mail(&st, a))
+                store::set_password(c, accts, account, &hash, now(), |a| {
+                    changed_mail(&st, a).map(Some)
+                })
             })
         })
         .await?;
@@ -157,7 +159,11 @@ pub async fn change_password(
     let hash = state.hasher.hash(new).await?;
     let st = state.clone();
     let epoch = state
-        .db(move |c| store::set_password(c, accts, id, &hash, now(), |a| changed_mail(&st, a)))
+        .db(move |c| {
+            store::set_password(c, accts, id, &hash, now(), |a| {
+                changed_mail(&st, a).map(Some)
+            })
+        })
         .await?;
     Ok(Change::Done(epoch))
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod billing;
+pub mod demo;
 pub mod handlers;
 pub mod languages;
 pub mod model;
