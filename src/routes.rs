@@ -77,6 +77,36 @@ impl Urls {
     pub fn admin(&self) -> &'static str {
         "/admin"
     }
+    pub fn admin_contracts(&self) -> &'static str {
+        "/admin/contracts"
+    }
+    pub fn new_service(&self) -> &'static str {
+        "/admin/services/new"
+    }
+    pub fn service_edit(&self, id: &str) -> String {
+        format!("/admin/services/{id}/edit")
+    }
+    pub fn service_contract(&self, id: &str) -> String {
+        format!("/admin/services/{id}/contract")
+    }
+    pub fn service_status(&self, id: &str) -> String {
+        format!("/admin/services/{id}/status")
+    }
+    pub fn service_terminate(&self, id: &str) -> String {
+        format!("/admin/services/{id}/terminate")
+    }
+    pub fn service_banner(&self, id: &str) -> String {
+        format!("/services/{id}/banner")
+    }
+    pub fn admin_fees(&self) -> &'static str {
+        "/admin/fees"
+    }
+    pub fn admin_org(&self) -> &'static str {
+        "/admin/org"
+    }
+    pub fn org_api_key(&self) -> &'static str {
+        "/admin/org/api-key"
+    }
     pub fn asset(&self, name: &str) -> String {
         format!("/static/{name}?v={}", env!("CARGO_PKG_VERSION"))
     }

@@ -13,6 +13,7 @@ use crate::console::views::{
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::orgs::model;
+use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation, checked};
 use crate::web::session::{self, Realm};
 use crate::web::{Ctx, Tenant, ok, see_other, signed_in, unprocessable};
@@ -34,7 +35,7 @@ pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
 pub async fn login_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     tenant(&ctx)?;
     if ctx.user.is_some() {
-        return Ok(see_other("/"));
+        return Ok(see_other(Urls.home()));
     }
     ok(&LoginPage {
         ctx: ctx.page(),
@@ -82,7 +83,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
                     &a.locale,
                     now(),
                 )?;
-                return Ok(see_other("/"));
+                return Ok(see_other(Urls.home()));
             }
             Login::Locked => Some("login-locked"),
             Login::NoPassword => Some("ws-login-no-password"),
@@ -101,7 +102,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
 
 pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.session.purge();
-    Ok(see_other("/login"))
+    Ok(see_other(Urls.login()))
 }
 
 pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -137,7 +138,7 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
     )
     .await?;
     ctx.flash("info", "ws-forgot-sent")?;
-    Ok(see_other("/password/forgot"))
+    Ok(see_other(Urls.forgot()))
 }
 
 pub async fn reset_page(ctx: Ctx, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
@@ -175,7 +176,7 @@ pub async fn reset(
     }
     session::sign_out(&ctx.session);
     ctx.flash("success", "reset-done")?;
-    Ok(see_other("/login"))
+    Ok(see_other(Urls.login()))
 }
 
 fn settings_view(
@@ -238,7 +239,7 @@ pub async fn save_settings(
         .await?;
     ctx.session.insert(session::LOCALE, lang.code())?;
     ctx.flash("success", "settings-saved")?;
-    Ok(see_other("/me/settings"))
+    Ok(see_other(Urls.me_settings()))
 }
 
 pub async fn password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -280,7 +281,7 @@ pub async fn change_password(
                     now(),
                 )?;
                 ctx.flash("success", "password-changed")?;
-                return Ok(see_other("/me/settings"));
+                return Ok(see_other(Urls.me_settings()));
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::auth::flows::{self, Change, Login};
 use crate::auth::store::Accounts;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation, checked, email, required_text};
 use crate::web::session::{self, Realm};
 use crate::web::{Ctx, ok, safe_next, see_other, unprocessable};
@@ -90,7 +91,7 @@ fn signup_view(ctx: &Ctx, form: SignupForm, errors: FieldErrors) -> SignupPage {
 
 pub async fn signup_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
-        return Ok(see_other("/"));
+        return Ok(see_other(Urls.home()));
     }
     ok(&signup_view(
         &ctx,
@@ -148,12 +149,12 @@ pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpRespons
         now(),
     )?;
     ctx.flash("success", "signup-welcome")?;
-    Ok(see_other("/"))
+    Ok(see_other(Urls.home()))
 }
 
 pub async fn login_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
-        return Ok(see_other("/"));
+        return Ok(see_other(Urls.home()));
     }
     ok(&LoginPage {
         ctx: ctx.page(),
@@ -190,7 +191,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
                     &a.locale,
                     now(),
                 )?;
-                return Ok(see_other("/"));
+                return Ok(see_other(Urls.home()));
             }
             Login::Locked => Some("login-locked"),
             Login::Failed | Login::NoPassword => Some("login-failed"),
@@ -208,7 +209,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
 
 pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.session.purge();
-    Ok(see_other("/"))
+    Ok(see_other(Urls.home()))
 }
 
 pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -238,7 +239,7 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
     )
     .await?;
     ctx.flash("info", "forgot-sent")?;
-    Ok(see_other("/password/forgot"))
+    Ok(see_other(Urls.forgot()))
 }
 
 pub async fn reset_page(ctx: Ctx, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
@@ -282,12 +283,12 @@ pub async fn reset(
     // Whatever session this browser had is over too: sign in again with the new password.
     session::sign_out(&ctx.session);
     ctx.flash("success", "reset-done")?;
-    Ok(see_other("/login"))
+    Ok(see_other(Urls.login()))
 }
 
 pub async fn change_password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if ctx.user.is_none() {
-        return Ok(see_other("/login"));
+        return Ok(see_other(Urls.login()));
     }
     ok(&ChangePasswordPage {
         ctx: ctx.page(),
@@ -314,7 +315,7 @@ pub async fn change_password(
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let Some(user) = ctx.user.clone() else {
-        return Ok(see_other("/login"));
+        return Ok(see_other(Urls.login()));
     };
     let form = form.into_inner();
     let mut v = check_change_password(&form);
@@ -340,7 +341,7 @@ pub async fn change_password(
                     now(),
                 )?;
                 ctx.flash("success", "password-changed")?;
-                return Ok(see_other("/"));
+                return Ok(see_other(Urls.home()));
             }
         }
     }

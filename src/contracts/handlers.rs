@@ -15,6 +15,7 @@ use super::pricing::{KINDS, PriceBook, Selection};
 use super::rules::{self, BANNER_MAX, EDITORS, SEATS_MAX, ServiceInput, VOLUME_MAX};
 use super::views::*;
 use crate::error::AppError;
+use crate::routes::Urls;
 use crate::web::forms::{Msg, Validation, checked};
 use crate::web::{Ctx, ok, render, see_other, unprocessable};
 
@@ -87,8 +88,8 @@ fn form_view(
     v: &Validation,
 ) -> ServiceFormPage {
     let action = match &service {
-        Some(s) => format!("/admin/services/{}/edit?_csrf={}", s.service_id, ctx.csrf),
-        None => format!("/admin/services/new?_csrf={}", ctx.csrf),
+        Some(s) => format!("{}?_csrf={}", Urls.service_edit(&s.service_id), ctx.csrf),
+        None => format!("{}?_csrf={}", Urls.new_service(), ctx.csrf),
     };
     let kinds = opts(&KINDS, |k| ctx.t(model::kind_key(k)), &input.kind);
     let editors = opts(
@@ -203,10 +204,7 @@ pub async fn create_service(ctx: Ctx, mp: Multipart) -> Result<HttpResponse, App
         return unprocessable(&form_view(&ctx, None, &input, &v));
     };
     ctx.flash("success", "service-added")?;
-    Ok(see_other(&format!(
-        "/admin/services/{}/contract",
-        service.service_id
-    )))
+    Ok(see_other(&Urls.service_contract(&service.service_id)))
 }
 
 pub async fn edit_service_page(
@@ -246,7 +244,7 @@ pub async fn update_service(
         .db(move |c| model::update_service(c, org, id, &input, banner, now()))
         .await?;
     ctx.flash("success", "service-saved")?;
-    Ok(see_other("/admin/contracts"))
+    Ok(see_other(Urls.admin_contracts()))
 }
 
 /// The contract form as submitted: checked features, seats, volumes.
@@ -422,7 +420,7 @@ pub async fn save_contract(
         );
     }
     ctx.flash("success", "contract-saved")?;
-    Ok(see_other("/admin/contracts"))
+    Ok(see_other(Urls.admin_contracts()))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -455,7 +453,7 @@ pub async fn set_status(
             "service-suspended"
         },
     )?;
-    Ok(see_other("/admin/contracts"))
+    Ok(see_other(Urls.admin_contracts()))
 }
 
 pub async fn terminate_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -463,7 +461,7 @@ pub async fn terminate_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpRes
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     if !s.is_suspended() {
         ctx.flash("error", "terminate-needs-suspend")?;
-        return Ok(see_other("/admin/contracts"));
+        return Ok(see_other(Urls.admin_contracts()));
     }
     ok(&TerminatePage {
         ctx: ctx.page(),
@@ -507,10 +505,10 @@ pub async fn terminate(
         .await?
     {
         ctx.flash("error", "terminate-needs-suspend")?;
-        return Ok(see_other("/admin/contracts"));
+        return Ok(see_other(Urls.admin_contracts()));
     }
     ctx.flash("success", "service-terminated")?;
-    Ok(see_other("/admin/contracts"))
+    Ok(see_other(Urls.admin_contracts()))
 }
 
 /// A service's banner, for any signed-in member of the org (it is the service tab image

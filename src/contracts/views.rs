@@ -13,11 +13,12 @@ pub struct Tabs {
 
 impl Tabs {
     pub fn items(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let u = crate::routes::Urls;
         [
-            ("overview", "/admin", "tab-overview"),
-            ("contracts", "/admin/contracts", "tab-contracts"),
-            ("fees", "/admin/fees", "tab-fees"),
-            ("org", "/admin/org", "tab-org"),
+            ("overview", u.admin(), "tab-overview"),
+            ("contracts", u.admin_contracts(), "tab-contracts"),
+            ("fees", u.admin_fees(), "tab-fees"),
+            ("org", u.admin_org(), "tab-org"),
         ]
         .into_iter()
         .map(|(id, href, key)| (href, key, id == self.current))

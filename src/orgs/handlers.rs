@@ -105,7 +105,7 @@ pub async fn add_card(ctx: Ctx, form: web::Form<CardForm>) -> Result<HttpRespons
         .db(move |c| model::add_card(c, id, &digits, exp, &holder, now()))
         .await?;
     ctx.flash("success", "card-added")?;
-    Ok(see_other("/console/payment-methods"))
+    Ok(see_other(Urls.payment_methods()))
 }
 
 pub async fn delete_card(ctx: Ctx, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
@@ -120,7 +120,7 @@ pub async fn delete_card(ctx: Ctx, path: web::Path<i64>) -> Result<HttpResponse,
         RemoveCard::LastInUse => ctx.flash("error", "card-last-in-use")?,
         RemoveCard::NotFound => return Err(AppError::NotFound),
     }
-    Ok(see_other("/console/payment-methods"))
+    Ok(see_other(Urls.payment_methods()))
 }
 
 pub async fn new_org_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
