@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::orgs::model;
 use crate::routes::Urls;
-use crate::web::forms::{FieldErrors, Msg, Validation, checked};
+use crate::web::forms::{FieldErrors, Msg, Validation, check_sign_in, checked};
 use crate::web::session::{self, Realm};
 use crate::web::{Ctx, Tenant, ok, see_other, signed_in, unprocessable};
 
@@ -50,21 +50,12 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     let mut form = form.into_inner();
     let password = std::mem::take(&mut form.password);
     form.login_id = form.login_id.trim().to_string();
-    let mut v = Validation::default();
-    if form.login_id.is_empty() {
-        v.add("login_id", Msg::new("field-required"));
-    } else if form.login_id.chars().count() > crate::orgs::rules::LOGIN_ID_MAX {
-        v.add(
-            "login_id",
-            Msg::with(
-                "field-too-long",
-                &[("max", crate::orgs::rules::LOGIN_ID_MAX.to_string())],
-            ),
-        );
-    }
-    if password.is_empty() {
-        v.add("password", Msg::new("field-required"));
-    }
+    let v = check_sign_in(
+        "login_id",
+        &form.login_id,
+        crate::orgs::rules::LOGIN_ID_MAX,
+        &password,
+    );
     let form_error = if v.is_empty() {
         match flows::login(
             &ctx.state,

@@ -12,7 +12,9 @@ use crate::auth::store::Accounts;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Urls;
-use crate::web::forms::{FieldErrors, Msg, Validation, checked, email, required_text};
+use crate::web::forms::{
+    FieldErrors, Msg, Validation, check_sign_in, checked, email, required_text,
+};
 use crate::web::session::{self, Realm};
 use crate::web::{Ctx, ok, safe_next, see_other, unprocessable};
 
@@ -168,18 +170,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     let mut form = form.into_inner();
     let password = std::mem::take(&mut form.password);
     form.email = form.email.trim().to_string();
-    let mut v = Validation::default();
-    if form.email.is_empty() {
-        v.add("email", Msg::new("field-required"));
-    } else if form.email.len() > 254 {
-        v.add(
-            "email",
-            Msg::with("field-too-long", &[("max", "254".to_string())]),
-        );
-    }
-    if password.is_empty() {
-        v.add("password", Msg::new("field-required"));
-    }
+    let v = check_sign_in("email", &form.email, 254, &password);
     let form_error = if v.is_empty() {
         match flows::login(&ctx.state, Accounts::Console, form.email.clone(), password).await? {
             Login::Ok(a) => {

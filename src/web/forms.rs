@@ -146,6 +146,24 @@ pub fn is_valid_email(s: &str) -> bool {
         && s.parse::<lettre::Address>().is_ok()
 }
 
+/// A sign-in form: the key (email or login ID) and the password are required, the key
+/// bounded in length.
+pub fn check_sign_in(field: &'static str, key: &str, max: usize, password: &str) -> Validation {
+    let mut v = Validation::default();
+    if key.is_empty() {
+        v.add(field, Msg::new("field-required"));
+    } else if key.chars().count() > max {
+        v.add(
+            field,
+            Msg::with("field-too-long", &[("max", max.to_string())]),
+        );
+    }
+    if password.is_empty() {
+        v.add("password", Msg::new("field-required"));
+    }
+    v
+}
+
 /// A checkbox counts as checked when it was sent with any of the usual values.
 pub fn checked(value: &str) -> bool {
     matches!(value, "on" | "1" | "true" | "yes")
