@@ -1,8 +1,68 @@
-// Progressive enhancement only: every form works without this file.
+// Progressive enhancement only: every form and page works without this file.
 document.documentElement.classList.add("js");
+
 document.addEventListener("DOMContentLoaded", function () {
+  // The language switcher submits on change.
   var select = document.getElementById("lang-select");
   if (select && select.form) {
     select.addEventListener("change", function () { select.form.submit(); });
+  }
+
+  // "Add service" opens its form in a dialog; without JS it is a page of its own.
+  var add = document.getElementById("add-service");
+  if (add && window.fetch && window.DOMParser && typeof HTMLDialogElement === "function") {
+    add.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      fetch(add.href, { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var form = doc.querySelector("main form");
+          if (!form) { window.location.href = add.href; return; }
+          var dialog = document.createElement("dialog");
+          dialog.className = "modal";
+          dialog.setAttribute("aria-label", add.textContent);
+          var close = document.createElement("button");
+          close.type = "button";
+          close.className = "link close";
+          close.textContent = "\u00d7";
+          close.setAttribute("aria-label", add.getAttribute("data-close-label") || "");
+          close.addEventListener("click", function () { dialog.close(); dialog.remove(); });
+          dialog.appendChild(close);
+          dialog.appendChild(document.importNode(form, true));
+          document.body.appendChild(dialog);
+          dialog.showModal();
+        })
+        .catch(function () { window.location.href = add.href; });
+    });
+  }
+
+  // The contract form refreshes its estimated cost as the user changes it (the server
+  // computes it; the "update the estimate" button does the same without JS).
+  var contract = document.querySelector("form[data-estimate]");
+  if (contract && window.fetch && window.DOMParser) {
+    var pending = null;
+    contract.addEventListener("input", function () {
+      clearTimeout(pending);
+      pending = setTimeout(function () {
+        var data = new URLSearchParams(new FormData(contract));
+        data.set("action", "estimate");
+        // Not `contract.action`: the form has a button named "action".
+        fetch(contract.getAttribute("action"), {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body: data.toString()
+        })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var fresh = doc.getElementById("estimate");
+            var mine = document.getElementById("estimate");
+            if (fresh && mine) { mine.textContent = fresh.textContent; }
+          })
+          .catch(function () {});
+      }, 250);
+    });
   }
 });

@@ -46,3 +46,4 @@ nav-personal-settings = Personal settings
 nav-global-management = Global management
 field-login-id = Login ID
 field-phone = Phone
+close = Close

@@ -46,3 +46,4 @@ nav-personal-settings = 個人設定
 nav-global-management = グローバル管理
 field-login-id = ログインID
 field-phone = 電話番号
+close = 閉じる

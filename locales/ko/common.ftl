@@ -46,3 +46,4 @@ nav-personal-settings = 개인 설정
 nav-global-management = 글로벌 관리
 field-login-id = 로그인 ID
 field-phone = 전화번호
+close = 닫기

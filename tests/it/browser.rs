@@ -435,6 +435,8 @@ async fn service_contract_suspend_terminate_and_fees() {
         click(&c, "#nav-admin").await;
         c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
         click(&c, "#add-service").await;
+        // With JS the form opens in a dialog.
+        wait_for(&c, "dialog.modal[open] #service_id").await;
         click(&c, "#kind_counseling").await;
         fill(&c, "#name", "Customer care").await;
         fill(&c, "#service_id", "care").await;
@@ -477,8 +479,21 @@ async fn service_contract_suspend_terminate_and_fees() {
         sel.features.insert("cti_inbound".into(), 0);
         sel.features.insert("chat".into(), 0);
         let expected = book.format(book.monthly_cost("counseling", &sel));
+        // The estimate follows the form as it changes (JS), and the button (no JS) agrees.
+        let mut live = String::new();
+        for _ in 0..50 {
+            live = wait_for(&c, "#estimate")
+                .await
+                .text()
+                .await
+                .unwrap_or_default();
+            if live == expected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(live, expected, "live estimate");
         click(&c, "#estimate-submit").await;
-        // The estimate comes back with the re-rendered page.
         let mut estimate = String::new();
         for _ in 0..50 {
             estimate = wait_for(&c, "#estimate")
