@@ -170,7 +170,7 @@ mod tests {
         );
         assert_eq!(keys("ab1!"), vec!["password-length"]);
         assert_eq!(keys("A1!aaaaaaaaaaaaa"), vec!["password-length"]); // 16
-        assert!(keys("비밀번호abc1!").contains(&"password-invalid-chars"));
+        assert!(keys("\u{be44}\u{bc00}\u{bc88}\u{d638}abc1!").contains(&"password-invalid-chars"));
         assert!(keys("abc 123!x").contains(&"password-invalid-chars"));
     }
 

@@ -18,7 +18,7 @@ impl Language {
     }
 }
 
-const TSV: &str = include_str!("helpcenter-languages.tsv");
+const TSV: &str = include_str!("../../locales/helpcenter-languages.tsv");
 
 pub fn all() -> Vec<Language> {
     TSV.lines()

@@ -36,15 +36,6 @@ impl Lang {
         }
     }
 
-    /// The language's own name, shown in the switcher.
-    pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Ja => "\u{65e5}\u{672c}\u{8a9e}",
-            Lang::Ko => "\u{d55c}\u{ad6d}\u{c5b4}",
-        }
-    }
-
     fn index(self) -> usize {
         match self {
             Lang::En => 0,

@@ -269,6 +269,9 @@ mod tests {
         assert!(check_login_id("kim.cs_01-a").is_empty());
         assert_eq!(keys(check_login_id("ab")), vec!["login-id-length"]);
         assert_eq!(keys(check_login_id("a b c")), vec!["login-id-chars"]);
-        assert_eq!(keys(check_login_id("김철수")), vec!["login-id-chars"]);
+        assert_eq!(
+            keys(check_login_id("\u{ae40}\u{cca0}\u{c218}")),
+            vec!["login-id-chars"]
+        );
     }
 }

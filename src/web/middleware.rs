@@ -198,7 +198,9 @@ pub async fn error_pages(
         user_name: None,
         here: "/".into(),
         urls: crate::routes::Urls,
-        org_name: None,
+        // On a workspace host, no console links (sign-up) in the header; the domain stands
+        // for the organization (no database lookup on an error path).
+        org_name: crate::web::workspace_domain(&http_req, state),
         is_admin: false,
     };
     let view = ErrorPage {

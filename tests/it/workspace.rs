@@ -33,6 +33,10 @@ async fn unknown_domain_is_a_localized_404(app: TestApp) {
     let r = c.get("/login").await;
     r.assert_status(404);
     assert!(r.body.contains("페이지를 찾을 수 없음"));
+    assert!(
+        !r.body.contains("id=\"nav-signup\""),
+        "no console links on a workspace host"
+    );
     // An org whose onboarding is not finished has no workspace yet.
     let mut con = app.signup("half@example.com", GOOD_PW).await;
     con.get("/console/payment-methods").await;
