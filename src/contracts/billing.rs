@@ -37,8 +37,15 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
 /// The charge of one month; with `through`, only the days up to it (an estimate to date).
 pub fn month_charge(s: &ServiceBilling, year: i32, month: u32, through: Option<NaiveDate>) -> i64 {
     let dim = days_in_month(year, month);
-    let mut contracts = s.contracts.clone();
-    contracts.sort_by_key(|c| c.effective);
+    // Callers usually pass them sorted; sort a copy only when they are not.
+    let contracts: std::borrow::Cow<'_, [Contract]> =
+        if s.contracts.is_sorted_by_key(|c| c.effective) {
+            std::borrow::Cow::Borrowed(&s.contracts)
+        } else {
+            let mut v = s.contracts.clone();
+            v.sort_by_key(|c| c.effective);
+            std::borrow::Cow::Owned(v)
+        };
     let mut sum: i128 = 0;
     for day in 1..=dim {
         let Some(d) = NaiveDate::from_ymd_opt(year, month, day) else {

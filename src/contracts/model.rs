@@ -1,5 +1,7 @@
 //! Queries of services, contracts and the org key. Every query takes the tenant's org id.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -123,42 +125,53 @@ fn from_row(r: Row, monthly_cost: Option<i64>) -> Service {
     }
 }
 
-/// The latest contract of each service of the org, by service.
-fn current_costs(
-    c: &mut DbConn,
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, i64>, AppError> {
-    let rows: Vec<(i64, String, i64)> = ct::table
+type ContractCols = (i64, String, i64);
+
+/// The contracts (service, effective day, monthly cost) of these services.
+fn contract_rows(c: &mut DbConn, ids: &[i64]) -> Result<Vec<ContractCols>, AppError> {
+    Ok(ct::table
         .filter(ct::service_ref.eq_any(ids))
         .select((ct::service_ref, ct::effective_date, ct::monthly_cost))
-        .load(c)?;
-    let mut best: std::collections::HashMap<i64, (String, i64)> = std::collections::HashMap::new();
-    for (s, d, cost) in rows {
-        match best.get(&s) {
-            Some((bd, _)) if *bd >= d => {}
-            _ => {
-                best.insert(s, (d, cost));
-            }
-        }
-    }
-    Ok(best.into_iter().map(|(k, (_, v))| (k, v)).collect())
+        .load(c)?)
 }
 
-pub fn services_of(c: &mut DbConn, org: i64) -> Result<Vec<Service>, AppError> {
+/// The monthly cost of the latest contract of each service.
+fn latest_costs(rows: &[ContractCols]) -> HashMap<i64, i64> {
+    let mut best: HashMap<i64, (&str, i64)> = HashMap::new();
+    for (s, d, cost) in rows {
+        let newer = best.get(s).is_none_or(|(bd, _)| *bd < d.as_str());
+        if newer {
+            best.insert(*s, (d.as_str(), *cost));
+        }
+    }
+    best.into_iter().map(|(k, (_, v))| (k, v)).collect()
+}
+
+/// The org's services with their contracts, in two queries.
+fn services_and_contracts(
+    c: &mut DbConn,
+    org: i64,
+) -> Result<(Vec<Service>, Vec<ContractCols>), AppError> {
     let rows: Vec<Row> = sv::table
         .filter(sv::org_id.eq(org))
         .order(sv::id)
         .select(service_columns!())
         .load(c)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let costs = current_costs(c, &ids)?;
-    Ok(rows
+    let contracts = contract_rows(c, &ids)?;
+    let costs = latest_costs(&contracts);
+    let services = rows
         .into_iter()
         .map(|r| {
             let cost = costs.get(&r.0).copied();
             from_row(r, cost)
         })
-        .collect())
+        .collect();
+    Ok((services, contracts))
+}
+
+pub fn services_of(c: &mut DbConn, org: i64) -> Result<Vec<Service>, AppError> {
+    Ok(services_and_contracts(c, org)?.0)
 }
 
 /// The org's service with this ID that is not terminated.
@@ -175,7 +188,7 @@ pub fn live_service(
         .first(c)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
-    let costs = current_costs(c, &[row.0])?;
+    let costs = latest_costs(&contract_rows(c, &[row.0])?);
     let cost = costs.get(&row.0).copied();
     Ok(Some(from_row(row, cost)))
 }
@@ -375,25 +388,21 @@ pub fn billing_inputs(
     c: &mut DbConn,
     org: i64,
 ) -> Result<Vec<(Service, ServiceBilling)>, AppError> {
-    let services = services_of(c, org)?;
-    let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
-    let rows: Vec<(i64, String, i64)> = ct::table
-        .filter(ct::service_ref.eq_any(&ids))
-        .select((ct::service_ref, ct::effective_date, ct::monthly_cost))
-        .load(c)?;
+    let (services, rows) = services_and_contracts(c, org)?;
+    let mut by_service: HashMap<i64, Vec<Contract>> = HashMap::new();
+    for (s, d, cost) in rows {
+        if let Some(effective) = parse_day(&d) {
+            by_service.entry(s).or_default().push(Contract {
+                effective,
+                monthly_cost: cost,
+            });
+        }
+    }
     Ok(services
         .into_iter()
         .map(|s| {
-            let contracts = rows
-                .iter()
-                .filter(|r| r.0 == s.id)
-                .filter_map(|r| {
-                    parse_day(&r.1).map(|effective| Contract {
-                        effective,
-                        monthly_cost: r.2,
-                    })
-                })
-                .collect();
+            let mut contracts = by_service.remove(&s.id).unwrap_or_default();
+            contracts.sort_by_key(|c| c.effective);
             let terminated_on = s.terminated_on.as_deref().and_then(parse_day);
             (
                 s,
