@@ -170,8 +170,34 @@ fn services_and_contracts(
     Ok((services, contracts))
 }
 
+/// The org's services with the cost of their contract in force; only the latest contract
+/// of each service is read.
 pub fn services_of(c: &mut DbConn, org: i64) -> Result<Vec<Service>, AppError> {
-    Ok(services_and_contracts(c, org)?.0)
+    let rows: Vec<Row> = sv::table
+        .filter(sv::org_id.eq(org))
+        .order(sv::id)
+        .select(service_columns!())
+        .load(c)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let latest: Vec<(i64, Option<String>)> = ct::table
+        .filter(ct::service_ref.eq_any(&ids))
+        .group_by(ct::service_ref)
+        .select((ct::service_ref, diesel::dsl::max(ct::effective_date)))
+        .load(c)?;
+    let days: Vec<String> = latest.iter().filter_map(|(_, d)| d.clone()).collect();
+    let candidates: Vec<ContractCols> = ct::table
+        .filter(ct::service_ref.eq_any(&ids))
+        .filter(ct::effective_date.eq_any(&days))
+        .select((ct::service_ref, ct::effective_date, ct::monthly_cost))
+        .load(c)?;
+    let costs = latest_costs(&candidates);
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let cost = costs.get(&r.0).copied();
+            from_row(r, cost)
+        })
+        .collect())
 }
 
 /// The org's service with this ID that is not terminated.
