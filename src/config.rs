@@ -335,6 +335,27 @@ mod tests {
     }
 
     #[test]
+    fn pricing_file_overrides_the_default() {
+        let dir = std::env::temp_dir().join(format!("oc-pricing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let good = dir.join("good.toml");
+        let src =
+            crate::contracts::pricing::DEFAULT.replace("currency = \"KRW\"", "currency = \"JPY\"");
+        std::fs::write(&good, src).ok();
+        let c = cfg(&[("OC_PRICING_FILE", good.to_str().unwrap_or(""))]).map_err(|e| e.to_string());
+        assert_eq!(c.map(|c| c.pricing.currency.clone()), Ok("JPY".to_string()));
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "currency = 1").ok();
+        for path in [bad.to_str().unwrap_or(""), "/no/such/pricing.toml"] {
+            match cfg(&[("OC_PRICING_FILE", path)]) {
+                Err(e) => assert!(e.to_string().starts_with("OC_PRICING_FILE"), "{e}"),
+                Ok(_) => panic!("{path} accepted"),
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn redacts_credentials() {
         assert_eq!(redact_url("smtp://u:p@host:25"), "smtp://***@host:25");
         assert_eq!(redact_url("smtp://host:25"), "smtp://host:25");
