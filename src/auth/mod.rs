@@ -22,6 +22,8 @@ pub const LOCKOUT_FAILURES: i32 = 5;
 pub const LOCKOUT_WINDOW_MIN: i64 = 15;
 pub const LOCKOUT_MIN: i64 = 15;
 pub const RESET_TOKEN_MINUTES: i64 = 60;
+/// Reset mails one account may be sent in an hour.
+pub const RESET_MAILS_PER_HOUR: i64 = 5;
 
 /// The product's password rule: 8–15 characters containing letters, digits and special
 /// characters (ASCII). Each missing part is named in its own message.

@@ -224,7 +224,9 @@ pub fn set_password(
 }
 
 /// Creates a single-use reset token and queues the mail that carries it (`mail` builds the
-/// mail from the token), in one transaction.
+/// mail from the token), in one transaction. At most `RESET_MAILS_PER_HOUR` such mails go
+/// to one account in an hour, so the form cannot be used to flood a mailbox; past that the
+/// request is dropped silently (the form answers the same either way).
 pub fn start_reset(
     c: &mut DbConn,
     accts: Accounts,
@@ -232,6 +234,20 @@ pub fn start_reset(
     now: NaiveDateTime,
     mail: impl FnOnce(&str) -> Result<OutgoingMail, AppError>,
 ) -> Result<(), AppError> {
+    let recent: i64 = prt::table
+        .filter(prt::realm.eq(accts.realm()))
+        .filter(prt::account_id.eq(account_id))
+        .filter(prt::created_at.gt(now - chrono::Duration::hours(1)))
+        .count()
+        .get_result(c)?;
+    if recent >= crate::auth::RESET_MAILS_PER_HOUR {
+        tracing::warn!(
+            ?accts,
+            account_id,
+            "reset mail limit reached; request dropped"
+        );
+        return Ok(());
+    }
     let token = crate::auth::random_token(32);
     let out = mail(&token)?;
     c.transaction(|c| {

@@ -12,8 +12,21 @@ on_all_backends!(
     file_transport_writes_eml_once,
     smtp_reset_mail_link_works,
     smtp_down_keeps_mail_queued,
-    two_workers_never_send_twice
+    two_workers_never_send_twice,
+    reset_mails_are_limited_per_account,
 );
+
+async fn reset_mails_are_limited_per_account(app: TestApp) {
+    app.signup("flood@example.com", GOOD_PW).await;
+    for _ in 0..8 {
+        forgot(&app, "flood@example.com").await;
+    }
+    assert_eq!(app.outbox().len(), 5, "five reset mails an hour at most");
+    // An hour later, one more.
+    app.exec("UPDATE password_reset_tokens SET created_at = '2000-01-01 00:00:00'");
+    forgot(&app, "flood@example.com").await;
+    assert_eq!(app.outbox().len(), 6);
+}
 
 async fn forgot(app: &TestApp, email: &str) {
     let mut c = app.client();
@@ -145,8 +158,12 @@ async fn smtp_down_keeps_mail_queued(app: TestApp) {
 
 async fn two_workers_never_send_twice(app: TestApp) {
     app.signup("w@example.com", GOOD_PW).await;
-    for _ in 0..15 {
-        forgot(&app, "w@example.com").await;
+    // Fifteen mails to three accounts (each may get five reset mails an hour).
+    app.signup("w2@example.com", GOOD_PW).await;
+    app.signup("w3@example.com", GOOD_PW).await;
+    for i in 0..15 {
+        let to = ["w@example.com", "w2@example.com", "w3@example.com"][i % 3];
+        forgot(&app, to).await;
     }
     let sink = SmtpSink::start();
     let from = app.state.config.mail_from.clone();
