@@ -16,7 +16,7 @@ use crate::orgs::model;
 use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation, check_sign_in, checked};
 use crate::web::session::{self, Realm};
-use crate::web::{Ctx, Tenant, ok, see_other, signed_in, unprocessable};
+use crate::web::{Ctx, Tenant, ok, safe_next, see_other, signed_in, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -32,14 +32,18 @@ pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ok(&HomePage { ctx: ctx.page() })
 }
 
-pub async fn login_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+pub async fn login_page(ctx: Ctx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    let next = safe_next(&q.next).to_string();
     tenant(&ctx)?;
     if ctx.user.is_some() {
-        return Ok(see_other(Urls.home()));
+        return Ok(see_other(&next));
     }
     ok(&LoginPage {
         ctx: ctx.page(),
-        form: LoginForm::default(),
+        form: LoginForm {
+            next,
+            ..Default::default()
+        },
         errors: FieldErrors::default(),
         form_error: None,
     })
@@ -74,7 +78,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
                     &a.locale,
                     now(),
                 )?;
-                return Ok(see_other(Urls.home()));
+                return Ok(see_other(safe_next(&form.next)));
             }
             Login::Locked => Some("login-locked"),
             Login::NoPassword => Some("ws-login-no-password"),

@@ -18,6 +18,8 @@ pub struct HomePage {
 pub struct LoginForm {
     pub login_id: String,
     pub password: String,
+    /// Where to go after signing in (a local path).
+    pub next: String,
 }
 
 #[derive(Template)]
@@ -69,4 +71,10 @@ pub struct AdminPage {
     pub domain: String,
     pub workspace_url: String,
     pub members: Vec<OrgMember>,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    pub next: String,
 }

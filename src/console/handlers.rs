@@ -154,13 +154,17 @@ pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpRespons
     Ok(see_other(Urls.home()))
 }
 
-pub async fn login_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+pub async fn login_page(ctx: Ctx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    let next = safe_next(&q.next).to_string();
     if ctx.user.is_some() {
-        return Ok(see_other(Urls.home()));
+        return Ok(see_other(&next));
     }
     ok(&LoginPage {
         ctx: ctx.page(),
-        form: LoginForm::default(),
+        form: LoginForm {
+            next,
+            ..Default::default()
+        },
         errors: FieldErrors::default(),
         form_error: None,
     })
@@ -182,7 +186,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
                     &a.locale,
                     now(),
                 )?;
-                return Ok(see_other(Urls.home()));
+                return Ok(see_other(safe_next(&form.next)));
             }
             Login::Locked => Some("login-locked"),
             Login::Failed | Login::NoPassword => Some("login-failed"),
@@ -279,7 +283,7 @@ pub async fn reset(
 
 pub async fn change_password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if ctx.user.is_none() {
-        return Ok(see_other(Urls.login()));
+        return Ok(see_other(&ctx.login_redirect()));
     }
     ok(&ChangePasswordPage {
         ctx: ctx.page(),

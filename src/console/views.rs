@@ -45,6 +45,8 @@ pub struct SignupPage {
 pub struct LoginForm {
     pub email: String,
     pub password: String,
+    /// Where to go after signing in (a local path).
+    pub next: String,
 }
 
 #[derive(Template)]
@@ -119,5 +121,11 @@ pub struct ChangePasswordPage {
 #[serde(default)]
 pub struct LangForm {
     pub lang: String,
+    pub next: String,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
     pub next: String,
 }

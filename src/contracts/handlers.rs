@@ -30,7 +30,7 @@ macro_rules! admin {
             return Err(AppError::NotFound);
         };
         let Some(user) = $ctx.user.clone() else {
-            return Ok(see_other(crate::routes::Urls.login()));
+            return Ok(see_other(&$ctx.login_redirect()));
         };
         if !user.is_admin() {
             return Err(AppError::Forbidden);

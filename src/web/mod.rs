@@ -26,7 +26,7 @@ macro_rules! signed_in {
     ($ctx:expr) => {
         match $ctx.user.clone() {
             Some(u) => u,
-            None => return Ok($crate::web::see_other($crate::routes::Urls.login())),
+            None => return Ok($crate::web::see_other(&$ctx.login_redirect())),
         }
     };
 }
@@ -80,6 +80,8 @@ pub struct Ctx {
     pub csrf: String,
     /// Path and query of this request, for "come back here" links.
     pub here: String,
+    /// Whether it is a GET (only those are worth coming back to after login).
+    pub is_get: bool,
 }
 
 impl FromRequest for Ctx {
@@ -141,7 +143,9 @@ impl FromRequest for Ctx {
                 .path_and_query()
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "/".into());
+            let is_get = req.method() == actix_web::http::Method::GET;
             Ok(Ctx {
+                is_get,
                 state,
                 session,
                 lang,
@@ -200,6 +204,16 @@ impl Ctx {
             org_name: self.tenant.as_ref().map(|t| t.name.clone()),
             is_admin: self.user.as_ref().is_some_and(User::is_admin),
         }
+    }
+
+    /// The login page of this realm, coming back to this page afterwards.
+    pub fn login_redirect(&self) -> String {
+        let login = crate::routes::Urls.login();
+        if !self.is_get || self.here == "/" {
+            return login.to_string();
+        }
+        let next: String = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect();
+        format!("{login}?next={next}")
     }
 
     /// The validation messages in this request's language.

@@ -529,7 +529,10 @@ async fn password_change_validates(app: TestApp) {
     assert_eq!(r.field_errors("password"), vec!["Enter a password."]);
     // Signed out: sent to login.
     let mut anon = app.client();
-    assert_eq!(anon.get("/account/password").await.location(), "/login");
+    assert_eq!(
+        anon.get("/account/password").await.location(),
+        "/login?next=%2Faccount%2Fpassword"
+    );
 }
 
 async fn language_choice_is_saved_for_the_member(app: TestApp) {

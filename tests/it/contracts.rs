@@ -442,7 +442,7 @@ async fn only_admins_and_only_their_org(app: TestApp) {
     assert!(!agent.get("/").await.body.contains("/admin/contracts"));
     assert_eq!(
         app.ws("mine").get("/admin/contracts").await.location(),
-        "/login"
+        "/login?next=%2Fadmin%2Fcontracts"
     );
     // Another org's admin cannot reach this org's service by its ID.
     let mut other = app.admin("theirs").await;

@@ -243,12 +243,15 @@ async fn organization_rules_and_isolation(app: TestApp) {
     r.assert_status(404);
     // Signed out: to the login page.
     let mut anon = app.client();
-    assert_eq!(anon.get("/console").await.location(), "/login");
+    assert_eq!(
+        anon.get("/console").await.location(),
+        "/login?next=%2Fconsole"
+    );
     assert_eq!(
         anon.get(&format!("/console/orgs/{}", o.public_id))
             .await
             .location(),
-        "/login"
+        format!("/login?next=%2Fconsole%2Forgs%2F{}", o.public_id)
     );
 }
 

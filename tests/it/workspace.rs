@@ -14,7 +14,47 @@ on_all_backends!(
     global_management_is_for_owner_and_admins,
     personal_settings_persist,
     workspace_password_change_ends_other_sessions,
+    login_comes_back_to_the_page_asked_for,
 );
+
+async fn login_comes_back_to_the_page_asked_for(app: TestApp) {
+    two_members(&app, "back").await;
+    app.ws_set_password("back", "agent1", GOOD_PW).await;
+    let mut c = app.ws("back");
+    let to = c.get("/me/settings").await.location().to_string();
+    assert_eq!(to, "/login?next=%2Fme%2Fsettings");
+    let page = c.get(&to).await;
+    assert!(
+        page.body
+            .contains("<input type=\"hidden\" name=\"next\" value=\"/me/settings\">"),
+        "the login form carries next"
+    );
+    let r = c
+        .post_form(
+            "/login",
+            &[
+                ("login_id", "agent1"),
+                ("password", GOOD_PW),
+                ("next", "/me/settings"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/me/settings");
+    // Never off-site.
+    let mut d = app.ws("back");
+    d.get("/login?next=https://evil.example/").await;
+    let r = d
+        .post_form(
+            "/login",
+            &[
+                ("login_id", "agent1"),
+                ("password", GOOD_PW),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/");
+}
 
 async fn two_members(app: &TestApp, domain: &str) {
     app.onboard(
@@ -190,8 +230,11 @@ async fn session_is_bound_to_its_org(app: TestApp) {
     stolen.cookies = a.cookies.clone();
     let r = stolen.get("/me/settings").await;
     r.assert_status(303);
-    assert_eq!(r.location(), "/login");
-    assert_eq!(stolen.get("/admin").await.location(), "/login");
+    assert_eq!(r.location(), "/login?next=%2Fme%2Fsettings");
+    assert_eq!(
+        stolen.get("/admin").await.location(),
+        "/login?next=%2Fadmin"
+    );
     let mut console = app.client();
     console.cookies = a.cookies.clone();
     assert!(!console.signed_in().await);
@@ -199,7 +242,10 @@ async fn session_is_bound_to_its_org(app: TestApp) {
     let console_member = app.signup("cons@example.com", GOOD_PW).await;
     let mut ws = app.ws("alpha");
     ws.cookies = console_member.cookies.clone();
-    assert_eq!(ws.get("/me/settings").await.location(), "/login");
+    assert_eq!(
+        ws.get("/me/settings").await.location(),
+        "/login?next=%2Fme%2Fsettings"
+    );
 }
 
 async fn reset_links_do_not_cross_orgs(app: TestApp) {
@@ -254,7 +300,7 @@ async fn global_management_is_for_owner_and_admins(app: TestApp) {
         .unwrap();
     agent.get("/admin").await.assert_status(200);
     let mut anon = app.ws("gmorg");
-    assert_eq!(anon.get("/admin").await.location(), "/login");
+    assert_eq!(anon.get("/admin").await.location(), "/login?next=%2Fadmin");
 }
 
 async fn personal_settings_persist(app: TestApp) {
@@ -304,7 +350,7 @@ async fn personal_settings_persist(app: TestApp) {
     // Signed out: sent to login.
     assert_eq!(
         app.ws("prefs").get("/me/settings").await.location(),
-        "/login"
+        "/login?next=%2Fme%2Fsettings"
     );
 }
 
@@ -347,7 +393,7 @@ async fn workspace_password_change_ends_other_sessions(app: TestApp) {
     );
     assert_eq!(
         b.get("/me/settings").await.location(),
-        "/login",
+        "/login?next=%2Fme%2Fsettings",
         "the other one ends"
     );
     assert_eq!(app.outbox().last().unwrap().0, "agent1@example.com");
