@@ -104,6 +104,9 @@ impl Urls {
     pub fn admin_org(&self) -> &'static str {
         "/admin/org"
     }
+    pub fn org_timezone(&self) -> &'static str {
+        "/admin/org/timezone"
+    }
     pub fn org_api_key(&self) -> &'static str {
         "/admin/org/api-key"
     }
@@ -192,6 +195,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, base: &BaseUrl) {
                 .route("/admin/fees", web::get().to(contracts::fees))
                 .route("/admin/org", web::get().to(contracts::org_page))
                 .route("/admin/org/api-key", web::post().to(contracts::rotate_key))
+                .route(
+                    "/admin/org/timezone",
+                    web::post().to(contracts::save_timezone),
+                )
                 .route(
                     "/services/{service_id}/banner",
                     web::get().to(contracts::banner),

@@ -100,3 +100,6 @@ org-key-none = No key yet
 org-key-shown-once = This is your new org key. Copy it now: it is shown only this once, and the old key no longer works.
 org-key-confirm = I understand that the current key stops working at once.
 org-key-change = Change API key
+org-timezone = Organization time zone
+org-timezone-hint = The default time zone of new services, and the calendar of the fee page.
+org-timezone-saved = The organization's time zone has been saved.

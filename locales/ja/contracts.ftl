@@ -100,3 +100,6 @@ org-key-none = キーはまだありません
 org-key-shown-once = 新しい組織キーです。今すぐコピーしてください。表示されるのはこの1回だけで、以前のキーは使えなくなりました。
 org-key-confirm = 現在のキーがすぐに使えなくなることを理解しました。
 org-key-change = APIキーを変更
+org-timezone = 組織のタイムゾーン
+org-timezone-hint = 新しいサービスの既定のタイムゾーンと、料金状況の暦に使われます。
+org-timezone-saved = 組織のタイムゾーンを保存しました。

@@ -100,3 +100,6 @@ org-key-none = 아직 키가 없습니다
 org-key-shown-once = 새 조직 키입니다. 지금 복사하세요. 이번 한 번만 표시되며 이전 키는 더 이상 동작하지 않습니다.
 org-key-confirm = 현재 키가 즉시 사용 중지된다는 것을 확인했습니다.
 org-key-change = API 키 변경
+org-timezone = 조직 시간대
+org-timezone-hint = 새 서비스의 기본 시간대이자 요금 현황의 기준 달력입니다.
+org-timezone-saved = 조직 시간대를 저장했습니다.

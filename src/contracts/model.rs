@@ -512,3 +512,10 @@ pub fn org_timezone(c: &mut DbConn, org: i64) -> Result<String, AppError> {
         .select(o::timezone)
         .first(c)?)
 }
+
+pub fn set_org_timezone(c: &mut DbConn, org: i64, tz: &str) -> Result<(), AppError> {
+    diesel::update(o::table.filter(o::id.eq(org)))
+        .set(o::timezone.eq(tz))
+        .execute(c)?;
+    Ok(())
+}

@@ -155,5 +155,6 @@ pub struct OrgInfoPage {
     pub workspace_url: String,
     /// The new key, shown in full this once.
     pub new_key: Option<String>,
+    pub timezones: Vec<Opt>,
     pub errors: FieldErrors,
 }

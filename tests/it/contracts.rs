@@ -16,7 +16,41 @@ on_all_backends!(
     fees_table_chart_and_history,
     fee_search_answers_bad_input,
     org_key_is_shown_once,
+    org_time_zone_is_the_default_of_new_services,
 );
+
+async fn org_time_zone_is_the_default_of_new_services(app: TestApp) {
+    let mut c = app.admin("tzorg").await;
+    let page = c.get("/admin/org").await;
+    assert!(page.body.contains("<option value=\"Asia/Seoul\" selected>"));
+    let r = c
+        .post_form("/admin/org/timezone", &[("timezone", "Mars/Olympus")])
+        .await;
+    r.assert_status(422);
+    assert_eq!(
+        r.field_errors("timezone"),
+        vec!["Choose a time zone from the list."]
+    );
+    let r = c
+        .post_form("/admin/org/timezone", &[("timezone", &"x".repeat(10_000))])
+        .await;
+    r.assert_status(422);
+    c.post_form("/admin/org/timezone", &[("timezone", "Asia/Tokyo")])
+        .await
+        .assert_status(303);
+    let page = c.get("/admin/org").await;
+    assert!(
+        page.body
+            .contains("The organization's time zone has been saved.")
+    );
+    let form = c.get("/admin/services/new").await;
+    assert!(form.body.contains("<option value=\"Asia/Tokyo\" selected>"));
+    let mut agent = app.ws_login("tzorg", "agent1", GOOD_PW).await;
+    agent
+        .post_form("/admin/org/timezone", &[("timezone", "UTC")])
+        .await
+        .assert_status(403);
+}
 
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82";
 
