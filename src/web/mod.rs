@@ -97,44 +97,54 @@ impl FromRequest for Ctx {
                 .ok_or_else(|| AppError::internal("no state"))?;
             let session = req.get_session();
             let now = chrono::Utc::now().naive_utc();
-            let tenant = match workspace_domain(&req, &state) {
-                Some(domain) => {
-                    let t = state
-                        .db(move |c| crate::orgs::model::tenant_by_domain(c, &domain))
-                        .await?;
-                    Some(t.ok_or(AppError::NotFound)?)
-                }
-                None => None,
-            };
-            let realm = match &tenant {
-                Some(t) => Realm::Workspace(t.org_id),
-                None => Realm::Console,
-            };
-            let mut user = None;
-            if let Some(auth) = session::auth(&session) {
-                let cfg = &state.config;
-                if auth.expired(now, cfg.session_idle, cfg.session_absolute) || auth.realm != realm
-                {
-                    session::sign_out(&session);
-                } else {
-                    let id = auth.uid;
-                    let found = state
-                        .db(move |c| match realm {
-                            Realm::Console => crate::console::model::session_user(c, id),
-                            Realm::Workspace(org) => crate::orgs::model::session_user(c, org, id),
-                        })
-                        .await?;
-                    match found {
-                        Some(u) if u.session_epoch == auth.epoch => {
-                            if auth.needs_touch(now) {
-                                session::touch(&session, auth, now)?;
+            // One trip to the database for the tenant (from Host) and the signed-in account
+            // (from the session), which must belong to that realm.
+            let domain = workspace_domain(&req, &state);
+            let cfg = &state.config;
+            let claim = session::auth(&session);
+            let fresh = claim
+                .clone()
+                .filter(|a| !a.expired(now, cfg.session_idle, cfg.session_absolute));
+            let lookup = fresh.clone();
+            let (tenant, found) = state
+                .db(move |c| {
+                    let tenant = match domain {
+                        Some(d) => Some(
+                            crate::orgs::model::tenant_by_domain(c, &d)?
+                                .ok_or(AppError::NotFound)?,
+                        ),
+                        None => None,
+                    };
+                    let realm = tenant
+                        .as_ref()
+                        .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
+                    let found = match lookup {
+                        Some(a) if a.realm == realm => match realm {
+                            Realm::Console => crate::console::model::session_user(c, a.uid)?,
+                            Realm::Workspace(org) => {
+                                crate::orgs::model::session_user(c, org, a.uid)?
                             }
-                            user = Some(u);
-                        }
-                        _ => session::sign_out(&session),
+                        },
+                        _ => None,
+                    };
+                    Ok((tenant, found))
+                })
+                .await?;
+            let user = match (fresh, found) {
+                (Some(auth), Some(u)) if u.session_epoch == auth.epoch => {
+                    if auth.needs_touch(now) {
+                        session::touch(&session, auth, now)?;
                     }
+                    Some(u)
                 }
-            }
+                _ => {
+                    // Expired, from another realm, or ended by a password change.
+                    if claim.is_some() {
+                        session::sign_out(&session);
+                    }
+                    None
+                }
+            };
             let user_locale = user.as_ref().and_then(|u| Lang::from_code(&u.locale));
             let lang = user_locale.unwrap_or_else(|| request_lang(&req, &session));
             let csrf = session::csrf_token(&session)?;
