@@ -106,30 +106,36 @@ impl FromRequest for Ctx {
                 .clone()
                 .filter(|a| !a.expired(now, cfg.session_idle, cfg.session_absolute));
             let lookup = fresh.clone();
-            let (tenant, found) = state
-                .db(move |c| {
-                    let tenant = match domain {
-                        Some(d) => Some(
-                            crate::orgs::model::tenant_by_domain(c, &d)?
-                                .ok_or(AppError::NotFound)?,
-                        ),
-                        None => None,
-                    };
-                    let realm = tenant
-                        .as_ref()
-                        .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
-                    let found = match lookup {
-                        Some(a) if a.realm == realm => match realm {
-                            Realm::Console => crate::console::model::session_user(c, a.uid)?,
-                            Realm::Workspace(org) => {
-                                crate::orgs::model::session_user(c, org, a.uid)?
-                            }
-                        },
-                        _ => None,
-                    };
-                    Ok((tenant, found))
-                })
-                .await?;
+            // Anonymous console requests need no database at all.
+            let needs_db = domain.is_some() || lookup.is_some();
+            let (tenant, found) = if !needs_db {
+                (None, None)
+            } else {
+                state
+                    .db(move |c| {
+                        let tenant = match domain {
+                            Some(d) => Some(
+                                crate::orgs::model::tenant_by_domain(c, &d)?
+                                    .ok_or(AppError::NotFound)?,
+                            ),
+                            None => None,
+                        };
+                        let realm = tenant
+                            .as_ref()
+                            .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
+                        let found = match lookup {
+                            Some(a) if a.realm == realm => match realm {
+                                Realm::Console => crate::console::model::session_user(c, a.uid)?,
+                                Realm::Workspace(org) => {
+                                    crate::orgs::model::session_user(c, org, a.uid)?
+                                }
+                            },
+                            _ => None,
+                        };
+                        Ok((tenant, found))
+                    })
+                    .await?
+            };
             let user = match (fresh, found) {
                 (Some(auth), Some(u)) if u.session_epoch == auth.epoch => {
                     if auth.needs_touch(now) {
