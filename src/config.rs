@@ -105,11 +105,6 @@ impl BaseUrl {
     pub fn workspace_origin(&self, domain: &str) -> String {
         format!("{}://{domain}.{}", self.scheme, self.authority())
     }
-
-    /// The absolute URL of a console path.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.origin())
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 //! other (a suspension does not appear here at all); days after the termination day are
 //! not. Days before the first contract cost nothing.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 /// A contract that took effect on a day, with its monthly cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,10 +83,6 @@ pub fn months(from: (i32, u32), to: (i32, u32)) -> Vec<(i32, u32)> {
 pub fn months_back(year: i32, month: u32, n: u32) -> (i32, u32) {
     let idx = year * 12 + month as i32 - 1 - n as i32;
     (idx.div_euclid(12), (idx.rem_euclid(12) + 1) as u32)
-}
-
-pub fn same_month(d: NaiveDate, year: i32, month: u32) -> bool {
-    d.year() == year && d.month() == month
 }
 
 #[cfg(test)]

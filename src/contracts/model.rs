@@ -62,9 +62,6 @@ impl Service {
     pub fn kind_key(&self) -> &'static str {
         kind_key(&self.kind)
     }
-    pub fn default_language(&self) -> &str {
-        self.languages.first().map(String::as_str).unwrap_or("")
-    }
 }
 
 pub fn kind_key(kind: &str) -> &'static str {
