@@ -8,7 +8,7 @@ use crate::auth::flows::{self, Change, Login};
 use crate::auth::store::Accounts;
 use crate::console::handlers::{check_change_password, check_new_password, reset_invalid};
 use crate::console::views::{
-    ChangePasswordForm, ChangePasswordPage, Choice, NewPasswordForm, ResetPage, TokenQuery,
+    ChangePasswordForm, ChangePasswordPage, NewPasswordForm, ResetPage, TokenQuery,
 };
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -16,7 +16,7 @@ use crate::orgs::model;
 use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation, check_sign_in, checked};
 use crate::web::session::{self, Realm};
-use crate::web::{Ctx, Tenant, ok, safe_next, see_other, signed_in, unprocessable};
+use crate::web::{Ctx, Tenant, choices, ok, safe_next, see_other, signed_in, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -181,14 +181,11 @@ fn settings_view(
     accept: bool,
     v: &Validation,
 ) -> SettingsPage {
-    let locales = Lang::ALL
-        .iter()
-        .map(|l| Choice {
-            value: l.code(),
-            label: ctx.t(&format!("lang-name-{}", l.code())),
-            selected: l.code() == locale,
-        })
-        .collect();
+    let locales = choices(
+        Lang::ALL.map(Lang::code),
+        |c| ctx.t(&format!("lang-name-{c}")),
+        locale,
+    );
     SettingsPage {
         errors: ctx.errors(v),
         ctx: ctx.page(),

@@ -2,10 +2,9 @@
 
 use askama::Template;
 
-use crate::console::views::Choice;
 use crate::orgs::model::{OrgMember, Settings};
-use crate::web::PageCtx;
 use crate::web::forms::FieldErrors;
+use crate::web::{Choice, PageCtx};
 
 #[derive(Template)]
 #[template(path = "account/home.html")]

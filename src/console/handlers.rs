@@ -16,7 +16,7 @@ use crate::web::forms::{
     FieldErrors, Msg, Validation, check_sign_in, checked, email, required_text,
 };
 use crate::web::session::{self, Realm};
-use crate::web::{Ctx, ok, safe_next, see_other, unprocessable};
+use crate::web::{Ctx, choices, ok, safe_next, see_other, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -70,21 +70,18 @@ pub async fn set_lang(ctx: Ctx, form: web::Form<LangForm>) -> Result<HttpRespons
     Ok(resp)
 }
 
-fn choices(ctx: &Ctx, values: &[&'static str], prefix: &str, selected: &str) -> Vec<Choice> {
-    values
-        .iter()
-        .map(|v| Choice {
-            value: v,
-            label: ctx.t(&format!("{prefix}{}", v.to_lowercase())),
-            selected: *v == selected,
-        })
-        .collect()
-}
-
 fn signup_view(ctx: &Ctx, form: SignupForm, errors: FieldErrors) -> SignupPage {
     SignupPage {
-        countries: choices(ctx, &COUNTRIES, "country-", &form.country),
-        member_types: choices(ctx, &MEMBER_TYPES, "member-type-", &form.member_type),
+        countries: choices(
+            COUNTRIES,
+            |v| ctx.t(&format!("country-{}", v.to_lowercase())),
+            &form.country,
+        ),
+        member_types: choices(
+            MEMBER_TYPES,
+            |v| ctx.t(&format!("member-type-{v}")),
+            &form.member_type,
+        ),
         ctx: ctx.page(),
         form,
         errors,

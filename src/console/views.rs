@@ -2,15 +2,8 @@
 
 use askama::Template;
 
-use crate::web::PageCtx;
 use crate::web::forms::FieldErrors;
-
-/// One option of a select.
-pub struct Choice {
-    pub value: &'static str,
-    pub label: String,
-    pub selected: bool,
-}
+use crate::web::{Choice, PageCtx};
 
 #[derive(Template)]
 #[template(path = "console/home.html")]

@@ -17,7 +17,7 @@ use super::views::*;
 use crate::error::AppError;
 use crate::routes::Urls;
 use crate::web::forms::{Msg, Validation, checked};
-use crate::web::{Ctx, ok, render, see_other, unprocessable};
+use crate::web::{Choice, Ctx, choices, ok, render, see_other, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -70,26 +70,12 @@ pub async fn contracts(ctx: Ctx) -> Result<HttpResponse, AppError> {
     })
 }
 
-fn opts(values: &[&str], label: impl Fn(&str) -> String, selected: &str) -> Vec<Opt> {
-    values
-        .iter()
-        .map(|v| Opt {
-            value: v.to_string(),
-            label: label(v),
-            selected: *v == selected,
-        })
-        .collect()
-}
-
-fn timezone_opts(selected: &str) -> Vec<Opt> {
-    chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|tz| Opt {
-            value: tz.name().to_string(),
-            label: tz.name().to_string(),
-            selected: tz.name() == selected,
-        })
-        .collect()
+fn timezone_opts(selected: &str) -> Vec<Choice> {
+    choices(
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
+        str::to_string,
+        selected,
+    )
 }
 
 fn form_view(
@@ -102,9 +88,9 @@ fn form_view(
         Some(s) => format!("{}?_csrf={}", Urls.service_edit(&s.service_id), ctx.csrf),
         None => format!("{}?_csrf={}", Urls.new_service(), ctx.csrf),
     };
-    let kinds = opts(&KINDS, |k| ctx.t(model::kind_key(k)), &input.kind);
-    let editors = opts(
-        &EDITORS,
+    let kinds = choices(KINDS, |k| ctx.t(model::kind_key(k)), &input.kind);
+    let editors = choices(
+        EDITORS,
         |e| {
             ctx.t(if e == "html" {
                 "editor-html"
@@ -117,7 +103,7 @@ fn form_view(
     let timezones = timezone_opts(&input.timezone);
     let languages = languages::all()
         .into_iter()
-        .map(|l| Opt {
+        .map(|l| Choice {
             value: l.code.to_string(),
             label: format!("{} ({})", l.label(), l.code),
             selected: input.languages.iter().any(|x| x == l.code),
@@ -668,14 +654,14 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
             .map(|(s, _)| s.status_key()),
         _ => None,
     };
-    let mut scopes = vec![Opt {
+    let mut scopes = vec![Choice {
         value: "all".into(),
         label: ctx.t("fees-scope-all"),
         selected: scope == "all",
     }];
     for k in KINDS {
         let value = format!("kind:{k}");
-        scopes.push(Opt {
+        scopes.push(Choice {
             label: ctx.t(model::kind_key(k)),
             selected: scope == value,
             value,
@@ -683,7 +669,7 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
     }
     for (s, _) in &inputs {
         let value = format!("service:{}", s.service_id);
-        scopes.push(Opt {
+        scopes.push(Choice {
             label: format!("{} ({})", s.name, s.service_id),
             selected: scope == value,
             value,

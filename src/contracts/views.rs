@@ -3,8 +3,8 @@
 use askama::Template;
 
 use super::model::{OrgInfo, Service};
-use crate::web::PageCtx;
 use crate::web::forms::FieldErrors;
+use crate::web::{Choice, PageCtx};
 
 /// The global-management tabs; `current` is highlighted.
 pub struct Tabs {
@@ -39,12 +39,6 @@ pub struct ServiceRow {
     pub cost: Option<String>,
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "contracts/service_form.html")]
 pub struct ServiceFormPage {
@@ -55,10 +49,10 @@ pub struct ServiceFormPage {
     pub action: String,
     pub service_name: String,
     pub service_id: String,
-    pub kinds: Vec<Opt>,
-    pub editors: Vec<Opt>,
-    pub timezones: Vec<Opt>,
-    pub languages: Vec<Opt>,
+    pub kinds: Vec<Choice>,
+    pub editors: Vec<Choice>,
+    pub timezones: Vec<Choice>,
+    pub languages: Vec<Choice>,
     pub default_language: String,
     pub errors: FieldErrors,
 }
@@ -138,7 +132,7 @@ pub struct FeesPage {
     pub tabs: Tabs,
     pub from: String,
     pub to: String,
-    pub scopes: Vec<Opt>,
+    pub scopes: Vec<Choice>,
     pub months: Vec<FeeMonth>,
     pub chart: Chart,
     pub errors: FieldErrors,
@@ -155,6 +149,6 @@ pub struct OrgInfoPage {
     pub workspace_url: String,
     /// The new key, shown in full this once.
     pub new_key: Option<String>,
-    pub timezones: Vec<Opt>,
+    pub timezones: Vec<Choice>,
     pub errors: FieldErrors,
 }

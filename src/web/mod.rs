@@ -273,6 +273,32 @@ pub struct PageCtx {
     pub is_admin: bool,
 }
 
+/// One option of a select, radio group or checkbox list.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Options for `values`, labelled by `label`, with `selected` chosen.
+pub fn choices<S: AsRef<str>>(
+    values: impl IntoIterator<Item = S>,
+    label: impl Fn(&str) -> String,
+    selected: &str,
+) -> Vec<Choice> {
+    values
+        .into_iter()
+        .map(|v| {
+            let v = v.as_ref();
+            Choice {
+                value: v.to_string(),
+                label: label(v),
+                selected: v == selected,
+            }
+        })
+        .collect()
+}
+
 pub struct LangOption {
     pub code: &'static str,
     pub name: String,
