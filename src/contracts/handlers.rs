@@ -17,7 +17,7 @@ use super::views::*;
 use crate::error::AppError;
 use crate::routes::Urls;
 use crate::web::forms::{Msg, Validation, checked};
-use crate::web::{Choice, Ctx, choices, ok, render, see_other, unprocessable};
+use crate::web::{Choice, Ctx, choices, ok, render, see_other, signed_in, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -29,9 +29,7 @@ macro_rules! admin {
         let Some(t) = $ctx.tenant.as_ref() else {
             return Err(AppError::NotFound);
         };
-        let Some(user) = $ctx.user.clone() else {
-            return Ok(see_other(&$ctx.login_redirect()));
-        };
+        let user = signed_in!($ctx);
         if !user.is_admin() {
             return Err(AppError::Forbidden);
         }
@@ -545,12 +543,12 @@ pub const FEE_MONTHS_MAX: usize = 36;
 pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
     let (org, _) = admin!(ctx);
     let q = q.into_inner();
-    let tz: chrono_tz::Tz = ctx
+    // The org's calendar and every service's billing input, in one trip.
+    let (tz, inputs) = ctx
         .state
-        .db(move |c| model::org_timezone(c, org))
-        .await?
-        .parse()
-        .unwrap_or(chrono_tz::Tz::UTC);
+        .db(move |c| Ok((model::org_timezone(c, org)?, model::billing_inputs(c, org)?)))
+        .await?;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let this_month = (today.year(), today.month());
     let mut v = Validation::default();
@@ -592,7 +590,6 @@ pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, Ap
         }
         _ => Vec::new(),
     };
-    let inputs = ctx.state.db(move |c| model::billing_inputs(c, org)).await?;
     let scope = if q.scope.is_empty() {
         "all".to_string()
     } else {
