@@ -354,6 +354,23 @@ pub async fn contract_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResp
     ))
 }
 
+/// The contract form again, with the contract in force read only now that it is needed.
+async fn contract_again(
+    ctx: &Ctx,
+    s: Service,
+    form: (&Selection, &[(String, String)]),
+    v: &Validation,
+    form_error: Option<&'static str>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let id = s.id;
+    let current = ctx.state.db(move |c| model::latest_contract(c, id)).await?;
+    render(
+        &contract_view(ctx, s, form.0, form.1, v, form_error, current),
+        status,
+    )
+}
+
 pub async fn save_contract(
     ctx: Ctx,
     path: web::Path<String>,
@@ -364,48 +381,50 @@ pub async fn save_contract(
     let pb = book(&ctx);
     let mut v = Validation::default();
     let (sel, raw) = parse_selection(&pb, &s.kind, &form, &mut v);
-    let id = s.id;
-    let current = ctx.state.db(move |c| model::latest_contract(c, id)).await?;
     let action = form
         .iter()
         .find(|(k, _)| k == "action")
         .map(|(_, x)| x.as_str())
         .unwrap_or("");
+    if v.is_empty() && action == "contract" {
+        if sel.features.is_empty() {
+            v.add("features", Msg::new("contract-needs-feature"));
+        }
+        if sel.seats < 1 {
+            v.add("seats", Msg::new("contract-needs-seats"));
+        }
+    }
     if !v.is_empty() {
-        return unprocessable(&contract_view(&ctx, s, &sel, &raw, &v, None, current));
+        return contract_again(
+            &ctx,
+            s,
+            (&sel, &raw),
+            &v,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     if action != "contract" {
         // "Estimate": the same page with the cost of what was chosen.
-        return ok(&contract_view(&ctx, s, &sel, &raw, &v, None, current));
-    }
-    if sel.features.is_empty() {
-        v.add("features", Msg::new("contract-needs-feature"));
-    }
-    if sel.seats < 1 {
-        v.add("seats", Msg::new("contract-needs-seats"));
-    }
-    if !v.is_empty() {
-        return unprocessable(&contract_view(&ctx, s, &sel, &raw, &v, None, current));
+        return contract_again(&ctx, s, (&sel, &raw), &v, None, StatusCode::OK).await;
     }
     let cost = pb.monthly_cost(&s.kind, &sel);
-    let (day, by, sel2) = (s.today(), user.id, sel.clone());
+    let (id, day, by, sel2) = (s.id, s.today(), user.id, sel.clone());
     if !ctx
         .state
         .db(move |c| model::add_contract(c, id, day, &sel2, cost, by, now()))
         .await?
     {
-        return render(
-            &contract_view(
-                &ctx,
-                s,
-                &sel,
-                &raw,
-                &v,
-                Some("contract-once-per-day"),
-                current,
-            ),
+        return contract_again(
+            &ctx,
+            s,
+            (&sel, &raw),
+            &v,
+            Some("contract-once-per-day"),
             StatusCode::CONFLICT,
-        );
+        )
+        .await;
     }
     ctx.flash("success", "contract-saved")?;
     Ok(see_other(Urls.admin_contracts()))
