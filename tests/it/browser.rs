@@ -152,6 +152,22 @@ pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Fills and sends the console sign-up form on the current page.
+pub async fn sign_up(c: &Client, email: &str, name: &str, password: &str, country: &str) {
+    fill(c, "#email", email).await;
+    fill(c, "#name", name).await;
+    fill(c, "#password", password).await;
+    fill(c, "#password_confirm", password).await;
+    wait_for(c, "#country")
+        .await
+        .select_by_value(country)
+        .await
+        .unwrap();
+    click(c, "#member_type_business").await;
+    click(c, "#agree_terms").await;
+    click(c, "#signup-submit").await;
+}
+
 /// Chooses the UI language with the header switcher (JS submits on change).
 pub async fn choose_language(c: &Client, lang: &str) {
     let select = wait_for(c, "#lang-select").await;
@@ -185,18 +201,7 @@ async fn signup_forgot_reset_login_in_every_language() {
             c.goto(&format!("{}/", served.base)).await.unwrap();
             choose_language(&c, lang).await;
             click(&c, "#nav-signup").await;
-            fill(&c, "#email", &email).await;
-            fill(&c, "#name", "Browser Tester").await;
-            fill(&c, "#password", "first12!").await;
-            fill(&c, "#password_confirm", "first12!").await;
-            wait_for(&c, "#country")
-                .await
-                .select_by_value("JP")
-                .await
-                .unwrap();
-            click(&c, "#member_type_business").await;
-            click(&c, "#agree_terms").await;
-            click(&c, "#signup-submit").await;
+            sign_up(&c, &email, "Browser Tester", "first12!", "JP").await;
             let h = wait_for(&c, "#welcome").await;
             assert!(h.text().await.unwrap().contains(welcome), "{lang}");
 
@@ -245,18 +250,7 @@ async fn onboarding_to_workspace_login_and_settings() {
         let c = browser(&d).await;
         let base = served.base.clone();
         c.goto(&format!("{base}/signup")).await.unwrap();
-        fill(&c, "#email", "founder@example.com").await;
-        fill(&c, "#name", "Founder").await;
-        fill(&c, "#password", "found3r!").await;
-        fill(&c, "#password_confirm", "found3r!").await;
-        wait_for(&c, "#country")
-            .await
-            .select_by_value("KR")
-            .await
-            .unwrap();
-        click(&c, "#member_type_business").await;
-        click(&c, "#agree_terms").await;
-        click(&c, "#signup-submit").await;
+        sign_up(&c, "founder@example.com", "Founder", "found3r!", "KR").await;
         click(&c, "#open-console").await;
         // Sent to add a payment method first.
         wait_for(&c, "#card_number").await;
