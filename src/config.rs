@@ -22,8 +22,11 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// Run the background mail worker (off in tests, which deliver explicitly).
     pub mail_worker: bool,
+    /// Sign-in, forgot-password and sign-up requests one client address may make per
+    /// minute (`OC_THROTTLE_PER_MINUTE`; 0 turns the throttle off).
+    pub throttle_per_minute: u32,
     /// The price book in force (`OC_PRICING_FILE`, else the embedded `pricing.toml`).
-    pub pricing: std::sync::Arc<crate::contracts::pricing::PriceBook>,
+    pub pricing: std::sync::Arc<crate::pricing::PriceBook>,
 }
 
 impl std::fmt::Debug for Config {
@@ -170,12 +173,14 @@ impl Config {
         let idle = parse_num(&var, "OC_SESSION_IDLE_MINUTES", 60, 1, 7 * 24 * 60)?;
         let absolute = parse_num(&var, "OC_SESSION_MAX_HOURS", 12, 1, 24 * 30)?;
 
+        let throttle_per_minute = parse_num(&var, "OC_THROTTLE_PER_MINUTE", 30, 0, 1_000_000)?;
+
         let pricing_src = match var("OC_PRICING_FILE") {
             Some(path) => std::fs::read_to_string(&path)
                 .map_err(|e| bad("OC_PRICING_FILE", format!("{path}: {e}")))?,
-            None => crate::contracts::pricing::DEFAULT.to_string(),
+            None => crate::pricing::DEFAULT.to_string(),
         };
-        let pricing = crate::contracts::pricing::PriceBook::parse(&pricing_src)
+        let pricing = crate::pricing::PriceBook::parse(&pricing_src)
             .map_err(|e| bad("OC_PRICING_FILE", format!("invalid price book: {e}")))?;
 
         let outbox_dir = data_dir.join("outbox");
@@ -192,6 +197,7 @@ impl Config {
             data_dir,
             outbox_dir,
             mail_worker: true,
+            throttle_per_minute,
             pricing: std::sync::Arc::new(pricing),
         })
     }
@@ -334,8 +340,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("oc-pricing-{}", std::process::id()));
         std::fs::create_dir_all(&dir).ok();
         let good = dir.join("good.toml");
-        let src =
-            crate::contracts::pricing::DEFAULT.replace("currency = \"KRW\"", "currency = \"JPY\"");
+        let src = crate::pricing::DEFAULT.replace("currency = \"KRW\"", "currency = \"JPY\"");
         std::fs::write(&good, src).ok();
         let c = cfg(&[("OC_PRICING_FILE", good.to_str().unwrap_or(""))]).map_err(|e| e.to_string());
         assert_eq!(c.map(|c| c.pricing.currency.clone()), Ok("JPY".to_string()));

@@ -1,9 +1,14 @@
-//! The one application error. Its response carries only a status; the error-page
-//! middleware (`web::middleware::error_pages`) turns every unrendered 4xx/5xx into the
-//! localized error page, so actix's own errors (bad form encoding, 404, 405) get the same
-//! page. 5xx are logged here with their source, never shown.
+//! The one application error. Pages: its response carries only a status, and the
+//! error-page middleware (`web::middleware::error_pages`) turns every unrendered 4xx/5xx
+//! into the localized error page, so actix's own errors (bad form encoding, 404, 405) get
+//! the same page. Under `/api/` the same errors are rendered as RFC 9457 problem details
+//! ([`problem`]); `AppError::Problem` carries an API answer's own detail and field errors.
+//! 5xx are logged here with their source, never shown.
+
+use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +21,21 @@ pub enum AppError {
     NotFound,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// Input refused at the boundary (control characters).
+    #[error("unprocessable input")]
+    Unprocessable,
+    #[error("too many requests")]
+    TooManyRequests,
+    /// Not signed in: see the login page (the location comes back here afterwards).
+    #[error("sign-in required")]
+    SignIn(String),
+    /// An API answer with its own detail (and per-field messages).
+    #[error("{status}: {detail}")]
+    Problem {
+        status: StatusCode,
+        detail: String,
+        errors: Option<BTreeMap<String, Vec<String>>>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -24,6 +44,15 @@ impl AppError {
     /// Wraps any error as an internal one; its text goes to the log only.
     pub fn internal(e: impl std::fmt::Display) -> AppError {
         AppError::Internal(e.to_string())
+    }
+
+    /// An API problem with a detail.
+    pub fn api(status: StatusCode, detail: impl Into<String>) -> AppError {
+        AppError::Problem {
+            status,
+            detail: detail.into(),
+            errors: None,
+        }
     }
 }
 
@@ -61,14 +90,49 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::SignIn(_) => StatusCode::SEE_OTHER,
+            AppError::Problem { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(source) = self {
-            tracing::error!(%source, "internal error");
+        match self {
+            AppError::Internal(source) => tracing::error!(%source, "internal error"),
+            AppError::SignIn(location) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location.as_str()))
+                    .finish();
+            }
+            AppError::Problem {
+                status,
+                detail,
+                errors,
+            } => return problem(*status, detail, errors.as_ref()),
+            _ => {}
         }
         HttpResponse::build(self.status_code()).finish()
     }
+}
+
+/// The problem-details rendering of an error status (every error under `/api/`).
+pub fn problem(
+    status: StatusCode,
+    detail: &str,
+    errors: Option<&BTreeMap<String, Vec<String>>>,
+) -> HttpResponse {
+    let mut body = serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let (Some(errors), Some(obj)) = (errors, body.as_object_mut()) {
+        obj.insert("errors".into(), serde_json::json!(errors));
+    }
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .body(body.to_string())
 }

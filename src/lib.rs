@@ -1,18 +1,21 @@
 //! online-contact: the organization console of a contact center, as one server-rendered
 //! web application. `app(state)` builds the actix `App`; `main.rs` and the tests use it.
 
-pub mod account;
+pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod console;
-pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod i18n;
+pub mod jobs;
 pub mod mail;
-pub mod orgs;
+pub mod pricing;
 pub mod routes;
+pub mod services;
 pub mod web;
+pub mod workspace;
 
 use std::sync::Arc;
 
@@ -31,7 +34,8 @@ pub struct AppState {
     pub pool: Pool,
     pub i18n: Arc<i18n::I18n>,
     pub hasher: auth::Hasher,
-    pub pricing: Arc<contracts::pricing::PriceBook>,
+    pub pricing: Arc<pricing::PriceBook>,
+    pub client_throttle: web::throttle::ClientThrottle,
 }
 
 impl AppState {
@@ -42,6 +46,8 @@ impl AppState {
             .get()
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
         db::run_migrations(&mut conn)?;
+        schedule_housekeeping(&mut conn, chrono::Utc::now().naive_utc())
+            .map_err(|e| format!("cannot schedule housekeeping: {e}"))?;
         drop(conn);
         let i18n = Arc::new(i18n::I18n::load()?);
         let cores = std::thread::available_parallelism()
@@ -49,7 +55,9 @@ impl AppState {
             .unwrap_or(2);
         let hasher = auth::Hasher::new(config.bcrypt_cost, cores)?;
         let pricing = config.pricing.clone();
+        let client_throttle = web::throttle::ClientThrottle::new(config.throttle_per_minute);
         Ok(AppState {
+            client_throttle,
             config,
             pool,
             i18n,
@@ -73,8 +81,49 @@ impl AppState {
     }
 }
 
+/// The job kind of the daily housekeeping (expired sessions, stale sign-in counters,
+/// finished jobs).
+pub const HOUSEKEEPING: &str = "housekeeping";
+
+/// Every background job the application runs, by kind.
+pub fn jobs_registry(state: &AppState, transport: Arc<mail::Transport>) -> jobs::Registry {
+    let idle = state.config.session_idle;
+    let reg = mail::register(
+        jobs::Registry::default(),
+        transport,
+        state.config.mail_from.clone(),
+    );
+    reg.on(HOUSEKEEPING, move |c, _job| {
+        let now = chrono::Utc::now().naive_utc();
+        let sessions = auth::sessions::purge_expired(c, now, idle).map_err(|e| e.to_string())?;
+        let counters = auth::throttle::purge_stale(c, now).map_err(|e| e.to_string())?;
+        let finished =
+            jobs::purge_finished(c, now, chrono::Duration::days(30)).map_err(|e| e.to_string())?;
+        tracing::info!(sessions, counters, finished, "housekeeping");
+        schedule_housekeeping(c, now).map_err(|e| e.to_string())
+    })
+}
+
+/// Schedules the next housekeeping run (03:00 UTC); scheduling it twice is a no-op.
+pub fn schedule_housekeeping(
+    c: &mut DbConn,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let three = chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default();
+    let at = jobs::next_local(chrono_tz::Tz::UTC, three, now);
+    let job = jobs::NewJob {
+        kind: HOUSEKEEPING.into(),
+        payload: String::new(),
+        run_at: at,
+        unique_key: Some(format!("{HOUSEKEEPING}:{}", at.format("%Y-%m-%d"))),
+        max_attempts: 3,
+    };
+    jobs::enqueue(c, &job, now).map(|_| ())
+}
+
 /// The whole application. Middleware order, outermost first: request log, security
-/// headers, session, error pages, CSRF.
+/// headers, session, error pages, client throttle, input guard (control characters),
+/// CSRF.
 pub fn app(
     state: aw::Data<AppState>,
 ) -> App<
@@ -91,9 +140,11 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(aw::FormConfig::default().limit(web::middleware::FORM_LIMIT))
-        .app_data(contracts::api::json_config())
+        .app_data(api::json_config())
         .configure(|cfg| routes::configure(cfg, &base))
         .wrap(from_fn(web::middleware::csrf))
+        .wrap(from_fn(web::middleware::input_guard))
+        .wrap(from_fn(web::middleware::client_throttle))
         .wrap(from_fn(web::middleware::error_pages))
         .wrap(session)
         .wrap(from_fn(web::middleware::security_headers))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 use online_contact::config::Config;
-use online_contact::{AppState, app, mail};
+use online_contact::{AppState, app, jobs, mail};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +25,11 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Background jobs (mail, housekeeping, and later imports and roll-ups).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Create a demo organization with services and years of contract history.
     DemoData {
         /// Its workspace domain.
@@ -37,6 +42,16 @@ enum Command {
         /// The password of the OWNER (login ID `owner`) and the console member.
         #[arg(long, default_value = "demo123!")]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run the jobs that are due once, then exit (for cron and for admins).
+    RunDue {
+        /// Also run pending jobs scheduled for later, as if their time had come.
+        #[arg(long)]
+        now: bool,
     },
 }
 
@@ -58,14 +73,18 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => AppState::new(config).map(|_| tracing::info!("migrations applied")),
         Command::Serve => serve(config),
+        Command::Jobs {
+            command: JobsCommand::RunDue { now },
+        } => run_due(config, now),
         Command::DemoData {
             domain,
             services,
             years,
             password,
         } => AppState::new(config).and_then(|state| {
-            let url =
-                online_contact::contracts::demo::seed(&state, &domain, services, years, &password)?;
+            let url = online_contact::admin::contracts::demo::seed(
+                &state, &domain, services, years, &password,
+            )?;
             println!("{url}  (login ID: owner)");
             Ok(())
         }),
@@ -84,9 +103,14 @@ fn serve(config: Config) -> Result<(), String> {
     let transport = Arc::new(mail::Transport::from_config(&config)?);
     let state = web::Data::new(AppState::new(config)?);
     tracing::info!(config = ?state.config, "starting");
+    let registry = online_contact::jobs_registry(&state, transport);
     actix_web::rt::System::new().block_on(async move {
         if state.config.mail_worker {
-            actix_web::rt::spawn(mail::run_worker(state.clone(), transport));
+            actix_web::rt::spawn(jobs::run_forever(
+                state.pool.clone(),
+                registry,
+                std::time::Duration::from_secs(2),
+            ));
         }
         let s = state.clone();
         let server = HttpServer::new(move || app(s.clone()))
@@ -98,4 +122,19 @@ fn serve(config: Config) -> Result<(), String> {
         );
         server.run().await.map_err(|e| e.to_string())
     })
+}
+
+/// `jobs run-due [--now]`: one pass of the runner, then a line of what it did.
+fn run_due(config: Config, all: bool) -> Result<(), String> {
+    let transport = Arc::new(mail::Transport::from_config(&config)?);
+    let state = AppState::new(config)?;
+    let registry = online_contact::jobs_registry(&state, transport);
+    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    let due = if all { jobs::Due::All } else { jobs::Due::Now };
+    let r = jobs::run_due(&mut conn, &registry, due, None).map_err(|e| e.to_string())?;
+    println!(
+        "jobs: {} done, {} to retry, {} failed",
+        r.done, r.retried, r.failed
+    );
+    Ok(())
 }

@@ -5,12 +5,15 @@ use actix_web::guard::{self, GuardContext};
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::account::handlers as account;
+use crate::admin::contracts::handlers as contracts;
+use crate::admin::fees::handlers as fees;
+use crate::admin::org::handlers as org;
+use crate::api;
 use crate::config::BaseUrl;
 use crate::console::handlers as console;
-use crate::contracts::api;
-use crate::contracts::handlers as contracts;
-use crate::orgs::handlers as orgs;
+use crate::console::orgs::handlers as orgs;
+use crate::services::handlers as services;
+use crate::workspace::handlers as workspace;
 
 /// Paths, in one place.
 #[derive(Debug, Clone, Copy, Default)]
@@ -74,6 +77,26 @@ impl Urls {
     pub fn me_password(&self) -> &'static str {
         "/me/password"
     }
+    pub fn me_sessions(&self) -> &'static str {
+        "/me/sessions"
+    }
+    pub fn me_sessions_end_others(&self) -> &'static str {
+        "/me/sessions/end-others"
+    }
+    pub fn account_sessions(&self) -> &'static str {
+        "/account/sessions"
+    }
+    pub fn account_sessions_end_others(&self) -> &'static str {
+        "/account/sessions/end-others"
+    }
+    /// The "my sessions" page of a realm (console or workspace).
+    pub fn sessions(&self, workspace: bool) -> &'static str {
+        if workspace {
+            self.me_sessions()
+        } else {
+            self.account_sessions()
+        }
+    }
     pub fn admin(&self) -> &'static str {
         "/admin"
     }
@@ -115,8 +138,108 @@ impl Urls {
     }
 }
 
+/// Declares one table of routes: a `const` listing (method, pattern) and a function that
+/// adds them to a scope, from the same lines, so the two cannot drift apart.
+macro_rules! route_table {
+    ($add:ident, $list:ident: $( $m:ident $p:literal => $h:expr ; )*) => {
+        /// (method, pattern) of each route of this table.
+        pub const $list: &[(&str, &str)] = &[ $( (stringify!($m), $p) ),* ];
+        fn $add(scope: actix_web::Scope) -> actix_web::Scope {
+            scope $( .route($p, web::$m().to($h)) )*
+        }
+    };
+    (cfg $add:ident, $list:ident: $( $m:ident $p:literal => $h:expr ; )*) => {
+        /// (method, pattern) of each route of this table.
+        pub const $list: &[(&str, &str)] = &[ $( (stringify!($m), $p) ),* ];
+        fn $add(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($p, web::$m().to($h)); )*
+        }
+    };
+}
+
+route_table! { api_routes, API_ROUTES:
+    get "/openapi.json" => api::openapi;
+    get "/services" => api::list;
+    post "/services" => api::create;
+    get "/services/{service_id}" => api::get;
+    put "/services/{service_id}" => api::update;
+    delete "/services/{service_id}" => api::delete;
+}
+
+route_table! { workspace_routes, WORKSPACE_ROUTES:
+    get "/" => workspace::home;
+    get "/login" => workspace::login_page;
+    post "/login" => workspace::login;
+    post "/logout" => workspace::logout;
+    get "/password/forgot" => workspace::forgot_page;
+    post "/password/forgot" => workspace::forgot;
+    get "/password/reset" => workspace::reset_page;
+    post "/password/reset" => workspace::reset;
+    get "/me/settings" => workspace::settings_page;
+    post "/me/settings" => workspace::save_settings;
+    get "/me/password" => workspace::password_page;
+    post "/me/password" => workspace::change_password;
+    get "/me/sessions" => workspace::sessions_page;
+    post "/me/sessions/end-others" => workspace::end_other_sessions;
+    post "/me/sessions/{id}/end" => workspace::end_session;
+    get "/admin" => workspace::admin;
+    get "/admin/contracts" => contracts::contracts;
+    get "/admin/services/new" => contracts::new_service_page;
+    post "/admin/services/new" => contracts::create_service;
+    get "/admin/services/{service_id}/edit" => contracts::edit_service_page;
+    post "/admin/services/{service_id}/edit" => contracts::update_service;
+    get "/admin/services/{service_id}/contract" => contracts::contract_page;
+    post "/admin/services/{service_id}/contract" => contracts::save_contract;
+    post "/admin/services/{service_id}/status" => contracts::set_status;
+    get "/admin/services/{service_id}/terminate" => contracts::terminate_page;
+    post "/admin/services/{service_id}/terminate" => contracts::terminate;
+    get "/admin/fees" => fees::fees;
+    get "/admin/org" => org::org_page;
+    post "/admin/org/api-key" => org::rotate_key;
+    post "/admin/org/timezone" => org::save_timezone;
+    get "/services/{service_id}/banner" => services::banner;
+}
+
+route_table! { console_routes, CONSOLE_ROUTES:
+    get "/" => console::home;
+    get "/signup" => console::signup_page;
+    post "/signup" => console::signup;
+    get "/login" => console::login_page;
+    post "/login" => console::login;
+    post "/logout" => console::logout;
+    get "/password/forgot" => console::forgot_page;
+    post "/password/forgot" => console::forgot;
+    get "/password/reset" => console::reset_page;
+    post "/password/reset" => console::reset;
+    get "/account/password" => console::change_password_page;
+    post "/account/password" => console::change_password;
+    get "/account/sessions" => console::sessions_page;
+    post "/account/sessions/end-others" => console::end_other_sessions;
+    post "/account/sessions/{id}/end" => console::end_session;
+    get "/console" => orgs::console;
+    get "/console/payment-methods" => orgs::payment_methods;
+    post "/console/payment-methods" => orgs::add_card;
+    post "/console/payment-methods/{id}/delete" => orgs::delete_card;
+    get "/console/orgs/new" => orgs::new_org_page;
+    post "/console/orgs/new" => orgs::create_org;
+    get "/console/orgs/{org_id}" => orgs::org_page;
+    get "/console/orgs/{org_id}/online-contact" => orgs::online_contact_page;
+    post "/console/orgs/{org_id}/online-contact" => orgs::online_contact;
+    get "/console/orgs/{org_id}/members" => orgs::members_page;
+    post "/console/orgs/{org_id}/members" => orgs::add_member;
+    post "/console/orgs/{org_id}/members/{member_id}/owner" => orgs::make_owner;
+    get "/console/orgs/{org_id}/online-contact/done" => orgs::done;
+    post "/console/orgs/{org_id}/online-contact/done" => orgs::finish;
+}
+
+route_table! { cfg common_routes, COMMON_ROUTES:
+    get "/healthz" => healthz;
+    get "/static/{name}" => asset;
+    post "/lang" => console::set_lang;
+}
+
 /// Every route. The workspace routes answer on `{domain}.{base host}` only (the guard),
-/// the console routes on every other host; health and static files on both.
+/// the console routes on every other host; health, static files and the API on both.
 pub fn configure(cfg: &mut web::ServiceConfig, base: &BaseUrl) {
     let ws_base = base.clone();
     let is_workspace = move |ctx: &GuardContext| {
@@ -127,147 +250,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, base: &BaseUrl) {
             .and_then(|h| ws_base.workspace_domain(h))
             .is_some()
     };
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/static/{name}", web::get().to(asset))
+    common_routes(cfg);
+    cfg.service(api_routes(web::scope("/api/v1")))
         .service(
-            web::scope("/api/v1")
-                .route("/openapi.json", web::get().to(api::openapi))
-                .route("/services", web::get().to(api::list))
-                .route("/services", web::post().to(api::create))
-                .route("/services/{service_id}", web::get().to(api::get))
-                .route("/services/{service_id}", web::put().to(api::update))
-                .route("/services/{service_id}", web::delete().to(api::delete)),
-        )
-        .route("/lang", web::post().to(console::set_lang))
-        .service(
-            web::scope("")
-                .guard(guard::fn_guard(is_workspace.clone()))
-                .route("/", web::get().to(account::home))
-                .route("/login", web::get().to(account::login_page))
-                .route("/login", web::post().to(account::login))
-                .route("/logout", web::post().to(account::logout))
-                .route("/password/forgot", web::get().to(account::forgot_page))
-                .route("/password/forgot", web::post().to(account::forgot))
-                .route("/password/reset", web::get().to(account::reset_page))
-                .route("/password/reset", web::post().to(account::reset))
-                .route("/me/settings", web::get().to(account::settings_page))
-                .route("/me/settings", web::post().to(account::save_settings))
-                .route("/me/password", web::get().to(account::password_page))
-                .route("/me/password", web::post().to(account::change_password))
-                .route("/admin", web::get().to(account::admin))
-                .route("/admin/contracts", web::get().to(contracts::contracts))
-                .route(
-                    "/admin/services/new",
-                    web::get().to(contracts::new_service_page),
-                )
-                .route(
-                    "/admin/services/new",
-                    web::post().to(contracts::create_service),
-                )
-                .route(
-                    "/admin/services/{service_id}/edit",
-                    web::get().to(contracts::edit_service_page),
-                )
-                .route(
-                    "/admin/services/{service_id}/edit",
-                    web::post().to(contracts::update_service),
-                )
-                .route(
-                    "/admin/services/{service_id}/contract",
-                    web::get().to(contracts::contract_page),
-                )
-                .route(
-                    "/admin/services/{service_id}/contract",
-                    web::post().to(contracts::save_contract),
-                )
-                .route(
-                    "/admin/services/{service_id}/status",
-                    web::post().to(contracts::set_status),
-                )
-                .route(
-                    "/admin/services/{service_id}/terminate",
-                    web::get().to(contracts::terminate_page),
-                )
-                .route(
-                    "/admin/services/{service_id}/terminate",
-                    web::post().to(contracts::terminate),
-                )
-                .route("/admin/fees", web::get().to(contracts::fees))
-                .route("/admin/org", web::get().to(contracts::org_page))
-                .route("/admin/org/api-key", web::post().to(contracts::rotate_key))
-                .route(
-                    "/admin/org/timezone",
-                    web::post().to(contracts::save_timezone),
-                )
-                .route(
-                    "/services/{service_id}/banner",
-                    web::get().to(contracts::banner),
-                )
+            workspace_routes(web::scope("").guard(guard::fn_guard(is_workspace.clone())))
                 .default_service(web::to(not_found)),
         )
-        .service(
-            web::scope("")
-                .guard(guard::Not(guard::fn_guard(is_workspace)))
-                .route("/", web::get().to(console::home))
-                .route("/signup", web::get().to(console::signup_page))
-                .route("/signup", web::post().to(console::signup))
-                .route("/login", web::get().to(console::login_page))
-                .route("/login", web::post().to(console::login))
-                .route("/logout", web::post().to(console::logout))
-                .route("/password/forgot", web::get().to(console::forgot_page))
-                .route("/password/forgot", web::post().to(console::forgot))
-                .route("/password/reset", web::get().to(console::reset_page))
-                .route("/password/reset", web::post().to(console::reset))
-                .route(
-                    "/account/password",
-                    web::get().to(console::change_password_page),
-                )
-                .route(
-                    "/account/password",
-                    web::post().to(console::change_password),
-                )
-                .route("/console", web::get().to(orgs::console))
-                .route(
-                    "/console/payment-methods",
-                    web::get().to(orgs::payment_methods),
-                )
-                .route("/console/payment-methods", web::post().to(orgs::add_card))
-                .route(
-                    "/console/payment-methods/{id}/delete",
-                    web::post().to(orgs::delete_card),
-                )
-                .route("/console/orgs/new", web::get().to(orgs::new_org_page))
-                .route("/console/orgs/new", web::post().to(orgs::create_org))
-                .route("/console/orgs/{org_id}", web::get().to(orgs::org_page))
-                .route(
-                    "/console/orgs/{org_id}/online-contact",
-                    web::get().to(orgs::online_contact_page),
-                )
-                .route(
-                    "/console/orgs/{org_id}/online-contact",
-                    web::post().to(orgs::online_contact),
-                )
-                .route(
-                    "/console/orgs/{org_id}/members",
-                    web::get().to(orgs::members_page),
-                )
-                .route(
-                    "/console/orgs/{org_id}/members",
-                    web::post().to(orgs::add_member),
-                )
-                .route(
-                    "/console/orgs/{org_id}/members/{member_id}/owner",
-                    web::post().to(orgs::make_owner),
-                )
-                .route(
-                    "/console/orgs/{org_id}/online-contact/done",
-                    web::get().to(orgs::done),
-                )
-                .route(
-                    "/console/orgs/{org_id}/online-contact/done",
-                    web::post().to(orgs::finish),
-                ),
-        );
+        .service(console_routes(
+            web::scope("").guard(guard::Not(guard::fn_guard(is_workspace))),
+        ));
 }
 
 /// Unknown paths on a workspace host; the tenant is resolved first, so an unknown domain

@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::auth::store::{self, Account, Accounts};
+use crate::auth::throttle::{self, Gate};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::mail;
@@ -15,13 +16,16 @@ pub enum Login {
     Ok(Account),
     /// Wrong key or password (the same answer for both).
     Failed,
+    /// Too many attempts for this identifier, whether or not an account has it.
     Locked,
     /// An org member who has not set a password yet: use "find password".
     NoPassword,
 }
 
-/// Checks a sign-in with lockout: a locked account is refused without looking at the
-/// password; unknown accounts cost the same bcrypt work as known ones.
+/// Checks a sign-in with lockout. The attempt is counted before any password is verified
+/// (parallel attempts cannot pass the limit); a locked identifier is refused without
+/// looking at the password, known or unknown alike; unknown accounts cost the same bcrypt
+/// work as known ones.
 pub async fn login(
     state: &AppState,
     accts: Accounts,
@@ -29,43 +33,40 @@ pub async fn login(
     password: String,
 ) -> Result<Login, AppError> {
     let at = now();
-    let account = state
-        .db(move |c| store::find_by_key(c, accts, &key))
+    let tk = accts.throttle_key(&key);
+    let k = tk.clone();
+    let (gate, account) = state
+        .db(move |c| {
+            let gate = throttle::reserve(c, &k, at)?;
+            let account = match gate {
+                Gate::Allowed => store::find_by_key(c, accts, &key)?,
+                Gate::Locked => None,
+            };
+            Ok((gate, account))
+        })
         .await?;
-    if account.as_ref().is_some_and(|a| a.throttle.is_locked(at)) {
+    if gate == Gate::Locked {
         return Ok(Login::Locked);
     }
-    if account.as_ref().is_some_and(|a| a.password_hash.is_none()) {
-        state.hasher.verify(password, None).await?;
-        return Ok(Login::NoPassword);
-    }
-    let good = state
-        .hasher
-        .verify(
-            password,
-            account.as_ref().and_then(|a| a.password_hash.clone()),
-        )
-        .await?;
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let no_password = account.as_ref().is_some_and(|a| a.password_hash.is_none());
+    let good = state.hasher.verify(password, hash).await?;
     match account {
         Some(a) if good => {
-            let id = a.id;
-            state
-                .db(move |c| store::record_success(c, accts, id))
-                .await?;
+            state.db(move |c| throttle::clear(c, &tk)).await?;
             Ok(Login::Ok(a))
         }
-        Some(a) => {
-            let t = state
-                .db(move |c| store::record_failure(c, accts, &a, at))
-                .await?;
-            if t.is_locked(at) {
-                tracing::warn!(?accts, "account locked after failed sign-ins");
+        _ => {
+            let locked = state.db(move |c| throttle::failed(c, &tk, at)).await?;
+            if locked {
+                tracing::warn!(?accts, "sign-in locked after failed attempts");
                 Ok(Login::Locked)
+            } else if no_password {
+                Ok(Login::NoPassword)
             } else {
                 Ok(Login::Failed)
             }
         }
-        None => Ok(Login::Failed),
     }
 }
 
@@ -122,7 +123,7 @@ pub async fn complete_reset(
     let done = state
         .db(move |c| {
             store::consume_reset(c, accts, &token, now(), |c, account| {
-                store::set_password(c, accts, account, &hash, now(), |a| {
+                store::set_password(c, accts, account, &hash, now(), None, |a| {
                     changed_mail(&st, a).map(Some)
                 })
             })
@@ -132,40 +133,56 @@ pub async fn complete_reset(
 }
 
 pub enum Change {
-    /// The new session epoch (this session goes on with it).
-    Done(i64),
+    Done,
     WrongCurrent,
+    /// Too many wrong current passwords: counted like sign-in failures.
+    Locked,
 }
 
-/// Changes the password of a signed-in account after checking the current one.
+/// Changes the password of a signed-in account after checking the current one; the
+/// session `keep` goes on, every other session of the account ends.
 pub async fn change_password(
     state: &actix_web::web::Data<AppState>,
     accts: Accounts,
     id: i64,
+    keep: i64,
     current: String,
     new: String,
 ) -> Result<Change, AppError> {
-    let account = state
-        .db(move |c| store::find_by_id(c, accts, id))
-        .await?
-        .ok_or(AppError::Forbidden)?;
+    let at = now();
+    let (account, gate) = state
+        .db(move |c| {
+            let a = store::find_by_id(c, accts, id)?.ok_or(AppError::Forbidden)?;
+            let gate = throttle::reserve(c, &accts.throttle_key(&a.key), at)?;
+            Ok((a, gate))
+        })
+        .await?;
+    let tk = accts.throttle_key(&account.key);
+    if gate == Gate::Locked {
+        return Ok(Change::Locked);
+    }
     if !state
         .hasher
         .verify(current, account.password_hash.clone())
         .await?
     {
-        return Ok(Change::WrongCurrent);
+        let locked = state.db(move |c| throttle::failed(c, &tk, at)).await?;
+        return Ok(if locked {
+            Change::Locked
+        } else {
+            Change::WrongCurrent
+        });
     }
     let hash = state.hasher.hash(new).await?;
     let st = state.clone();
-    let epoch = state
+    state
         .db(move |c| {
-            store::set_password(c, accts, id, &hash, now(), |a| {
+            store::set_password(c, accts, id, &hash, now(), Some(keep), |a| {
                 changed_mail(&st, a).map(Some)
             })
         })
         .await?;
-    Ok(Change::Done(epoch))
+    Ok(Change::Done)
 }
 
 fn changed_mail(state: &AppState, a: &Account) -> Result<mail::OutgoingMail, AppError> {

@@ -1,14 +1,15 @@
 //! Account security shared by both realms: the product's password rule, random tokens
-//! stored only as hashes, bcrypt on the blocking pool behind a semaphore, and the login
-//! lockout rule.
+//! stored only as hashes, bcrypt on the blocking pool behind a semaphore, the sign-in
+//! throttle, server-side sessions and the tenant/account lookup of the request context.
 
 pub mod flows;
+pub mod sessions;
 pub mod store;
+pub mod throttle;
 
 use std::sync::Arc;
 
 use base64::Engine;
-use chrono::NaiveDateTime;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -108,43 +109,6 @@ impl Hasher {
     }
 }
 
-/// Login throttling state of one account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Throttle {
-    pub failed: i32,
-    pub window_start: Option<NaiveDateTime>,
-    pub locked_until: Option<NaiveDateTime>,
-}
-
-impl Throttle {
-    pub fn is_locked(&self, now: NaiveDateTime) -> bool {
-        self.locked_until.is_some_and(|t| t > now)
-    }
-
-    /// The state after one more failed login at `now`: five failures within the window lock
-    /// the account for the lockout time and start counting afresh.
-    pub fn after_failure(&self, now: NaiveDateTime) -> Throttle {
-        let window = chrono::Duration::minutes(LOCKOUT_WINDOW_MIN);
-        let (failed, start) = match self.window_start {
-            Some(s) if now - s < window => (self.failed + 1, s),
-            _ => (1, now),
-        };
-        if failed >= LOCKOUT_FAILURES {
-            Throttle {
-                failed: 0,
-                window_start: None,
-                locked_until: Some(now + chrono::Duration::minutes(LOCKOUT_MIN)),
-            }
-        } else {
-            Throttle {
-                failed,
-                window_start: Some(start),
-                locked_until: self.locked_until,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,41 +148,5 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
-    }
-
-    #[test]
-    fn lockout_after_five_failures_in_window() {
-        let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).map(|d| d.naive_utc());
-        let t0 = t0.unwrap_or_default();
-        let mut t = Throttle {
-            failed: 0,
-            window_start: None,
-            locked_until: None,
-        };
-        for i in 0..4 {
-            t = t.after_failure(t0 + chrono::Duration::minutes(i));
-            assert!(!t.is_locked(t0 + chrono::Duration::minutes(i)));
-        }
-        t = t.after_failure(t0 + chrono::Duration::minutes(4));
-        assert!(t.is_locked(t0 + chrono::Duration::minutes(5)));
-        assert!(t.is_locked(t0 + chrono::Duration::minutes(18)));
-        assert!(!t.is_locked(t0 + chrono::Duration::minutes(20)));
-    }
-
-    #[test]
-    fn failures_outside_window_do_not_lock() {
-        let t0 = chrono::NaiveDateTime::default();
-        let mut t = Throttle {
-            failed: 0,
-            window_start: None,
-            locked_until: None,
-        };
-        for i in 0..10 {
-            // one failure every 4 minutes: never 5 within 15 minutes
-            t = t.after_failure(t0 + chrono::Duration::minutes(i * 4));
-            assert!(!t.is_locked(t0 + chrono::Duration::minutes(i * 4)));
-        }
-        assert!(t.failed <= 4);
-        assert!(!t.is_locked(t0 + chrono::Duration::minutes(40)));
     }
 }

@@ -5,7 +5,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::{RESET_TOKEN_MINUTES, Throttle, token_hash};
+use crate::auth::sessions::{self, Realm};
+use crate::auth::{RESET_TOKEN_MINUTES, throttle, token_hash};
 use crate::db::DbConn;
 use crate::db::schema::{console_members as cm, org_members as om, password_reset_tokens as prt};
 use crate::error::AppError;
@@ -21,7 +22,7 @@ pub enum Accounts {
 
 impl Accounts {
     /// The realm name of reset tokens.
-    fn realm(self) -> &'static str {
+    pub fn realm(self) -> &'static str {
         match self {
             Accounts::Console => "console",
             Accounts::Org(_) => "org",
@@ -38,21 +39,11 @@ pub struct Account {
     /// None: an org member who has not set a password yet.
     pub password_hash: Option<String>,
     pub locale: String,
-    pub session_epoch: i64,
-    pub throttle: Throttle,
+    /// The sign-in key, lower-cased (email or login ID): what the throttle counts.
+    pub key: String,
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    i64,
-    i32,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
+type Row = (i64, String, String, Option<String>, String, String);
 
 fn from_row(r: Row) -> Account {
     Account {
@@ -61,29 +52,26 @@ fn from_row(r: Row) -> Account {
         name: r.2,
         password_hash: r.3,
         locale: r.4,
-        session_epoch: r.5,
-        throttle: Throttle {
-            failed: r.6,
-            window_start: r.7,
-            locked_until: r.8,
-        },
+        key: r.5,
     }
 }
 
-macro_rules! account_columns {
-    ($t:ident, $hash:expr) => {
-        (
-            $t::id,
-            $t::email,
-            $t::name,
-            $hash,
-            $t::locale,
-            $t::session_epoch,
-            $t::failed_logins,
-            $t::failed_window_start,
-            $t::locked_until,
-        )
-    };
+impl Accounts {
+    /// The sign-in throttle of `identifier` in this realm.
+    pub fn throttle_key(self, identifier: &str) -> throttle::Key {
+        match self {
+            Accounts::Console => throttle::Key::new("console", identifier),
+            Accounts::Org(org) => throttle::Key::new(&format!("org:{org}"), identifier),
+        }
+    }
+
+    /// The realm of this realm's sessions.
+    pub fn session_realm(self) -> Realm {
+        match self {
+            Accounts::Console => Realm::Console,
+            Accounts::Org(org) => Realm::Workspace(org),
+        }
+    }
 }
 
 /// By sign-in key: the email of a console member, the login ID of an org member (both
@@ -97,13 +85,27 @@ pub fn find_by_key(
     let row: Option<Row> = match accts {
         Accounts::Console => cm::table
             .filter(cm::email_lower.eq(lower))
-            .select(account_columns!(cm, cm::password_hash.nullable()))
+            .select((
+                cm::id,
+                cm::email,
+                cm::name,
+                cm::password_hash.nullable(),
+                cm::locale,
+                cm::email_lower,
+            ))
             .first(c)
             .optional()?,
         Accounts::Org(org) => om::table
             .filter(om::org_id.eq(org))
             .filter(om::login_id_lower.eq(lower))
-            .select(account_columns!(om, om::password_hash))
+            .select((
+                om::id,
+                om::email,
+                om::name,
+                om::password_hash,
+                om::locale,
+                om::login_id_lower,
+            ))
             .first(c)
             .optional()?,
     };
@@ -114,112 +116,72 @@ pub fn find_by_id(c: &mut DbConn, accts: Accounts, id: i64) -> Result<Option<Acc
     let row: Option<Row> = match accts {
         Accounts::Console => cm::table
             .filter(cm::id.eq(id))
-            .select(account_columns!(cm, cm::password_hash.nullable()))
+            .select((
+                cm::id,
+                cm::email,
+                cm::name,
+                cm::password_hash.nullable(),
+                cm::locale,
+                cm::email_lower,
+            ))
             .first(c)
             .optional()?,
         Accounts::Org(org) => om::table
             .filter(om::org_id.eq(org))
             .filter(om::id.eq(id))
-            .select(account_columns!(om, om::password_hash))
+            .select((
+                om::id,
+                om::email,
+                om::name,
+                om::password_hash,
+                om::locale,
+                om::login_id_lower,
+            ))
             .first(c)
             .optional()?,
     };
     Ok(row.map(from_row))
 }
 
-fn set_throttle(c: &mut DbConn, accts: Accounts, id: i64, t: Throttle) -> Result<(), AppError> {
-    match accts {
-        Accounts::Console => diesel::update(cm::table.filter(cm::id.eq(id)))
-            .set((
-                cm::failed_logins.eq(t.failed),
-                cm::failed_window_start.eq(t.window_start),
-                cm::locked_until.eq(t.locked_until),
-            ))
-            .execute(c)?,
-        Accounts::Org(org) => {
-            diesel::update(om::table.filter(om::org_id.eq(org)).filter(om::id.eq(id)))
-                .set((
-                    om::failed_logins.eq(t.failed),
-                    om::failed_window_start.eq(t.window_start),
-                    om::locked_until.eq(t.locked_until),
-                ))
-                .execute(c)?
-        }
-    };
-    Ok(())
-}
-
-/// Counts a failed sign-in; returns the new throttle state.
-pub fn record_failure(
-    c: &mut DbConn,
-    accts: Accounts,
-    a: &Account,
-    now: NaiveDateTime,
-) -> Result<Throttle, AppError> {
-    let t = a.throttle.after_failure(now);
-    set_throttle(c, accts, a.id, t)?;
-    Ok(t)
-}
-
-pub fn record_success(c: &mut DbConn, accts: Accounts, id: i64) -> Result<(), AppError> {
-    set_throttle(
-        c,
-        accts,
-        id,
-        Throttle {
-            failed: 0,
-            window_start: None,
-            locked_until: None,
-        },
-    )
-}
-
-/// Sets a new password hash, ends every session of the account (new epoch) and lifts a
-/// lockout; queues the "password changed" mail `mail` builds (None: no mail, for seeded
-/// demo accounts). Returns the new epoch.
+/// Sets a new password hash and, in the same transaction: ends every session of the
+/// account but `keep` (the one changing it, if any), spends its outstanding reset links,
+/// lifts a lockout and queues the "password changed" mail `mail` builds (None: no mail,
+/// for seeded demo accounts).
 pub fn set_password(
     c: &mut DbConn,
     accts: Accounts,
     id: i64,
     new_hash: &str,
     now: NaiveDateTime,
+    keep: Option<i64>,
     mail: impl FnOnce(&Account) -> Result<Option<OutgoingMail>, AppError>,
-) -> Result<i64, AppError> {
+) -> Result<(), AppError> {
     c.transaction(|c| {
         let a = find_by_id(c, accts, id)?.ok_or(AppError::NotFound)?;
-        let epoch = a.session_epoch + 1;
         match accts {
             Accounts::Console => diesel::update(cm::table.filter(cm::id.eq(id)))
-                .set((
-                    cm::password_hash.eq(new_hash),
-                    cm::session_epoch.eq(epoch),
-                    cm::updated_at.eq(now),
-                ))
+                .set((cm::password_hash.eq(new_hash), cm::updated_at.eq(now)))
                 .execute(c)?,
             Accounts::Org(org) => {
                 diesel::update(om::table.filter(om::org_id.eq(org)).filter(om::id.eq(id)))
-                    .set((
-                        om::password_hash.eq(Some(new_hash)),
-                        om::session_epoch.eq(epoch),
-                        om::updated_at.eq(now),
-                    ))
+                    .set((om::password_hash.eq(Some(new_hash)), om::updated_at.eq(now)))
                     .execute(c)?
             }
         };
-        set_throttle(
-            c,
-            accts,
-            id,
-            Throttle {
-                failed: 0,
-                window_start: None,
-                locked_until: None,
-            },
-        )?;
+        sessions::end_all(c, accts.session_realm(), id, keep)?;
+        diesel::update(
+            prt::table
+                .filter(prt::realm.eq(accts.realm()))
+                .filter(prt::account_id.eq(id))
+                .filter(prt::used_at.is_null()),
+        )
+        .set(prt::used_at.eq(Some(now)))
+        .execute(c)?;
+        throttle::clear(c, &accts.throttle_key(&a.key))?;
         if let Some(m) = mail(&a)? {
             crate::mail::enqueue(c, &m, now)?;
         }
-        Ok(epoch)
+        Ok(())
     })
 }
 
@@ -234,23 +196,26 @@ pub fn start_reset(
     now: NaiveDateTime,
     mail: impl FnOnce(&str) -> Result<OutgoingMail, AppError>,
 ) -> Result<(), AppError> {
-    let recent: i64 = prt::table
-        .filter(prt::realm.eq(accts.realm()))
-        .filter(prt::account_id.eq(account_id))
-        .filter(prt::created_at.gt(now - chrono::Duration::hours(1)))
-        .count()
-        .get_result(c)?;
-    if recent >= crate::auth::RESET_MAILS_PER_HOUR {
-        tracing::warn!(
-            ?accts,
-            account_id,
-            "reset mail limit reached; request dropped"
-        );
-        return Ok(());
-    }
     let token = crate::auth::random_token(32);
     let out = mail(&token)?;
+    // The count and the insert in one transaction, so parallel requests cannot pass the
+    // limit together (SQLite serializes writers; on Postgres the account row is locked).
     c.transaction(|c| {
+        lock_account(c, accts, account_id)?;
+        let recent: i64 = prt::table
+            .filter(prt::realm.eq(accts.realm()))
+            .filter(prt::account_id.eq(account_id))
+            .filter(prt::created_at.gt(now - chrono::Duration::hours(1)))
+            .count()
+            .get_result(c)?;
+        if recent >= crate::auth::RESET_MAILS_PER_HOUR {
+            tracing::warn!(
+                ?accts,
+                account_id,
+                "reset mail limit reached; request dropped"
+            );
+            return Ok(());
+        }
         diesel::insert_into(prt::table)
             .values((
                 prt::realm.eq(accts.realm()),
@@ -260,8 +225,24 @@ pub fn start_reset(
                 prt::created_at.eq(now),
             ))
             .execute(c)?;
-        crate::mail::enqueue(c, &out, now)
-    })?;
+        crate::mail::enqueue(c, &out, now)?;
+        Ok(())
+    })
+}
+
+/// Serializes writers of one account within a transaction: a no-op update takes the row
+/// lock on Postgres (SQLite has one writer at a time anyway).
+fn lock_account(c: &mut DbConn, accts: Accounts, id: i64) -> Result<(), AppError> {
+    match accts {
+        Accounts::Console => diesel::update(cm::table.filter(cm::id.eq(id)))
+            .set(cm::id.eq(id))
+            .execute(c)?,
+        Accounts::Org(org) => {
+            diesel::update(om::table.filter(om::org_id.eq(org)).filter(om::id.eq(id)))
+                .set(om::id.eq(id))
+                .execute(c)?
+        }
+    };
     Ok(())
 }
 

@@ -15,8 +15,8 @@ use crate::routes::Urls;
 use crate::web::forms::{
     FieldErrors, Msg, Validation, check_sign_in, checked, email, required_text,
 };
-use crate::web::session::{self, Realm};
-use crate::web::{Ctx, choices, ok, safe_next, see_other, unprocessable};
+use crate::web::session;
+use crate::web::{ConsoleMember, Ctx, choices, ok, safe_next, see_other, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -52,7 +52,9 @@ pub async fn set_lang(ctx: Ctx, form: web::Form<LangForm>) -> Result<HttpRespons
             Some(t) => {
                 let org = t.org_id;
                 ctx.state
-                    .db(move |c| crate::orgs::model::set_member_locale(c, org, id, lang.code()))
+                    .db(move |c| {
+                        crate::console::orgs::model::set_member_locale(c, org, id, lang.code())
+                    })
                     .await?
             }
         }
@@ -139,14 +141,7 @@ pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpRespons
         return unprocessable(&signup_view(&ctx, form, errors));
     };
     tracing::info!(member_id = member.id, "console member signed up");
-    session::sign_in(
-        &ctx.session,
-        Realm::Console,
-        member.id,
-        member.session_epoch,
-        &member.locale,
-        now(),
-    )?;
+    ctx.sign_in(member.id, &member.locale).await?;
     ctx.flash("success", "signup-welcome")?;
     Ok(see_other(Urls.home()))
 }
@@ -175,14 +170,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     let form_error = if v.is_empty() {
         match flows::login(&ctx.state, Accounts::Console, form.email.clone(), password).await? {
             Login::Ok(a) => {
-                session::sign_in(
-                    &ctx.session,
-                    Realm::Console,
-                    a.id,
-                    a.session_epoch,
-                    &a.locale,
-                    now(),
-                )?;
+                ctx.sign_in(a.id, &a.locale).await?;
                 return Ok(see_other(safe_next(&form.next)));
             }
             Login::Locked => Some("login-locked"),
@@ -200,7 +188,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
 }
 
 pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.session.purge();
+    ctx.sign_out().await?;
     Ok(see_other(Urls.home()))
 }
 
@@ -278,10 +266,7 @@ pub async fn reset(
     Ok(see_other(Urls.login()))
 }
 
-pub async fn change_password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    if ctx.user.is_none() {
-        return Ok(see_other(&ctx.login_redirect()));
-    }
+pub async fn change_password_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
     ok(&ChangePasswordPage {
         ctx: ctx.page(),
         errors: FieldErrors::default(),
@@ -303,12 +288,10 @@ pub fn check_change_password(form: &ChangePasswordForm) -> Validation {
 }
 
 pub async fn change_password(
-    ctx: Ctx,
+    ctx: ConsoleMember,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(user) = ctx.user.clone() else {
-        return Ok(see_other(Urls.login()));
-    };
+    let user = ctx.user.clone();
     let form = form.into_inner();
     let mut v = check_change_password(&form);
     if v.is_empty() {
@@ -316,22 +299,16 @@ pub async fn change_password(
             &ctx.state,
             Accounts::Console,
             user.id,
+            user.session_id,
             form.current_password,
             form.password,
         )
         .await?
         {
             Change::WrongCurrent => v.add("current_password", Msg::new("current-password-wrong")),
-            Change::Done(epoch) => {
-                // This session goes on with the new epoch; every other one ends.
-                session::sign_in(
-                    &ctx.session,
-                    Realm::Console,
-                    user.id,
-                    epoch,
-                    &user.locale,
-                    now(),
-                )?;
+            Change::Locked => v.add("current_password", Msg::new("current-password-locked")),
+            Change::Done => {
+                // This session goes on; every other one has ended.
                 ctx.flash("success", "password-changed")?;
                 return Ok(see_other(Urls.home()));
             }
@@ -342,4 +319,27 @@ pub async fn change_password(
         ctx: ctx.page(),
         action: crate::routes::Urls.change_password(),
     })
+}
+
+/// My sessions (account settings).
+pub async fn sessions_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    crate::workspace::sessions::page(
+        &ctx,
+        &ctx.user,
+        Urls.account_sessions_end_others(),
+        Urls.account_sessions(),
+    )
+    .await
+}
+
+pub async fn end_session(
+    ctx: ConsoleMember,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    crate::workspace::sessions::end(&ctx, &ctx.user, path.into_inner(), Urls.account_sessions())
+        .await
+}
+
+pub async fn end_other_sessions(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    crate::workspace::sessions::end_others(&ctx, &ctx.user, Urls.account_sessions()).await
 }

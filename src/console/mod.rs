@@ -3,4 +3,5 @@
 
 pub mod handlers;
 pub mod model;
+pub mod orgs;
 pub mod views;

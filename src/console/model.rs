@@ -84,17 +84,3 @@ pub fn set_locale(c: &mut DbConn, id: i64, locale: &str) -> Result<(), AppError>
         .execute(c)?;
     Ok(())
 }
-
-/// The signed-in console member, for the request context.
-pub fn session_user(c: &mut DbConn, id: i64) -> Result<Option<crate::web::User>, AppError> {
-    Ok(session_member(c, id)?.map(|m| crate::web::User {
-        id: m.id,
-        name: m.name,
-        email: m.email,
-        locale: m.locale,
-        session_epoch: m.session_epoch,
-        login_id: String::new(),
-        is_owner: false,
-        is_org_admin: false,
-    }))
-}

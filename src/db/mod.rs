@@ -110,6 +110,25 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 }
 
+/// Runs an insert of one row and evaluates to the new row's id: `RETURNING` on Postgres,
+/// `last_insert_rowid()` on SQLite (on the same connection, so no other insert can come
+/// between). A macro because the insert's type differs per table.
+macro_rules! insert_returning_id {
+    ($conn:expr, $insert:expr, $id:expr) => {{
+        use diesel::RunQueryDsl as _;
+        match $conn {
+            $crate::db::DbConn::Pg(c) => $insert.returning($id).get_result::<i64>(c),
+            $crate::db::DbConn::Sqlite(c) => $insert.execute(c).and_then(|_| {
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "last_insert_rowid()",
+                ))
+                .get_result::<i64>(c)
+            }),
+        }
+    }};
+}
+pub(crate) use insert_returning_id;
+
 /// Builds the pool; for SQLite, creates the parent folder of the file first.
 pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
     if let DbUrl::Sqlite(path) = url

@@ -151,4 +151,51 @@ diesel::allow_tables_to_appear_in_same_query!(
     org_members,
     services,
     contracts,
+    sessions,
+    login_throttle,
+    jobs,
 );
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        realm -> Text,
+        org_id -> Nullable<BigInt>,
+        account_id -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        ip -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    login_throttle (id) {
+        id -> BigInt,
+        scope -> Text,
+        key_hash -> Text,
+        failed -> Integer,
+        window_start -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        unique_key -> Nullable<Text>,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        status -> Text,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}

@@ -1,6 +1,8 @@
 //! Fluent bundles for ko, ja and en, embedded at compile time; locale negotiation; the
 //! localizer that views and mails call.
 
+pub mod languages;
+
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;

@@ -1,8 +1,8 @@
 //! Mail: rendered in the recipient's language when the action happens and written to the
-//! `mail_outbox` table in the same transaction; a worker claims due rows with a conditional
-//! update (so two instances never send one twice) and delivers them with lettre: SMTP when
-//! `OC_SMTP_URL` is set, otherwise `.eml` files in the outbox folder plus a log line.
-//! Failed deliveries are retried with backoff; a mail stays queued until it is delivered.
+//! `mail_outbox` table in the same transaction, together with a `mail` job. The jobs runner
+//! claims that job (so two instances never send one mail twice) and this module delivers
+//! it with lettre: SMTP when `OC_SMTP_URL` is set, otherwise `.eml` files in the outbox
+//! folder plus a log line. Failed deliveries are retried with the runner's backoff.
 
 use std::path::PathBuf;
 
@@ -107,29 +107,32 @@ pub fn password_changed(
     )
 }
 
+/// The job kind that delivers one mail (payload: the outbox row's id).
+pub const JOB_KIND: &str = "mail";
+/// A mail is retried for about two days (backoff grows to an hour).
+const MAX_ATTEMPTS: i32 = 50;
+
 /// Queues a mail; call it inside the transaction of the action that causes it.
 pub fn enqueue(conn: &mut DbConn, mail: &OutgoingMail, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::insert_into(mail_outbox::table)
-        .values((
-            mail_outbox::recipient.eq(&mail.to),
-            mail_outbox::subject.eq(&mail.subject),
-            mail_outbox::body_text.eq(&mail.text),
-            mail_outbox::body_html.eq(&mail.html),
-            mail_outbox::status.eq(STATUS_PENDING),
-            mail_outbox::attempts.eq(0),
-            mail_outbox::next_attempt_at.eq(now),
-            mail_outbox::created_at.eq(now),
-        ))
-        .execute(conn)?;
+    let insert = diesel::insert_into(mail_outbox::table).values((
+        mail_outbox::recipient.eq(&mail.to),
+        mail_outbox::subject.eq(&mail.subject),
+        mail_outbox::body_text.eq(&mail.text),
+        mail_outbox::body_html.eq(&mail.html),
+        mail_outbox::status.eq(STATUS_PENDING),
+        mail_outbox::attempts.eq(0),
+        mail_outbox::next_attempt_at.eq(now),
+        mail_outbox::created_at.eq(now),
+    ));
+    let id = crate::db::insert_returning_id!(conn, insert, mail_outbox::id)?;
+    let mut job = crate::jobs::NewJob::now(JOB_KIND, id.to_string(), now);
+    job.max_attempts = MAX_ATTEMPTS;
+    crate::jobs::enqueue(conn, &job, now)?;
     Ok(())
 }
 
 pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_SENT: &str = "sent";
-
-/// How long a claim holds before another worker may take the row over (a crashed sender).
-const CLAIM_SECONDS: i64 = 300;
-const BATCH: i64 = 20;
 
 /// Where mail goes.
 pub enum Transport {
@@ -176,13 +179,6 @@ fn first_link(text: &str) -> Option<&str> {
         .find(|w| w.starts_with("http://") || w.starts_with("https://"))
 }
 
-/// Backoff after the n-th failed attempt: 30 s doubling, at most an hour.
-pub fn backoff(attempts: i32) -> chrono::Duration {
-    let exp = attempts.clamp(1, 8) - 1;
-    let secs = (30i64 << exp).min(3600);
-    chrono::Duration::seconds(secs)
-}
-
 #[derive(Queryable)]
 struct Row {
     id: i64,
@@ -193,80 +189,94 @@ struct Row {
     attempts: i32,
 }
 
-/// Delivers every due mail this worker can claim; returns how many were delivered.
+/// The jobs registry entry that delivers mail through `transport`.
+pub fn register(
+    reg: crate::jobs::Registry,
+    transport: std::sync::Arc<Transport>,
+    from: Mailbox,
+) -> crate::jobs::Registry {
+    reg.on(JOB_KIND, move |c, job| {
+        deliver_one(c, &transport, &from, parse_id(job)?)
+    })
+}
+
+/// Delivers every due mail this runner can claim; returns how many were delivered.
 pub fn deliver_due(conn: &mut DbConn, transport: &Transport, from: &Mailbox) -> QueryResult<usize> {
+    let report = crate::jobs::run_due_with(
+        conn,
+        &[JOB_KIND.to_string()],
+        crate::jobs::Due::Now,
+        &mut |c, job| deliver_one(c, transport, from, parse_id(job)?),
+    )?;
+    Ok(report.done)
+}
+
+fn parse_id(job: &crate::jobs::Job) -> Result<i64, String> {
+    job.payload
+        .parse()
+        .map_err(|_| format!("bad mail job payload {:?}", job.payload))
+}
+
+/// Delivers the outbox row `id` (already sent: nothing to do). The outbox keeps the
+/// mail's own record: attempts, last error, when it was sent.
+pub fn deliver_one(
+    conn: &mut DbConn,
+    transport: &Transport,
+    from: &Mailbox,
+    id: i64,
+) -> Result<(), String> {
     use mail_outbox::dsl as m;
-    let now = chrono::Utc::now().naive_utc();
-    let due: Vec<i64> = m::mail_outbox
-        .filter(m::status.eq(STATUS_PENDING))
-        .filter(m::next_attempt_at.le(now))
-        .filter(m::claimed_until.is_null().or(m::claimed_until.lt(now)))
-        .order(m::id)
-        .limit(BATCH)
-        .select(m::id)
-        .load(conn)?;
-    let mut delivered = 0;
-    for id in due {
-        let claim = crate::auth::random_token(12);
-        let claimed = diesel::update(
-            m::mail_outbox
-                .filter(m::id.eq(id))
-                .filter(m::status.eq(STATUS_PENDING))
-                .filter(m::claimed_until.is_null().or(m::claimed_until.lt(now))),
-        )
-        .set((
-            m::claimed_until.eq(now + chrono::Duration::seconds(CLAIM_SECONDS)),
-            m::claim_token.eq(&claim),
-        ))
-        .execute(conn)?;
-        if claimed != 1 {
-            continue; // another instance has it
-        }
-        let row: Row = m::mail_outbox
-            .filter(m::id.eq(id))
-            .select((
+    let row: Option<(Row, String)> = m::mail_outbox
+        .filter(m::id.eq(id))
+        .select((
+            (
                 m::id,
                 m::recipient,
                 m::subject,
                 m::body_text,
                 m::body_html,
                 m::attempts,
-            ))
-            .first(conn)?;
-        let result = build(&row, from).and_then(|msg| transport.send(&msg, &row.body_text));
-        let after = chrono::Utc::now().naive_utc();
-        let mine = m::mail_outbox
-            .filter(m::id.eq(row.id))
-            .filter(m::claim_token.eq(&claim));
-        match result {
-            Ok(()) => {
-                diesel::update(mine)
-                    .set((
-                        m::status.eq(STATUS_SENT),
-                        m::sent_at.eq(Some(after)),
-                        m::attempts.eq(row.attempts + 1),
-                        m::claimed_until.eq(None::<NaiveDateTime>),
-                        m::last_error.eq(None::<String>),
-                    ))
-                    .execute(conn)?;
-                delivered += 1;
-            }
-            Err(e) => {
-                let attempts = row.attempts + 1;
-                tracing::warn!(mail_id = row.id, attempts, error = %e, "mail delivery failed; will retry");
-                let e: String = e.chars().take(500).collect();
-                diesel::update(mine)
-                    .set((
-                        m::attempts.eq(attempts),
-                        m::next_attempt_at.eq(after + backoff(attempts)),
-                        m::claimed_until.eq(None::<NaiveDateTime>),
-                        m::last_error.eq(Some(e)),
-                    ))
-                    .execute(conn)?;
-            }
+            ),
+            m::status,
+        ))
+        .first(conn)
+        .optional()
+        .map_err(|e| e.to_string())?;
+    let Some((row, status)) = row else {
+        return Ok(()); // nothing left to send
+    };
+    if status == STATUS_SENT {
+        return Ok(());
+    }
+    let result = build(&row, from).and_then(|msg| transport.send(&msg, &row.body_text));
+    let after = chrono::Utc::now().naive_utc();
+    let attempts = row.attempts + 1;
+    match result {
+        Ok(()) => {
+            diesel::update(m::mail_outbox.filter(m::id.eq(row.id)))
+                .set((
+                    m::status.eq(STATUS_SENT),
+                    m::sent_at.eq(Some(after)),
+                    m::attempts.eq(attempts),
+                    m::last_error.eq(None::<String>),
+                ))
+                .execute(conn)
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        Err(e) => {
+            let short: String = e.chars().take(500).collect();
+            diesel::update(m::mail_outbox.filter(m::id.eq(row.id)))
+                .set((
+                    m::attempts.eq(attempts),
+                    m::last_error.eq(Some(&short)),
+                    m::next_attempt_at.eq(after + crate::jobs::backoff(attempts)),
+                ))
+                .execute(conn)
+                .map_err(|e| e.to_string())?;
+            Err(short)
         }
     }
-    Ok(delivered)
 }
 
 fn build(row: &Row, from: &Mailbox) -> Result<lettre::Message, String> {
@@ -285,35 +295,9 @@ fn build(row: &Row, from: &Mailbox) -> Result<lettre::Message, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The background worker: every two seconds, deliver what is due.
-pub async fn run_worker(
-    state: actix_web::web::Data<crate::AppState>,
-    transport: std::sync::Arc<Transport>,
-) {
-    loop {
-        let t = transport.clone();
-        let from = state.config.mail_from.clone();
-        let r = state
-            .db(move |c| deliver_due(c, &t, &from).map_err(crate::error::AppError::from))
-            .await;
-        if let Err(e) = r {
-            tracing::error!(error = %e, "mail worker");
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        assert_eq!(backoff(1).num_seconds(), 30);
-        assert_eq!(backoff(2).num_seconds(), 60);
-        assert_eq!(backoff(5).num_seconds(), 480);
-        assert_eq!(backoff(50).num_seconds(), 3600);
-    }
 
     #[test]
     fn finds_the_link() {

@@ -101,6 +101,19 @@ impl FieldErrors {
 }
 
 /// Checks a required single-line text field; returns the trimmed value.
+/// Control characters no text we accept may hold: every C0 control but tab, line feed and
+/// carriage return (textareas send those), and DEL. NUL in particular cannot be stored by
+/// Postgres.
+pub fn has_forbidden_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Any control character at all (paths, query strings, single-line API values).
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_control())
+}
+
 pub fn required_text(v: &mut Validation, field: &'static str, value: &str, max: usize) -> String {
     let t = value.trim();
     if t.is_empty() {

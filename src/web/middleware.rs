@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use crate::AppState;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::web::forms::{has_control, has_forbidden_control};
 use crate::web::{Rendered, session};
 
 /// Largest form body we buffer (a few 10,000-character fields, percent-encoded).
@@ -86,22 +87,11 @@ pub async fn csrf(
         .unwrap_or("")
         .to_ascii_lowercase();
     if submitted.is_none() && content_type.starts_with("application/x-www-form-urlencoded") {
-        let mut payload = req.take_payload();
-        let mut body = BytesMut::new();
-        while let Some(chunk) = payload.next().await {
-            let Ok(chunk) = chunk else {
-                return refuse(req, AppError::BadRequest);
-            };
-            if body.len() + chunk.len() > FORM_LIMIT {
-                return refuse(req, AppError::PayloadTooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let body: Bytes = body.freeze();
+        let body = match buffer_body(&mut req, FORM_LIMIT).await {
+            Ok(b) => b,
+            Err(e) => return refuse(req, e),
+        };
         submitted = form_field(&body, "_csrf");
-        let (_, mut pl) = actix_http::h1::Payload::create(true);
-        pl.unread_data(body);
-        req.set_payload(pl.into());
     } else if submitted.is_none() && content_type.starts_with("multipart/form-data") {
         submitted = form_field(req.query_string().as_bytes(), "_csrf");
     }
@@ -115,6 +105,135 @@ pub async fn csrf(
             refuse(req, AppError::Forbidden)
         }
     }
+}
+
+/// Reads the whole body (at most `limit` bytes) and puts it back for the handler.
+async fn buffer_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, AppError> {
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest)?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Bytes = body.freeze();
+    let (_, mut pl) = actix_http::h1::Payload::create(true);
+    pl.unread_data(body.clone());
+    req.set_payload(pl.into());
+    Ok(body)
+}
+
+/// Largest JSON body the API reads.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// The Fluent key of an error page's text, when it says more than its status.
+#[derive(Clone, Copy)]
+pub struct ErrorText(pub &'static str);
+
+/// Refuses control characters where user text enters, before any handler or query sees
+/// them (Postgres cannot store NUL, and no field of ours wants them): in the path (404),
+/// the query string and url-encoded or API JSON bodies (422). Oversized API JSON is 413.
+pub async fn input_guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let api = req.path().starts_with("/api/");
+    let refuse = |req: ServiceRequest, e: AppError| {
+        let mut resp = if api {
+            let status = e.status_code();
+            let detail = match e {
+                AppError::Unprocessable => "text must not contain control characters",
+                AppError::PayloadTooLarge => "the JSON body is too large",
+                _ => status.canonical_reason().unwrap_or("error"),
+            };
+            crate::error::problem(status, detail, None)
+        } else {
+            e.error_response()
+        };
+        if matches!(e, AppError::Unprocessable) {
+            resp.extensions_mut()
+                .insert(ErrorText("error-422-control-text"));
+        }
+        Ok(req.into_response(resp).map_into_right_body())
+    };
+    let path_bad = percent_encoding::percent_decode_str(req.path()).any(|b| b < 0x20 || b == 0x7f);
+    if path_bad {
+        return refuse(req, AppError::NotFound);
+    }
+    let query_bad = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| has_control(&k) || has_control(&v));
+    if query_bad {
+        return refuse(req, AppError::Unprocessable);
+    }
+    if !is_safe_method(req.method()) {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            let body = match buffer_body(&mut req, FORM_LIMIT).await {
+                Ok(b) => b,
+                Err(e) => return refuse(req, e),
+            };
+            if url::form_urlencoded::parse(&body)
+                .any(|(k, v)| has_control(&k) || has_forbidden_control(&v))
+            {
+                return refuse(req, AppError::Unprocessable);
+            }
+        } else if api && content_type.starts_with("application/json") {
+            let body = match buffer_body(&mut req, JSON_LIMIT).await {
+                Ok(b) => b,
+                Err(e) => return refuse(req, e),
+            };
+            // Invalid JSON is the handler's to answer (400); valid JSON is checked here.
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
+                && json_has_control(&v)
+            {
+                return refuse(req, AppError::Unprocessable);
+            }
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+fn json_has_control(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => has_control(s),
+        serde_json::Value::Array(a) => a.iter().any(json_has_control),
+        serde_json::Value::Object(o) => {
+            o.iter().any(|(k, v)| has_control(k) || json_has_control(v))
+        }
+        _ => false,
+    }
+}
+
+/// Sign-in, forgot password and sign-up beyond `OC_THROTTLE_PER_MINUTE` per client
+/// address and minute answer 429, before any password is hashed.
+pub async fn client_throttle(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if req.method() == Method::POST
+        && crate::web::throttle::is_throttled_path(req.path())
+        && let Some(state) = req.app_data::<web::Data<AppState>>()
+        && let Some(peer) = req.peer_addr()
+    {
+        let minute = chrono::Utc::now().timestamp().div_euclid(60);
+        if !state.client_throttle.allow(peer.ip(), minute) {
+            tracing::warn!(path = req.path(), "client throttle: too many requests");
+            let resp = AppError::TooManyRequests.error_response();
+            return Ok(req.into_response(resp).map_into_right_body());
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -180,7 +299,7 @@ pub async fn error_pages(
         let req = res.request().clone();
         return Ok(ServiceResponse::new(
             req,
-            crate::contracts::api::problem(status, detail, None),
+            crate::error::problem(status, detail, None),
         ));
     }
     let http_req = res.request().clone();
@@ -203,9 +322,11 @@ pub async fn error_pages(
         org_name: crate::web::workspace_domain(&http_req, state),
         is_admin: false,
     };
+    let text = res.response().extensions().get::<ErrorText>().map(|t| t.0);
     let view = ErrorPage {
         ctx: page,
         status: status.as_u16(),
+        text,
     };
     let resp = match askama::Template::render(&view) {
         Ok(body) => HttpResponse::build(status)
@@ -226,6 +347,8 @@ pub async fn error_pages(
 pub struct ErrorPage {
     pub ctx: crate::web::PageCtx,
     pub status: u16,
+    /// A more specific text than the status's own.
+    pub text: Option<&'static str>,
 }
 
 impl ErrorPage {
@@ -237,12 +360,16 @@ impl ErrorPage {
             405 => "error-405-title",
             413 => "error-413-title",
             422 => "error-422-title",
+            429 => "error-429-title",
             s if s >= 500 => "error-500-title",
             _ => "error-other-title",
         }
     }
 
     pub fn text_key(&self) -> &'static str {
+        if let Some(t) = self.text {
+            return t;
+        }
         match self.status {
             400 => "error-400-text",
             403 => "error-403-text",
@@ -250,6 +377,7 @@ impl ErrorPage {
             405 => "error-405-text",
             413 => "error-413-text",
             422 => "error-422-text",
+            429 => "error-429-text",
             s if s >= 500 => "error-500-text",
             _ => "error-other-text",
         }

@@ -1,10 +1,12 @@
 //! Web infrastructure shared by every feature: the request context extractor and the page
 //! context the templates embed, sessions, flash messages, middleware and rendering.
 
+pub mod extract;
 pub mod forms;
 pub mod middleware;
 pub mod multipart;
 pub mod session;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -18,55 +20,15 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
 use crate::routes::Urls;
-use session::{Flash, Realm};
-
-/// The signed-in account of the request's realm, or an early return of the redirect to
-/// that realm's login page.
-macro_rules! signed_in {
-    ($ctx:expr) => {
-        match $ctx.user.clone() {
-            Some(u) => u,
-            None => return Ok($crate::web::see_other(&$ctx.login_redirect())),
-        }
-    };
-}
-pub(crate) use signed_in;
+pub use extract::{ConsoleMember, Member, OrgAdmin, Workspace};
+use session::Flash;
 
 /// Marks a response whose body is a page we rendered on purpose (a form with errors, a
 /// 403 page…), so the error-page middleware leaves it alone.
 #[derive(Clone, Copy)]
 pub struct Rendered;
 
-/// The signed-in account as the session and the database agree on it: a console member,
-/// or a member of the request's organization.
-#[derive(Debug, Clone)]
-pub struct User {
-    pub id: i64,
-    pub name: String,
-    pub email: String,
-    pub locale: String,
-    pub session_epoch: i64,
-    /// Workspace members only.
-    pub login_id: String,
-    pub is_owner: bool,
-    pub is_org_admin: bool,
-}
-
-impl User {
-    /// May use global management.
-    pub fn is_admin(&self) -> bool {
-        self.is_owner || self.is_org_admin
-    }
-}
-
-/// The organization a workspace request is for, from its `Host` header.
-#[derive(Debug, Clone)]
-pub struct Tenant {
-    pub org_id: i64,
-    pub public_id: String,
-    pub name: String,
-    pub domain: String,
-}
+pub use crate::auth::sessions::{Realm, Tenant, User};
 
 /// Everything a handler needs about the request: state, session, language, the tenant (on
 /// a workspace host), the signed-in account (already checked against its realm, the
@@ -82,6 +44,8 @@ pub struct Ctx {
     pub here: String,
     /// Whether it is a GET (only those are worth coming back to after login).
     pub is_get: bool,
+    /// Address and browser, recorded with a new session.
+    pub client: crate::auth::sessions::Client,
 }
 
 impl FromRequest for Ctx {
@@ -98,24 +62,21 @@ impl FromRequest for Ctx {
             let session = req.get_session();
             let now = chrono::Utc::now().naive_utc();
             // One trip to the database for the tenant (from Host) and the signed-in account
-            // (from the session), which must belong to that realm.
+            // (from the server-side session the cookie names, in this realm only).
             let domain = workspace_domain(&req, &state);
-            let cfg = &state.config;
-            let claim = session::auth(&session);
-            let fresh = claim
-                .clone()
-                .filter(|a| !a.expired(now, cfg.session_idle, cfg.session_absolute));
-            let lookup = fresh.clone();
+            let token = session::token(&session);
+            let idle = state.config.session_idle;
             // Anonymous console requests need no database at all.
-            let needs_db = domain.is_some() || lookup.is_some();
-            let (tenant, found) = if !needs_db {
+            let needs_db = domain.is_some() || token.is_some();
+            let lookup = token.clone();
+            let (tenant, user) = if !needs_db {
                 (None, None)
             } else {
                 state
                     .db(move |c| {
                         let tenant = match domain {
                             Some(d) => Some(
-                                crate::orgs::model::tenant_by_domain(c, &d)?
+                                crate::auth::sessions::tenant_by_domain(c, &d)?
                                     .ok_or(AppError::NotFound)?,
                             ),
                             None => None,
@@ -123,34 +84,18 @@ impl FromRequest for Ctx {
                         let realm = tenant
                             .as_ref()
                             .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
-                        let found = match lookup {
-                            Some(a) if a.realm == realm => match realm {
-                                Realm::Console => crate::console::model::session_user(c, a.uid)?,
-                                Realm::Workspace(org) => {
-                                    crate::orgs::model::session_user(c, org, a.uid)?
-                                }
-                            },
-                            _ => None,
+                        let user = match lookup {
+                            Some(t) => crate::auth::sessions::resolve(c, realm, &t, now, idle)?,
+                            None => None,
                         };
-                        Ok((tenant, found))
+                        Ok((tenant, user))
                     })
                     .await?
             };
-            let user = match (fresh, found) {
-                (Some(auth), Some(u)) if u.session_epoch == auth.epoch => {
-                    if auth.needs_touch(now) {
-                        session::touch(&session, auth, now)?;
-                    }
-                    Some(u)
-                }
-                _ => {
-                    // Expired, from another realm, or ended by a password change.
-                    if claim.is_some() {
-                        session::sign_out(&session);
-                    }
-                    None
-                }
-            };
+            if token.is_some() && user.is_none() {
+                // Ended, expired, or from another realm.
+                session::sign_out(&session);
+            }
             let user_locale = user.as_ref().and_then(|u| Lang::from_code(&u.locale));
             let lang = user_locale.unwrap_or_else(|| request_lang(&req, &session));
             let csrf = session::csrf_token(&session)?;
@@ -160,6 +105,15 @@ impl FromRequest for Ctx {
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "/".into());
             let is_get = req.method() == actix_web::http::Method::GET;
+            let client = crate::auth::sessions::Client {
+                ip: client_ip(&req),
+                user_agent: req
+                    .headers()
+                    .get(actix_web::http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string(),
+            };
             Ok(Ctx {
                 is_get,
                 state,
@@ -169,9 +123,17 @@ impl FromRequest for Ctx {
                 user,
                 csrf,
                 here,
+                client,
             })
         })
     }
+}
+
+/// The address of the connected peer (not a forwarded header a client could forge).
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// The workspace domain named by the request's `Host` (`{domain}.{base host}`), if any.
@@ -245,6 +207,40 @@ impl Ctx {
             Some(t) => base.workspace_origin(&t.domain),
             None => base.origin(),
         }
+    }
+
+    /// The realm of this request: the console, or the tenant's workspace.
+    pub fn realm(&self) -> Realm {
+        self.tenant
+            .as_ref()
+            .map_or(Realm::Console, |t| Realm::Workspace(t.org_id))
+    }
+
+    /// Signs `account_id` in to this request's realm: a new server-side session and a
+    /// fresh cookie naming it (session fixation is not possible).
+    pub async fn sign_in(&self, account_id: i64, locale: &str) -> Result<(), AppError> {
+        let realm = self.realm();
+        let client = self.client.clone();
+        let absolute = self.state.config.session_absolute;
+        let now = chrono::Utc::now().naive_utc();
+        let token = self
+            .state
+            .db(move |c| {
+                crate::auth::sessions::create(c, realm, account_id, &client, now, absolute)
+            })
+            .await?;
+        session::start(&self.session, &token, locale)
+    }
+
+    /// Logout: the server-side session ends (everywhere), the cookie is dropped.
+    pub async fn sign_out(&self) -> Result<(), AppError> {
+        if let Some(token) = session::token(&self.session) {
+            self.state
+                .db(move |c| crate::auth::sessions::end_by_token(c, &token))
+                .await?;
+        }
+        self.session.purge();
+        Ok(())
     }
 
     pub fn flash(&self, kind: &str, key: &'static str) -> Result<(), AppError> {

@@ -76,9 +76,11 @@ pub async fn read(mut mp: Multipart, file_limit: usize) -> Result<Parts, AppErro
         } else if over {
             return Err(AppError::PayloadTooLarge);
         } else {
-            parts
-                .fields
-                .push((name, String::from_utf8_lossy(&buf).into_owned()));
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            if crate::web::forms::has_forbidden_control(&text) {
+                return Err(AppError::Unprocessable);
+            }
+            parts.fields.push((name, text));
         }
     }
     Ok(parts)

@@ -126,15 +126,27 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
     e.send_keys(value).await.unwrap();
 }
 
+/// Clicks the element, found afresh if the page changed under it (a navigation that was
+/// still under way when it was found).
 pub async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    for attempt in 0..5 {
+        let e = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap();
+        match e.click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(w))
+                if w.error == fantoccini::error::ErrorStatus::StaleElementReference
+                    && attempt < 4 =>
+            {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
 }
 
 pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
@@ -391,16 +403,19 @@ async fn service_contract_suspend_terminate_and_fees() {
             .unwrap()
             .unwrap();
             let public_id =
-                online_contact::orgs::model::create_org(&mut c, m.id, "Shop", now).unwrap();
-            let org = online_contact::orgs::model::org_of(&mut c, m.id, &public_id)
+                online_contact::console::orgs::model::create_org(&mut c, m.id, "Shop", now)
+                    .unwrap();
+            let org = online_contact::console::orgs::model::org_of(&mut c, m.id, &public_id)
                 .unwrap()
                 .unwrap();
-            online_contact::orgs::model::set_online_contact(&mut c, org.id, "Shop", "shop")
-                .unwrap();
-            online_contact::orgs::model::add_member(
+            online_contact::console::orgs::model::set_online_contact(
+                &mut c, org.id, "Shop", "shop",
+            )
+            .unwrap();
+            online_contact::console::orgs::model::add_member(
                 &mut c,
                 org.id,
-                &online_contact::orgs::model::NewOrgMember {
+                &online_contact::console::orgs::model::NewOrgMember {
                     login_id: "owner".into(),
                     name: "Owner".into(),
                     email: "o@example.com".into(),
@@ -410,7 +425,7 @@ async fn service_contract_suspend_terminate_and_fees() {
                 now,
             )
             .unwrap();
-            online_contact::orgs::model::finish(&mut c, org.id, now).unwrap();
+            online_contact::console::orgs::model::finish(&mut c, org.id, now).unwrap();
             use online_contact::db::schema::org_members::dsl as om;
             diesel::update(om::org_members)
                 .set(om::password_hash.eq(Some(hash)))
@@ -462,11 +477,9 @@ async fn service_contract_suspend_terminate_and_fees() {
         click(&c, "#feature_cti_inbound").await;
         click(&c, "#feature_chat").await;
         fill(&c, "#seats", "10").await;
-        let book = online_contact::contracts::pricing::PriceBook::parse(
-            online_contact::contracts::pricing::DEFAULT,
-        )
-        .unwrap();
-        let mut sel = online_contact::contracts::pricing::Selection {
+        let book =
+            online_contact::pricing::PriceBook::parse(online_contact::pricing::DEFAULT).unwrap();
+        let mut sel = online_contact::pricing::Selection {
             seats: 10,
             features: Default::default(),
         };

@@ -238,7 +238,7 @@ async fn lockout_after_five_failures(app: TestApp) {
     assert!(right.body.contains("locked for 15 minutes"));
     assert!(!c.signed_in().await);
     // Fifteen minutes later.
-    app.exec("UPDATE console_members SET locked_until = '2000-01-01 00:00:00'");
+    app.exec("UPDATE login_throttle SET locked_until = '2000-01-01 00:00:00'");
     c.login("lock@example.com", GOOD_PW)
         .await
         .assert_status(303);

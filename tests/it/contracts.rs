@@ -1,7 +1,7 @@
 //! Global management, contract tabs: services, contracts, status, fees, org key.
 
 use diesel::prelude::*;
-use online_contact::contracts::pricing::{DEFAULT, PriceBook, Selection};
+use online_contact::pricing::{DEFAULT, PriceBook, Selection};
 
 use crate::support::{Client, GOOD_PW, TestApp};
 

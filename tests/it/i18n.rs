@@ -60,10 +60,7 @@ fn used_keys() -> BTreeSet<String> {
     for l in Lang::ALL {
         keys.insert(format!("lang-name-{}", l.code()));
     }
-    let book = online_contact::contracts::pricing::PriceBook::parse(
-        online_contact::contracts::pricing::DEFAULT,
-    )
-    .unwrap();
+    let book = online_contact::pricing::PriceBook::parse(online_contact::pricing::DEFAULT).unwrap();
     for f in book.features.keys() {
         keys.insert(format!("feature-{}", f.replace('_', "-")));
     }

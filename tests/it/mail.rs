@@ -150,7 +150,7 @@ async fn smtp_down_keeps_mail_queued(app: TestApp) {
             .build(),
     ));
     assert_eq!(deliver_due(&mut app.conn(), &up, &from).unwrap(), 0);
-    app.exec("UPDATE mail_outbox SET next_attempt_at = '2000-01-01 00:00:00'");
+    app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00'");
     assert_eq!(deliver_due(&mut app.conn(), &up, &from).unwrap(), 1);
     assert_eq!(sink.take().len(), 1);
     assert_eq!(pending(&app), 0);

@@ -117,6 +117,7 @@ pub fn test_config(db: &TestDb, base_url: &str, extra: &[(&str, &str)]) -> Confi
         "test-secret-key-that-is-long-enough-0123456789".into(),
     );
     m.insert("OC_BCRYPT_COST".into(), "4".into());
+    m.insert("OC_THROTTLE_PER_MINUTE".into(), "0".into());
     m.insert("OC_BASE_URL".into(), base_url.into());
     for (k, v) in extra {
         m.insert(k.to_string(), v.to_string());

@@ -1,7 +1,7 @@
 //! Service input rules (no database): shared by the pages and the Open API.
 
-use crate::contracts::languages;
-use crate::contracts::pricing::KINDS;
+use crate::i18n::languages;
+use crate::pricing::KINDS;
 use crate::web::forms::{Msg, Validation, required_text};
 
 pub const NAME_MAX: usize = 50;

@@ -6,11 +6,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::billing::{Contract, ServiceBilling};
-use super::pricing::Selection;
 use super::rules::ServiceInput;
 use crate::db::DbConn;
 use crate::db::schema::{contracts as ct, organizations as o, services as sv};
 use crate::error::AppError;
+use crate::pricing::Selection;
 
 pub const ACTIVE: &str = "active";
 pub const SUSPENDED: &str = "suspended";

@@ -11,7 +11,7 @@ use super::views::*;
 use crate::error::AppError;
 use crate::routes::Urls;
 use crate::web::forms::{Msg, Validation, checked, email, required_text};
-use crate::web::{Ctx, User, ok, render, see_other, signed_in, unprocessable};
+use crate::web::{ConsoleMember, Ctx, User, ok, render, see_other, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -46,8 +46,8 @@ macro_rules! gate {
     };
 }
 
-pub async fn console(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn console(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     gate!(ctx, user);
     let id = user.id;
     let orgs = ctx.state.db(move |c| model::orgs_of(c, id)).await?;
@@ -73,13 +73,16 @@ async fn payment_view(
     })
 }
 
-pub async fn payment_methods(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn payment_methods(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     ok(&payment_view(&ctx, &user, CardForm::default(), &Validation::default()).await?)
 }
 
-pub async fn add_card(ctx: Ctx, form: web::Form<CardForm>) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn add_card(
+    ctx: ConsoleMember,
+    form: web::Form<CardForm>,
+) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     let mut form = form.into_inner();
     let mut v = Validation::default();
     let digits = match rules::check_card(&form.card_number) {
@@ -108,8 +111,11 @@ pub async fn add_card(ctx: Ctx, form: web::Form<CardForm>) -> Result<HttpRespons
     Ok(see_other(Urls.payment_methods()))
 }
 
-pub async fn delete_card(ctx: Ctx, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn delete_card(
+    ctx: ConsoleMember,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     let (id, card) = (user.id, path.into_inner());
     match ctx
         .state
@@ -123,8 +129,8 @@ pub async fn delete_card(ctx: Ctx, path: web::Path<i64>) -> Result<HttpResponse,
     Ok(see_other(Urls.payment_methods()))
 }
 
-pub async fn new_org_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn new_org_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     gate!(ctx, user);
     ok(&NewOrgPage {
         ctx: ctx.page(),
@@ -133,8 +139,11 @@ pub async fn new_org_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     })
 }
 
-pub async fn create_org(ctx: Ctx, form: web::Form<NameForm>) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn create_org(
+    ctx: ConsoleMember,
+    form: web::Form<NameForm>,
+) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     gate!(ctx, user);
     let mut form = form.into_inner();
     let mut v = Validation::default();
@@ -155,8 +164,11 @@ pub async fn create_org(ctx: Ctx, form: web::Form<NameForm>) -> Result<HttpRespo
     Ok(see_other(&Urls.org(&public_id)))
 }
 
-pub async fn org_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn org_page(
+    ctx: ConsoleMember,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     let org = own_org(&ctx, &user, path.into_inner()).await?;
     let org_id = org.id;
     let members = ctx.state.db(move |c| model::members_of(c, org_id)).await?;
@@ -183,10 +195,10 @@ fn oc_view(ctx: &Ctx, org: Org, form: OcForm, v: &Validation) -> OnlineContactPa
 }
 
 pub async fn online_contact_page(
-    ctx: Ctx,
+    ctx: ConsoleMember,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+    let user = ctx.user.clone();
     let org = own_org(&ctx, &user, path.into_inner()).await?;
     gate!(ctx, user);
     let form = OcForm {
@@ -197,11 +209,11 @@ pub async fn online_contact_page(
 }
 
 pub async fn online_contact(
-    ctx: Ctx,
+    ctx: ConsoleMember,
     path: web::Path<String>,
     form: web::Form<OcForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+    let user = ctx.user.clone();
     let org = own_org(&ctx, &user, path.into_inner()).await?;
     gate!(ctx, user);
     let mut form = form.into_inner();
@@ -256,8 +268,11 @@ fn needs_domain(org: &Org) -> Option<HttpResponse> {
         .then(|| see_other(&Urls.online_contact(&org.public_id)))
 }
 
-pub async fn members_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn members_page(
+    ctx: ConsoleMember,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     let org = own_org(&ctx, &user, path.into_inner()).await?;
     gate!(ctx, user);
     if let Some(r) = needs_domain(&org) {
@@ -274,11 +289,11 @@ pub async fn members_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpRespo
 }
 
 pub async fn add_member(
-    ctx: Ctx,
+    ctx: ConsoleMember,
     path: web::Path<String>,
     form: web::Form<MemberForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+    let user = ctx.user.clone();
     let org = own_org(&ctx, &user, path.into_inner()).await?;
     gate!(ctx, user);
     if let Some(r) = needs_domain(&org) {
@@ -314,10 +329,10 @@ pub async fn add_member(
 }
 
 pub async fn make_owner(
-    ctx: Ctx,
+    ctx: ConsoleMember,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+    let user = ctx.user.clone();
     let (public_id, member_id) = path.into_inner();
     let org = own_org(&ctx, &user, public_id).await?;
     let org_id = org.id;
@@ -332,8 +347,8 @@ pub async fn make_owner(
     Ok(see_other(&Urls.org_members(&org.public_id)))
 }
 
-pub async fn finish(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn finish(ctx: ConsoleMember, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     let org = own_org(&ctx, &user, path.into_inner()).await?;
     gate!(ctx, user);
     let org_id = org.id;
@@ -358,8 +373,8 @@ pub async fn finish(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, A
     }
 }
 
-pub async fn done(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let user = signed_in!(ctx);
+pub async fn done(ctx: ConsoleMember, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
     let org = own_org(&ctx, &user, path.into_inner()).await?;
     let (Some(domain), true) = (org.domain.clone(), org.oc_enabled) else {
         return Ok(see_other(&Urls.org_members(&org.public_id)));

@@ -1,40 +1,24 @@
-//! Global management, contract tabs: only the OWNER and org admins (others 403); every
-//! query is scoped by the tenant's org.
+//! Contract service status, contracts tab: services and their contracts. Only the OWNER
+//! and org admins (the `OrgAdmin` extractor); every query is scoped by the tenant's org.
 
 use std::sync::Arc;
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Datelike;
 
-use super::billing::{self, month_charge};
-use super::languages;
 use super::model::{self, Banner, Service};
-use super::pricing::{KINDS, PriceBook, Selection};
 use super::rules::{self, BANNER_MAX, EDITORS, SEATS_MAX, ServiceInput, VOLUME_MAX};
 use super::views::*;
 use crate::error::AppError;
+use crate::i18n::languages;
+use crate::pricing::{KINDS, PriceBook, Selection};
 use crate::routes::Urls;
 use crate::web::forms::{Msg, Validation, checked};
-use crate::web::{Choice, Ctx, choices, ok, render, see_other, signed_in, unprocessable};
+use crate::web::{Choice, Ctx, OrgAdmin, choices, ok, render, see_other, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
-}
-
-/// The org and the admin, or the answer for everybody else.
-macro_rules! admin {
-    ($ctx:expr) => {{
-        let Some(t) = $ctx.tenant.as_ref() else {
-            return Err(AppError::NotFound);
-        };
-        let user = signed_in!($ctx);
-        if !user.is_admin() {
-            return Err(AppError::Forbidden);
-        }
-        (t.org_id, user)
-    }};
 }
 
 async fn service_or_404(ctx: &Ctx, org: i64, service_id: String) -> Result<Service, AppError> {
@@ -48,8 +32,8 @@ fn book(ctx: &Ctx) -> Arc<PriceBook> {
     ctx.state.pricing.clone()
 }
 
-pub async fn contracts(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+pub async fn contracts(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
     let services = ctx.state.db(move |c| model::services_of(c, org)).await?;
     let pb = book(&ctx);
     let services = services
@@ -68,7 +52,7 @@ pub async fn contracts(ctx: Ctx) -> Result<HttpResponse, AppError> {
     })
 }
 
-fn timezone_opts(selected: &str) -> Vec<Choice> {
+pub fn timezone_opts(selected: &str) -> Vec<Choice> {
     choices(
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
         str::to_string,
@@ -125,8 +109,8 @@ fn form_view(
     }
 }
 
-pub async fn new_service_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+pub async fn new_service_page(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
     let tz = ctx.state.db(move |c| model::org_timezone(c, org)).await?;
     let lang = ctx.lang.code().to_string();
     let input = ServiceInput {
@@ -174,8 +158,8 @@ async fn read_service_form(
     Ok((input, banner))
 }
 
-pub async fn create_service(ctx: Ctx, mp: Multipart) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+pub async fn create_service(ctx: OrgAdmin, mp: Multipart) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
     let mut v = Validation::default();
     let (mut input, banner) = read_service_form(mp, &mut v).await?;
     rules::check_service(&mut input, &mut v, true);
@@ -196,10 +180,10 @@ pub async fn create_service(ctx: Ctx, mp: Multipart) -> Result<HttpResponse, App
 }
 
 pub async fn edit_service_page(
-    ctx: Ctx,
+    ctx: OrgAdmin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+    let org = ctx.org_id();
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let input = ServiceInput {
         kind: s.kind.clone(),
@@ -213,11 +197,11 @@ pub async fn edit_service_page(
 }
 
 pub async fn update_service(
-    ctx: Ctx,
+    ctx: OrgAdmin,
     path: web::Path<String>,
     mp: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+    let org = ctx.org_id();
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let mut v = Validation::default();
     let (mut input, banner) = read_service_form(mp, &mut v).await?;
@@ -334,8 +318,11 @@ fn contract_view(
     }
 }
 
-pub async fn contract_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+pub async fn contract_page(
+    ctx: OrgAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let id = s.id;
     let current = ctx.state.db(move |c| model::latest_contract(c, id)).await?;
@@ -372,11 +359,11 @@ async fn contract_again(
 }
 
 pub async fn save_contract(
-    ctx: Ctx,
+    ctx: OrgAdmin,
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, user) = admin!(ctx);
+    let (org, user) = (ctx.org_id(), ctx.user.clone());
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let pb = book(&ctx);
     let mut v = Validation::default();
@@ -437,11 +424,11 @@ pub struct StatusForm {
 }
 
 pub async fn set_status(
-    ctx: Ctx,
+    ctx: OrgAdmin,
     path: web::Path<String>,
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+    let org = ctx.org_id();
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     let status = match form.status.as_str() {
         model::ACTIVE => model::ACTIVE,
@@ -463,8 +450,11 @@ pub async fn set_status(
     Ok(see_other(Urls.admin_contracts()))
 }
 
-pub async fn terminate_page(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+pub async fn terminate_page(
+    ctx: OrgAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     if !s.is_suspended() {
         ctx.flash("error", "terminate-needs-suspend")?;
@@ -487,11 +477,11 @@ pub struct ConfirmForm {
 }
 
 pub async fn terminate(
-    ctx: Ctx,
+    ctx: OrgAdmin,
     path: web::Path<String>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
+    let org = ctx.org_id();
     let s = service_or_404(&ctx, org, path.into_inner()).await?;
     if !checked(&form.confirm) {
         let mut v = Validation::default();
@@ -516,304 +506,4 @@ pub async fn terminate(
     }
     ctx.flash("success", "service-terminated")?;
     Ok(see_other(Urls.admin_contracts()))
-}
-
-/// A service's banner, for any signed-in member of the org (it is the service tab image
-/// and the agents' chat picture).
-pub async fn banner(ctx: Ctx, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let Some(t) = ctx.tenant.as_ref() else {
-        return Err(AppError::NotFound);
-    };
-    if ctx.user.is_none() {
-        return Err(AppError::Forbidden);
-    }
-    let (org, sid) = (t.org_id, path.into_inner());
-    let (bytes, ctype) = ctx
-        .state
-        .db(move |c| model::banner(c, org, &sid))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok()
-        .content_type(ctype)
-        .insert_header(("cache-control", "private, max-age=300"))
-        .body(bytes))
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct FeesQuery {
-    pub from: String,
-    pub to: String,
-    pub scope: String,
-}
-
-fn parse_month(s: &str) -> Option<(i32, u32)> {
-    let (y, m) = s.trim().split_once('-')?;
-    if y.len() != 4 || m.len() != 2 {
-        return None;
-    }
-    let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
-    ((2000..=2100).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
-}
-
-/// How many months one search may span.
-pub const FEE_MONTHS_MAX: usize = 36;
-
-pub async fn fees(ctx: Ctx, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
-    let q = q.into_inner();
-    // The org's calendar and every service's billing input, in one trip.
-    let (tz, inputs) = ctx
-        .state
-        .db(move |c| Ok((model::org_timezone(c, org)?, model::billing_inputs(c, org)?)))
-        .await?;
-    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Tz::UTC);
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    let this_month = (today.year(), today.month());
-    let mut v = Validation::default();
-    let to = if q.to.trim().is_empty() {
-        Some(this_month)
-    } else {
-        parse_month(&q.to)
-    };
-    let from = if q.from.trim().is_empty() {
-        to.map(|(y, m)| billing::months_back(y, m, 5))
-    } else {
-        parse_month(&q.from)
-    };
-    if to.is_none() {
-        v.add("to", Msg::new("month-invalid"));
-    }
-    if from.is_none() {
-        v.add("from", Msg::new("month-invalid"));
-    }
-    let range = match (from, to) {
-        (Some(f), Some(t)) if f > t => {
-            v.add("to", Msg::new("month-range-order"));
-            Vec::new()
-        }
-        (Some(f), Some(t)) => {
-            let r = billing::months(f, t);
-            if r.len() > FEE_MONTHS_MAX {
-                v.add(
-                    "to",
-                    Msg::with(
-                        "month-range-too-long",
-                        &[("max", FEE_MONTHS_MAX.to_string())],
-                    ),
-                );
-                Vec::new()
-            } else {
-                r
-            }
-        }
-        _ => Vec::new(),
-    };
-    let scope = if q.scope.is_empty() {
-        "all".to_string()
-    } else {
-        q.scope.clone()
-    };
-    let in_scope = |s: &Service| match scope.split_once(':') {
-        _ if scope == "all" => true,
-        Some(("kind", k)) => s.kind == k,
-        Some(("service", id)) => s.service_id == id,
-        _ => false,
-    };
-    let valid_scope = scope == "all"
-        || KINDS.iter().any(|k| scope == format!("kind:{k}"))
-        || inputs
-            .iter()
-            .any(|(s, _)| scope == format!("service:{}", s.service_id));
-    if !valid_scope {
-        v.add("scope", Msg::new("choice-required"));
-    }
-    let pb = book(&ctx);
-    let chosen: Vec<&(Service, billing::ServiceBilling)> = if valid_scope {
-        inputs.iter().filter(|(s, _)| in_scope(s)).collect()
-    } else {
-        Vec::new()
-    };
-    let mut months = Vec::new();
-    let mut totals = Vec::new();
-    if v.is_empty() {
-        for (y, m) in &range {
-            let estimate = (*y, *m) == this_month;
-            let through = estimate.then_some(today);
-            let mut total = 0i64;
-            let mut lines = Vec::new();
-            for (s, b) in &chosen {
-                let amount = month_charge(b, *y, *m, through);
-                total += amount;
-                lines.push(FeeLine {
-                    name: s.name.clone(),
-                    service_id: s.service_id.clone(),
-                    kind_key: s.kind_key(),
-                    amount: pb.format(amount),
-                });
-            }
-            let label = format!("{y}-{m:02}");
-            totals.push((label.clone(), total, estimate));
-            months.push(FeeMonth {
-                label,
-                estimate,
-                lines,
-                total: pb.format(total),
-            });
-        }
-    }
-    let chart = chart(&pb, &totals);
-    let service_status = match scope.split_once(':') {
-        Some(("service", id)) => chosen
-            .iter()
-            .find(|(s, _)| s.service_id == id)
-            .map(|(s, _)| s.status_key()),
-        _ => None,
-    };
-    let mut scopes = vec![Choice {
-        value: "all".into(),
-        label: ctx.t("fees-scope-all"),
-        selected: scope == "all",
-    }];
-    for k in KINDS {
-        let value = format!("kind:{k}");
-        scopes.push(Choice {
-            label: ctx.t(model::kind_key(k)),
-            selected: scope == value,
-            value,
-        });
-    }
-    for (s, _) in &inputs {
-        let value = format!("service:{}", s.service_id);
-        scopes.push(Choice {
-            label: format!("{} ({})", s.name, s.service_id),
-            selected: scope == value,
-            value,
-        });
-    }
-    let fmt = |m: Option<(i32, u32)>, raw: &str| {
-        m.map(|(y, mm)| format!("{y}-{mm:02}"))
-            .unwrap_or_else(|| raw.to_string())
-    };
-    let page = FeesPage {
-        from: fmt(from, &q.from),
-        to: fmt(to, &q.to),
-        errors: ctx.errors(&v),
-        ctx: ctx.page(),
-        tabs: Tabs { current: "fees" },
-        scopes,
-        months,
-        chart,
-        service_status,
-    };
-    if v.is_empty() {
-        ok(&page)
-    } else {
-        unprocessable(&page)
-    }
-}
-
-/// Bar geometry of the monthly totals, for the SVG in the template.
-fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
-    let (width, height, top, baseline) = (720i64, 260i64, 20i64, 220i64);
-    let max = totals.iter().map(|t| t.1).max().unwrap_or(0).max(1);
-    let n = i64::try_from(totals.len()).unwrap_or(1).max(1);
-    let slot = (width - 40) / n;
-    let w = (slot * 6 / 10).max(4);
-    let bars = totals
-        .iter()
-        .enumerate()
-        .map(|(i, (label, value, estimate))| {
-            let h = (baseline - top) * value / max;
-            let x = 20 + slot * i64::try_from(i).unwrap_or(0) + (slot - w) / 2;
-            Bar {
-                x,
-                y: baseline - h,
-                w,
-                h,
-                label: label.clone(),
-                value: pb.format(*value),
-                estimate: *estimate,
-            }
-        })
-        .collect();
-    Chart {
-        width,
-        height,
-        baseline,
-        bars,
-        max_label: pb.format(max),
-    }
-}
-
-/// The org info page; `timezone` is what the user chose when it could not be saved.
-async fn org_view(
-    ctx: &Ctx,
-    org: i64,
-    new_key: Option<String>,
-    v: &Validation,
-    timezone: Option<String>,
-) -> Result<OrgInfoPage, AppError> {
-    let info = ctx.state.db(move |c| model::org_info(c, org)).await?;
-    let timezones = timezone_opts(timezone.as_deref().unwrap_or(&info.timezone));
-    Ok(OrgInfoPage {
-        workspace_url: ctx.origin(),
-        errors: ctx.errors(v),
-        ctx: ctx.page(),
-        tabs: Tabs { current: "org" },
-        info,
-        new_key,
-        timezones,
-    })
-}
-
-pub async fn org_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
-    ok(&org_view(&ctx, org, None, &Validation::default(), None).await?)
-}
-
-pub async fn rotate_key(ctx: Ctx, form: web::Form<ConfirmForm>) -> Result<HttpResponse, AppError> {
-    let (org, user) = admin!(ctx);
-    if !checked(&form.confirm) {
-        let mut v = Validation::default();
-        v.add("confirm", Msg::new("confirm-required"));
-        return unprocessable(&org_view(&ctx, org, None, &v, None).await?);
-    }
-    let key = ctx.state.db(move |c| model::rotate_key(c, org)).await?;
-    tracing::info!(org, by = user.id, "org key changed");
-    // Shown in this answer only: nothing keeps the full key.
-    ok(&org_view(&ctx, org, Some(key), &Validation::default(), None).await?)
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct TimezoneForm {
-    pub timezone: String,
-}
-
-/// The organization's time zone: the default of its new services and the calendar of its
-/// fee page.
-pub async fn save_timezone(
-    ctx: Ctx,
-    form: web::Form<TimezoneForm>,
-) -> Result<HttpResponse, AppError> {
-    let (org, _) = admin!(ctx);
-    let tz = form.timezone.trim().to_string();
-    if tz.parse::<chrono_tz::Tz>().is_err() {
-        let mut v = Validation::default();
-        v.add(
-            "timezone",
-            Msg::new(if tz.is_empty() {
-                "field-required"
-            } else {
-                "timezone-unknown"
-            }),
-        );
-        return unprocessable(&org_view(&ctx, org, None, &v, Some(tz)).await?);
-    }
-    ctx.state
-        .db(move |c| model::set_org_timezone(c, org, &tz))
-        .await?;
-    ctx.flash("success", "org-timezone-saved")?;
-    Ok(see_other(Urls.admin_org()))
 }

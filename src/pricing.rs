@@ -9,7 +9,7 @@ use serde::Deserialize;
 pub const KINDS: [&str; 2] = ["counseling", "issue"];
 pub const GROUPS: [&str; 3] = ["ticket", "chat", "additional"];
 
-pub const DEFAULT: &str = include_str!("../../pricing.toml");
+pub const DEFAULT: &str = include_str!("../pricing.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{org_members as om, organizations as o, payment_methods as pm};
 use crate::error::AppError;
-use crate::web::{Tenant, User};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct Card {
@@ -76,7 +75,7 @@ pub fn add_card(
     diesel::insert_into(pm::table)
         .values((
             pm::member_id.eq(member),
-            pm::brand.eq(crate::orgs::rules::card_brand(digits)),
+            pm::brand.eq(crate::console::orgs::rules::card_brand(digits)),
             pm::last4.eq(last4),
             pm::exp_month.eq(exp.0),
             pm::exp_year.eq(exp.1),
@@ -423,53 +422,6 @@ pub fn owner_login_id(c: &mut DbConn, org_id: i64) -> Result<Option<String>, App
         .select(om::login_id)
         .first(c)
         .optional()?)
-}
-
-/// The tenant of a workspace host: an organization with Online Contact enabled.
-pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, AppError> {
-    let row: Option<(i64, String, Option<String>, Option<String>)> = o::table
-        .filter(o::domain.eq(domain))
-        .filter(o::oc_enabled.eq(true))
-        .select((o::id, o::public_id, o::oc_name, o::domain))
-        .first(c)
-        .optional()?;
-    Ok(row.map(|(org_id, public_id, name, domain)| Tenant {
-        org_id,
-        public_id,
-        name: name.unwrap_or_default(),
-        domain: domain.unwrap_or_default(),
-    }))
-}
-
-type SessionRow = (i64, String, String, String, i64, String, bool, bool);
-
-/// The signed-in member of a workspace, for the request context.
-pub fn session_user(c: &mut DbConn, org_id: i64, id: i64) -> Result<Option<User>, AppError> {
-    let row: Option<SessionRow> = om::table
-        .filter(om::org_id.eq(org_id))
-        .filter(om::id.eq(id))
-        .select((
-            om::id,
-            om::name,
-            om::email,
-            om::locale,
-            om::session_epoch,
-            om::login_id,
-            om::is_owner,
-            om::is_org_admin,
-        ))
-        .first(c)
-        .optional()?;
-    Ok(row.map(|r| User {
-        id: r.0,
-        name: r.1,
-        email: r.2,
-        locale: r.3,
-        session_epoch: r.4,
-        login_id: r.5,
-        is_owner: r.6,
-        is_org_admin: r.7,
-    }))
 }
 
 pub fn set_member_locale(

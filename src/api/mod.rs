@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
 
-use super::model::{self, Service};
-use super::rules::{self, ServiceInput};
 use crate::AppState;
+use crate::admin::contracts::model::{self, Service};
+use crate::admin::contracts::rules::{self, ServiceInput};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::web::forms::Validation;
@@ -19,76 +19,24 @@ use crate::web::forms::Validation;
 pub const KEY_HEADER: &str = "x-oc-org-key";
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// A problem-details error.
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub detail: String,
-    pub errors: Option<BTreeMap<String, Vec<String>>>,
-}
+pub use crate::web::middleware::JSON_LIMIT;
 
-impl ApiError {
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            detail: detail.into(),
-            errors: None,
-        }
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.status, self.detail)
-    }
-}
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        let status = e.status_code();
-        if let AppError::Internal(source) = &e {
-            tracing::error!(%source, "internal error (api)");
-        }
-        ApiError::new(status, status.canonical_reason().unwrap_or("error"))
-    }
-}
-
-/// The JSON body of a problem.
-pub fn problem(
-    status: StatusCode,
-    detail: &str,
-    errors: Option<&BTreeMap<String, Vec<String>>>,
-) -> HttpResponse {
-    let mut body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if let (Some(errors), Some(obj)) = (errors, body.as_object_mut()) {
-        obj.insert("errors".into(), serde_json::json!(errors));
-    }
-    HttpResponse::build(status)
-        .content_type("application/problem+json")
-        .body(body.to_string())
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        problem(self.status, &self.detail, self.errors.as_ref())
-    }
-}
-
-/// Bad JSON answers 400 with a problem, not actix's text.
+/// Bad JSON answers 400 with a problem, not actix's text; an oversized body 413.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(64 * 1024)
+        .limit(JSON_LIMIT)
         .error_handler(|e, _| {
-            ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")).into()
+            use actix_web::error::JsonPayloadError as J;
+            match e {
+                J::Overflow { .. } | J::OverflowKnownLength { .. } => AppError::api(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the JSON body is larger than {JSON_LIMIT} bytes"),
+                )
+                .into(),
+                e => {
+                    AppError::api(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")).into()
+                }
+            }
         })
 }
 
@@ -96,7 +44,7 @@ pub fn json_config() -> web::JsonConfig {
 pub struct ApiOrg(pub i64);
 
 impl FromRequest for ApiOrg {
-    type Error = ApiError;
+    type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
@@ -108,7 +56,7 @@ impl FromRequest for ApiOrg {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let unauthorized = || {
-                ApiError::new(
+                AppError::api(
                     StatusCode::UNAUTHORIZED,
                     "a valid X-OC-Org-Key header is required",
                 )
@@ -122,16 +70,16 @@ impl FromRequest for ApiOrg {
     }
 }
 
-type ApiResult = Result<HttpResponse, ApiError>;
+type ApiResult = Result<HttpResponse, AppError>;
 
-fn invalid(state: &AppState, v: &Validation, fields: &[&'static str]) -> ApiError {
+fn invalid(state: &AppState, v: &Validation, fields: &[&'static str]) -> AppError {
     let errors = v.localize(&state.i18n, Lang::En);
     let map: BTreeMap<String, Vec<String>> = fields
         .iter()
         .filter(|f| errors.has(f))
         .map(|f| (f.to_string(), errors.of(f).to_vec()))
         .collect();
-    ApiError {
+    AppError::Problem {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         detail: "the service could not be accepted".into(),
         errors: Some(map),
@@ -148,11 +96,11 @@ const FIELDS: [&str; 7] = [
     "status",
 ];
 
-async fn find(state: &AppState, org: i64, service_id: String) -> Result<Service, ApiError> {
+async fn find(state: &AppState, org: i64, service_id: String) -> Result<Service, AppError> {
     state
         .db(move |c| model::live_service(c, org, &service_id))
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such service"))
+        .ok_or_else(|| AppError::api(StatusCode::NOT_FOUND, "no such service"))
 }
 
 pub async fn openapi() -> HttpResponse {
@@ -184,7 +132,7 @@ pub async fn create(
         .db(move |c| model::create_service(c, org, &i, None, chrono::Utc::now().naive_utc()))
         .await?;
     let Some(s) = created else {
-        return Err(ApiError::new(
+        return Err(AppError::api(
             StatusCode::CONFLICT,
             "a service with this service_id already exists",
         ));
@@ -263,7 +211,7 @@ pub async fn delete(state: web::Data<AppState>, org: ApiOrg, path: web::Path<Str
         .db(move |c| model::terminate(c, org, id, day, chrono::Utc::now().naive_utc()))
         .await?;
     if !done {
-        return Err(ApiError::new(
+        return Err(AppError::api(
             StatusCode::CONFLICT,
             "only a suspended service can be terminated",
         ));

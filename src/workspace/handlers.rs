@@ -7,16 +7,16 @@ use super::views::*;
 use crate::auth::flows::{self, Change, Login};
 use crate::auth::store::Accounts;
 use crate::console::handlers::{check_change_password, check_new_password, reset_invalid};
+use crate::console::orgs::model;
 use crate::console::views::{
     ChangePasswordForm, ChangePasswordPage, NewPasswordForm, ResetPage, TokenQuery,
 };
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::orgs::model;
 use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation, check_sign_in, checked};
-use crate::web::session::{self, Realm};
-use crate::web::{Ctx, Tenant, choices, ok, safe_next, see_other, signed_in, unprocessable};
+use crate::web::session;
+use crate::web::{Ctx, Member, OrgAdmin, Tenant, choices, ok, safe_next, see_other, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -26,9 +26,8 @@ fn tenant(ctx: &Ctx) -> Result<&Tenant, AppError> {
     ctx.tenant.as_ref().ok_or(AppError::NotFound)
 }
 
-pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
+pub async fn home(ctx: Member) -> Result<HttpResponse, AppError> {
     tenant(&ctx)?;
-    signed_in!(ctx);
     ok(&HomePage { ctx: ctx.page() })
 }
 
@@ -57,7 +56,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     let v = check_sign_in(
         "login_id",
         &form.login_id,
-        crate::orgs::rules::LOGIN_ID_MAX,
+        crate::console::orgs::rules::LOGIN_ID_MAX,
         &password,
     );
     let form_error = if v.is_empty() {
@@ -70,14 +69,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
         .await?
         {
             Login::Ok(a) => {
-                session::sign_in(
-                    &ctx.session,
-                    Realm::Workspace(org),
-                    a.id,
-                    a.session_epoch,
-                    &a.locale,
-                    now(),
-                )?;
+                ctx.sign_in(a.id, &a.locale).await?;
                 return Ok(see_other(safe_next(&form.next)));
             }
             Login::Locked => Some("login-locked"),
@@ -96,7 +88,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
 }
 
 pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.session.purge();
+    ctx.sign_out().await?;
     Ok(see_other(Urls.login()))
 }
 
@@ -116,7 +108,7 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
     let mut v = Validation::default();
     v.add_all(
         "login_id",
-        crate::orgs::rules::check_login_id(&form.login_id),
+        crate::console::orgs::rules::check_login_id(&form.login_id),
     );
     if !v.is_empty() {
         return unprocessable(&ForgotPage {
@@ -176,7 +168,7 @@ pub async fn reset(
 
 fn settings_view(
     ctx: &Ctx,
-    settings: crate::orgs::model::Settings,
+    settings: crate::console::orgs::model::Settings,
     locale: &str,
     accept: bool,
     v: &Validation,
@@ -195,9 +187,9 @@ fn settings_view(
     }
 }
 
-pub async fn settings_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+pub async fn settings_page(ctx: Member) -> Result<HttpResponse, AppError> {
     let org = tenant(&ctx)?.org_id;
-    let user = signed_in!(ctx);
+    let user = ctx.user.clone();
     let id = user.id;
     let s = ctx.state.db(move |c| model::settings(c, org, id)).await?;
     let (locale, accept) = (s.locale.clone(), s.accept_assignments);
@@ -211,11 +203,11 @@ pub async fn settings_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn save_settings(
-    ctx: Ctx,
+    ctx: Member,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
     let org = tenant(&ctx)?.org_id;
-    let user = signed_in!(ctx);
+    let user = ctx.user.clone();
     let form = form.into_inner();
     let accept = checked(&form.accept_assignments);
     let Some(lang) = Lang::from_code(&form.locale) else {
@@ -234,9 +226,8 @@ pub async fn save_settings(
     Ok(see_other(Urls.me_settings()))
 }
 
-pub async fn password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+pub async fn password_page(ctx: Member) -> Result<HttpResponse, AppError> {
     tenant(&ctx)?;
-    signed_in!(ctx);
     ok(&ChangePasswordPage {
         ctx: ctx.page(),
         errors: FieldErrors::default(),
@@ -245,11 +236,11 @@ pub async fn password_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn change_password(
-    ctx: Ctx,
+    ctx: Member,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let org = tenant(&ctx)?.org_id;
-    let user = signed_in!(ctx);
+    let user = ctx.user.clone();
     let form = form.into_inner();
     let mut v = check_change_password(&form);
     if v.is_empty() {
@@ -257,21 +248,15 @@ pub async fn change_password(
             &ctx.state,
             Accounts::Org(org),
             user.id,
+            user.session_id,
             form.current_password,
             form.password,
         )
         .await?
         {
             Change::WrongCurrent => v.add("current_password", Msg::new("current-password-wrong")),
-            Change::Done(epoch) => {
-                session::sign_in(
-                    &ctx.session,
-                    Realm::Workspace(org),
-                    user.id,
-                    epoch,
-                    &user.locale,
-                    now(),
-                )?;
+            Change::Locked => v.add("current_password", Msg::new("current-password-locked")),
+            Change::Done => {
                 ctx.flash("success", "password-changed")?;
                 return Ok(see_other(Urls.me_settings()));
             }
@@ -285,17 +270,13 @@ pub async fn change_password(
 }
 
 /// Global management: the OWNER and org admins only.
-pub async fn admin(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let t = tenant(&ctx)?.clone();
-    let user = signed_in!(ctx);
-    if !user.is_admin() {
-        return Err(AppError::Forbidden);
-    }
+pub async fn admin(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
+    let t = ctx.tenant.clone();
     let org = t.org_id;
     let members = ctx.state.db(move |c| model::members_of(c, org)).await?;
     let workspace_url = ctx.origin();
     ok(&AdminPage {
-        tabs: crate::contracts::views::Tabs {
+        tabs: crate::admin::contracts::views::Tabs {
             current: "overview",
         },
         ctx: ctx.page(),
@@ -304,4 +285,23 @@ pub async fn admin(ctx: Ctx) -> Result<HttpResponse, AppError> {
         workspace_url,
         members,
     })
+}
+
+/// My sessions (personal settings).
+pub async fn sessions_page(ctx: Member) -> Result<HttpResponse, AppError> {
+    super::sessions::page(
+        &ctx,
+        &ctx.user,
+        Urls.me_sessions_end_others(),
+        Urls.me_sessions(),
+    )
+    .await
+}
+
+pub async fn end_session(ctx: Member, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    super::sessions::end(&ctx, &ctx.user, path.into_inner(), Urls.me_sessions()).await
+}
+
+pub async fn end_other_sessions(ctx: Member) -> Result<HttpResponse, AppError> {
+    super::sessions::end_others(&ctx, &ctx.user, Urls.me_sessions()).await
 }

@@ -4,10 +4,10 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::model;
-use super::pricing::Selection;
 use super::rules::ServiceInput;
 use crate::AppState;
 use crate::auth::store::{self, Accounts};
+use crate::pricing::Selection;
 
 /// A service ID (letters only) for an index: `aaa`, `aab`, …
 fn letters(mut i: usize) -> String {
@@ -48,7 +48,7 @@ pub fn seed(
     )
     .map_err(err)?
     .ok_or("that demo organization exists already")?;
-    crate::orgs::model::add_card(
+    crate::console::orgs::model::add_card(
         &mut c,
         member.id,
         "4242424242424242",
@@ -58,21 +58,26 @@ pub fn seed(
     )
     .map_err(err)?;
     let public_id =
-        crate::orgs::model::create_org(&mut c, member.id, &format!("{domain} demo"), now)
+        crate::console::orgs::model::create_org(&mut c, member.id, &format!("{domain} demo"), now)
             .map_err(err)?;
-    let org = crate::orgs::model::org_of(&mut c, member.id, &public_id)
+    let org = crate::console::orgs::model::org_of(&mut c, member.id, &public_id)
         .map_err(err)?
         .ok_or("org vanished")?;
-    match crate::orgs::model::set_online_contact(&mut c, org.id, &format!("{domain} demo"), domain)
-        .map_err(err)?
-    {
-        crate::orgs::model::SetOc::Saved => {}
-        other => return Err(format!("cannot use the domain: {other:?}")),
-    }
-    crate::orgs::model::add_member(
+    match crate::console::orgs::model::set_online_contact(
         &mut c,
         org.id,
-        &crate::orgs::model::NewOrgMember {
+        &format!("{domain} demo"),
+        domain,
+    )
+    .map_err(err)?
+    {
+        crate::console::orgs::model::SetOc::Saved => {}
+        other => return Err(format!("cannot use the domain: {other:?}")),
+    }
+    crate::console::orgs::model::add_member(
+        &mut c,
+        org.id,
+        &crate::console::orgs::model::NewOrgMember {
             login_id: "owner".into(),
             name: "Owner".into(),
             email: format!("owner@{domain}.example.com"),
@@ -82,13 +87,19 @@ pub fn seed(
         now,
     )
     .map_err(err)?;
-    crate::orgs::model::finish(&mut c, org.id, now).map_err(err)?;
+    crate::console::orgs::model::finish(&mut c, org.id, now).map_err(err)?;
     let owner = store::find_by_key(&mut c, Accounts::Org(org.id), "owner")
         .map_err(err)?
         .ok_or("no owner")?;
-    store::set_password(&mut c, Accounts::Org(org.id), owner.id, &hash, now, |_| {
-        Ok(None)
-    })
+    store::set_password(
+        &mut c,
+        Accounts::Org(org.id),
+        owner.id,
+        &hash,
+        now,
+        None,
+        |_| Ok(None),
+    )
     .map_err(err)?;
 
     let today = now.date();

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use crate::orgs::model::{OrgMember, Settings};
+use crate::console::orgs::model::{OrgMember, Settings};
 use crate::web::forms::FieldErrors;
 use crate::web::{Choice, PageCtx};
 
@@ -65,7 +65,7 @@ pub struct SettingsPage {
 #[template(path = "account/admin.html")]
 pub struct AdminPage {
     pub ctx: PageCtx,
-    pub tabs: crate::contracts::views::Tabs,
+    pub tabs: crate::admin::contracts::views::Tabs,
     pub org_name: String,
     pub domain: String,
     pub workspace_url: String,

@@ -1,0 +1,3 @@
+DROP TABLE jobs;
+DROP TABLE login_throttle;
+DROP TABLE sessions;

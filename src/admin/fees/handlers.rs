@@ -1,0 +1,219 @@
+//! The fee page: only the OWNER and org admins; every query is scoped by the tenant's org.
+
+use actix_web::{HttpResponse, web};
+use chrono::Datelike;
+
+use crate::admin::contracts::billing::{self, month_charge};
+use crate::admin::contracts::model::{self, Service};
+use crate::admin::contracts::views::*;
+use crate::error::AppError;
+use crate::pricing::{KINDS, PriceBook};
+use crate::web::forms::{Msg, Validation};
+use crate::web::{Choice, OrgAdmin, ok, unprocessable};
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct FeesQuery {
+    pub from: String,
+    pub to: String,
+    pub scope: String,
+}
+
+fn parse_month(s: &str) -> Option<(i32, u32)> {
+    let (y, m) = s.trim().split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
+    ((2000..=2100).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
+}
+
+/// How many months one search may span.
+pub const FEE_MONTHS_MAX: usize = 36;
+
+pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
+    let q = q.into_inner();
+    // The org's calendar and every service's billing input, in one trip.
+    let (tz, inputs) = ctx
+        .state
+        .db(move |c| Ok((model::org_timezone(c, org)?, model::billing_inputs(c, org)?)))
+        .await?;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let this_month = (today.year(), today.month());
+    let mut v = Validation::default();
+    let to = if q.to.trim().is_empty() {
+        Some(this_month)
+    } else {
+        parse_month(&q.to)
+    };
+    let from = if q.from.trim().is_empty() {
+        to.map(|(y, m)| billing::months_back(y, m, 5))
+    } else {
+        parse_month(&q.from)
+    };
+    if to.is_none() {
+        v.add("to", Msg::new("month-invalid"));
+    }
+    if from.is_none() {
+        v.add("from", Msg::new("month-invalid"));
+    }
+    let range = match (from, to) {
+        (Some(f), Some(t)) if f > t => {
+            v.add("to", Msg::new("month-range-order"));
+            Vec::new()
+        }
+        (Some(f), Some(t)) => {
+            let r = billing::months(f, t);
+            if r.len() > FEE_MONTHS_MAX {
+                v.add(
+                    "to",
+                    Msg::with(
+                        "month-range-too-long",
+                        &[("max", FEE_MONTHS_MAX.to_string())],
+                    ),
+                );
+                Vec::new()
+            } else {
+                r
+            }
+        }
+        _ => Vec::new(),
+    };
+    let scope = if q.scope.is_empty() {
+        "all".to_string()
+    } else {
+        q.scope.clone()
+    };
+    let in_scope = |s: &Service| match scope.split_once(':') {
+        _ if scope == "all" => true,
+        Some(("kind", k)) => s.kind == k,
+        Some(("service", id)) => s.service_id == id,
+        _ => false,
+    };
+    let valid_scope = scope == "all"
+        || KINDS.iter().any(|k| scope == format!("kind:{k}"))
+        || inputs
+            .iter()
+            .any(|(s, _)| scope == format!("service:{}", s.service_id));
+    if !valid_scope {
+        v.add("scope", Msg::new("choice-required"));
+    }
+    let pb = ctx.state.pricing.clone();
+    let chosen: Vec<&(Service, billing::ServiceBilling)> = if valid_scope {
+        inputs.iter().filter(|(s, _)| in_scope(s)).collect()
+    } else {
+        Vec::new()
+    };
+    let mut months = Vec::new();
+    let mut totals = Vec::new();
+    if v.is_empty() {
+        for (y, m) in &range {
+            let estimate = (*y, *m) == this_month;
+            let through = estimate.then_some(today);
+            let mut total = 0i64;
+            let mut lines = Vec::new();
+            for (s, b) in &chosen {
+                let amount = month_charge(b, *y, *m, through);
+                total += amount;
+                lines.push(FeeLine {
+                    name: s.name.clone(),
+                    service_id: s.service_id.clone(),
+                    kind_key: s.kind_key(),
+                    amount: pb.format(amount),
+                });
+            }
+            let label = format!("{y}-{m:02}");
+            totals.push((label.clone(), total, estimate));
+            months.push(FeeMonth {
+                label,
+                estimate,
+                lines,
+                total: pb.format(total),
+            });
+        }
+    }
+    let chart = chart(&pb, &totals);
+    let service_status = match scope.split_once(':') {
+        Some(("service", id)) => chosen
+            .iter()
+            .find(|(s, _)| s.service_id == id)
+            .map(|(s, _)| s.status_key()),
+        _ => None,
+    };
+    let mut scopes = vec![Choice {
+        value: "all".into(),
+        label: ctx.t("fees-scope-all"),
+        selected: scope == "all",
+    }];
+    for k in KINDS {
+        let value = format!("kind:{k}");
+        scopes.push(Choice {
+            label: ctx.t(model::kind_key(k)),
+            selected: scope == value,
+            value,
+        });
+    }
+    for (s, _) in &inputs {
+        let value = format!("service:{}", s.service_id);
+        scopes.push(Choice {
+            label: format!("{} ({})", s.name, s.service_id),
+            selected: scope == value,
+            value,
+        });
+    }
+    let fmt = |m: Option<(i32, u32)>, raw: &str| {
+        m.map(|(y, mm)| format!("{y}-{mm:02}"))
+            .unwrap_or_else(|| raw.to_string())
+    };
+    let page = FeesPage {
+        from: fmt(from, &q.from),
+        to: fmt(to, &q.to),
+        errors: ctx.errors(&v),
+        ctx: ctx.page(),
+        tabs: Tabs { current: "fees" },
+        scopes,
+        months,
+        chart,
+        service_status,
+    };
+    if v.is_empty() {
+        ok(&page)
+    } else {
+        unprocessable(&page)
+    }
+}
+
+/// Bar geometry of the monthly totals, for the SVG in the template.
+fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
+    let (width, height, top, baseline) = (720i64, 260i64, 20i64, 220i64);
+    let max = totals.iter().map(|t| t.1).max().unwrap_or(0).max(1);
+    let n = i64::try_from(totals.len()).unwrap_or(1).max(1);
+    let slot = (width - 40) / n;
+    let w = (slot * 6 / 10).max(4);
+    let bars = totals
+        .iter()
+        .enumerate()
+        .map(|(i, (label, value, estimate))| {
+            let h = (baseline - top) * value / max;
+            let x = 20 + slot * i64::try_from(i).unwrap_or(0) + (slot - w) / 2;
+            Bar {
+                x,
+                y: baseline - h,
+                w,
+                h,
+                label: label.clone(),
+                value: pb.format(*value),
+                estimate: *estimate,
+            }
+        })
+        .collect();
+    Chart {
+        width,
+        height,
+        baseline,
+        bars,
+        max_label: pb.format(max),
+    }
+}

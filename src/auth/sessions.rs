@@ -1,0 +1,329 @@
+//! Server-side sessions and the lookups the request context needs (the tenant from its
+//! domain, the signed-in account). The cookie carries only a random token; this table keeps
+//! its SHA-256, so ending a session (logout, password change or reset, "end session",
+//! removal of a member) deletes a row and the session ends in every app instance at once.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::auth::{random_token, token_hash};
+use crate::db::DbConn;
+use crate::db::schema::{
+    console_members as cm, org_members as om, organizations as o, sessions as s,
+};
+use crate::error::AppError;
+
+/// How often `last_seen_at` is written (each write is a database round trip).
+const TOUCH_SECONDS: i64 = 60;
+
+/// Where a session was signed in: the console, or one organization's workspace. A session
+/// is only honoured in its own realm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Realm {
+    Console,
+    Workspace(i64),
+}
+
+impl Realm {
+    fn name(self) -> &'static str {
+        match self {
+            Realm::Console => "console",
+            Realm::Workspace(_) => "org",
+        }
+    }
+
+    fn org(self) -> Option<i64> {
+        match self {
+            Realm::Console => None,
+            Realm::Workspace(org) => Some(org),
+        }
+    }
+}
+
+/// The organization a workspace request is for, from its `Host` header.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub org_id: i64,
+    pub public_id: String,
+    pub name: String,
+    pub domain: String,
+}
+
+/// The signed-in account as the session and the database agree on it: a console member,
+/// or a member of the request's organization.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    /// Workspace members only.
+    pub login_id: String,
+    pub is_owner: bool,
+    pub is_org_admin: bool,
+    /// The server-side session this request belongs to.
+    pub session_id: i64,
+}
+
+impl User {
+    /// May use global management.
+    pub fn is_admin(&self) -> bool {
+        self.is_owner || self.is_org_admin
+    }
+}
+
+/// The enabled organization whose workspace domain is `domain`.
+pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, AppError> {
+    let row: Option<(i64, String, Option<String>, Option<String>)> = o::table
+        .filter(o::domain.eq(domain))
+        .filter(o::oc_enabled.eq(true))
+        .select((o::id, o::public_id, o::oc_name, o::domain))
+        .first(c)
+        .optional()?;
+    Ok(row.map(|(org_id, public_id, name, domain)| Tenant {
+        org_id,
+        public_id,
+        name: name.unwrap_or_default(),
+        domain: domain.unwrap_or_default(),
+    }))
+}
+
+/// Where and from what a session was started (shown in "my sessions").
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Starts a session; returns its token (for the cookie only: the table keeps its hash).
+pub fn create(
+    c: &mut DbConn,
+    realm: Realm,
+    account_id: i64,
+    client: &Client,
+    now: NaiveDateTime,
+    absolute: chrono::Duration,
+) -> Result<String, AppError> {
+    let token = random_token(32);
+    let ua: String = client
+        .user_agent
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect();
+    diesel::insert_into(s::table)
+        .values((
+            s::token_hash.eq(token_hash(&token)),
+            s::realm.eq(realm.name()),
+            s::org_id.eq(realm.org()),
+            s::account_id.eq(account_id),
+            s::created_at.eq(now),
+            s::last_seen_at.eq(now),
+            s::expires_at.eq(now + absolute),
+            s::ip.eq(&client.ip),
+            s::user_agent.eq(ua),
+        ))
+        .execute(c)?;
+    Ok(token)
+}
+
+/// The account of a live session of `realm`: the session must exist, be of this realm,
+/// have been used within `idle` and not be past its absolute end. An expired session is
+/// deleted. `last_seen_at` is refreshed at most once a minute.
+pub fn resolve(
+    c: &mut DbConn,
+    realm: Realm,
+    token: &str,
+    now: NaiveDateTime,
+    idle: chrono::Duration,
+) -> Result<Option<User>, AppError> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    let row: Option<(i64, String, Option<i64>, i64, NaiveDateTime, NaiveDateTime)> = s::table
+        .filter(s::token_hash.eq(token_hash(token)))
+        .select((
+            s::id,
+            s::realm,
+            s::org_id,
+            s::account_id,
+            s::last_seen_at,
+            s::expires_at,
+        ))
+        .first(c)
+        .optional()?;
+    let Some((sid, row_realm, row_org, account, seen, expires)) = row else {
+        return Ok(None);
+    };
+    if row_realm != realm.name() || row_org != realm.org() {
+        return Ok(None);
+    }
+    if expires <= now || now - seen > idle {
+        diesel::delete(s::table.filter(s::id.eq(sid))).execute(c)?;
+        return Ok(None);
+    }
+    let user = match realm {
+        Realm::Console => console_user(c, account)?,
+        Realm::Workspace(org) => org_user(c, org, account)?,
+    };
+    let Some(mut user) = user else {
+        // The account is gone: so is its session.
+        diesel::delete(s::table.filter(s::id.eq(sid))).execute(c)?;
+        return Ok(None);
+    };
+    user.session_id = sid;
+    if (now - seen).num_seconds() >= TOUCH_SECONDS {
+        diesel::update(s::table.filter(s::id.eq(sid)))
+            .set(s::last_seen_at.eq(now))
+            .execute(c)?;
+    }
+    Ok(Some(user))
+}
+
+fn console_user(c: &mut DbConn, id: i64) -> Result<Option<User>, AppError> {
+    let row: Option<(i64, String, String, String)> = cm::table
+        .filter(cm::id.eq(id))
+        .select((cm::id, cm::name, cm::email, cm::locale))
+        .first(c)
+        .optional()?;
+    Ok(row.map(|(id, name, email, locale)| User {
+        id,
+        name,
+        email,
+        locale,
+        login_id: String::new(),
+        is_owner: false,
+        is_org_admin: false,
+        session_id: 0,
+    }))
+}
+
+type OrgUserRow = (i64, String, String, String, String, bool, bool);
+
+fn org_user(c: &mut DbConn, org: i64, id: i64) -> Result<Option<User>, AppError> {
+    let row: Option<OrgUserRow> = om::table
+        .filter(om::org_id.eq(org))
+        .filter(om::id.eq(id))
+        .select((
+            om::id,
+            om::name,
+            om::email,
+            om::locale,
+            om::login_id,
+            om::is_owner,
+            om::is_org_admin,
+        ))
+        .first(c)
+        .optional()?;
+    Ok(row.map(|r| User {
+        id: r.0,
+        name: r.1,
+        email: r.2,
+        locale: r.3,
+        login_id: r.4,
+        is_owner: r.5,
+        is_org_admin: r.6,
+        session_id: 0,
+    }))
+}
+
+/// One session as "my sessions" lists it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+fn of_account(
+    realm: Realm,
+    account_id: i64,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<s::table, diesel::dsl::Eq<s::realm, &'static str>>,
+    diesel::dsl::Eq<s::account_id, i64>,
+> {
+    s::table
+        .filter(s::realm.eq(realm.name()))
+        .filter(s::account_id.eq(account_id))
+}
+
+/// The account's live sessions, most recently used first.
+pub fn list(
+    c: &mut DbConn,
+    realm: Realm,
+    account_id: i64,
+    now: NaiveDateTime,
+    idle: chrono::Duration,
+) -> Result<Vec<SessionInfo>, AppError> {
+    let rows: Vec<(
+        i64,
+        Option<i64>,
+        NaiveDateTime,
+        NaiveDateTime,
+        String,
+        String,
+    )> = of_account(realm, account_id)
+        .filter(s::expires_at.gt(now))
+        .filter(s::last_seen_at.gt(now - idle))
+        .order((s::last_seen_at.desc(), s::id.desc()))
+        .select((
+            s::id,
+            s::org_id,
+            s::created_at,
+            s::last_seen_at,
+            s::ip,
+            s::user_agent,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.1 == realm.org())
+        .map(|r| SessionInfo {
+            id: r.0,
+            created_at: r.2,
+            last_seen_at: r.3,
+            ip: r.4,
+            user_agent: r.5,
+        })
+        .collect())
+}
+
+/// Ends one session of the account (never another account's); false when there was none.
+pub fn end(c: &mut DbConn, realm: Realm, account_id: i64, id: i64) -> Result<bool, AppError> {
+    let n = diesel::delete(of_account(realm, account_id).filter(s::id.eq(id))).execute(c)?;
+    Ok(n == 1)
+}
+
+/// Ends every session of the account but `keep` (None: all of them); returns how many.
+pub fn end_all(
+    c: &mut DbConn,
+    realm: Realm,
+    account_id: i64,
+    keep: Option<i64>,
+) -> Result<usize, AppError> {
+    let n = match keep {
+        Some(k) => diesel::delete(of_account(realm, account_id).filter(s::id.ne(k))).execute(c)?,
+        None => diesel::delete(of_account(realm, account_id)).execute(c)?,
+    };
+    Ok(n)
+}
+
+/// Ends the session a cookie token names (logout).
+pub fn end_by_token(c: &mut DbConn, token: &str) -> Result<(), AppError> {
+    diesel::delete(s::table.filter(s::token_hash.eq(token_hash(token)))).execute(c)?;
+    Ok(())
+}
+
+/// Deletes sessions past their idle or absolute end (housekeeping).
+pub fn purge_expired(
+    c: &mut DbConn,
+    now: NaiveDateTime,
+    idle: chrono::Duration,
+) -> Result<usize, AppError> {
+    Ok(
+        diesel::delete(s::table.filter(s::expires_at.le(now).or(s::last_seen_at.le(now - idle))))
+            .execute(c)?,
+    )
+}

@@ -1,0 +1,5 @@
+//! Service management (서비스 관리): what belongs to one service rather than to global
+//! management. Today the service banner (the service's tab image); members, ticket fields
+//! and tickets come here next.
+
+pub mod handlers;
