@@ -43,6 +43,7 @@ languages-unknown = Choose languages from the list.
 timezone-unknown = Choose a time zone from the list.
 banner-too-large = The banner may be at most 1 MiB.
 banner-type = The banner must be a PNG, JPEG or GIF image.
+banner-empty = The chosen banner file is empty. Choose an image file.
 count-invalid = Enter a whole number from 0 to { $max }.
 contract-none = Not contracted
 contract-register = Register

@@ -43,6 +43,7 @@ languages-unknown = 一覧から言語を選んでください。
 timezone-unknown = 一覧からタイムゾーンを選んでください。
 banner-too-large = バナーは1 MiB 以下にしてください。
 banner-type = バナーは PNG・JPEG・GIF 画像にしてください。
+banner-empty = 選択したバナーファイルが空です。画像ファイルを選択してください。
 count-invalid = 0〜{ $max } の整数を入力してください。
 contract-none = 未契約
 contract-register = 登録

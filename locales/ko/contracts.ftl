@@ -43,6 +43,7 @@ languages-unknown = 목록에서 언어를 선택하세요.
 timezone-unknown = 목록에서 시간대를 선택하세요.
 banner-too-large = 배너는 1 MiB 이하여야 합니다.
 banner-type = 배너는 PNG, JPEG, GIF 이미지여야 합니다.
+banner-empty = 선택한 배너 파일이 비어 있습니다. 이미지 파일을 선택하세요.
 count-invalid = 0부터 { $max }까지의 정수를 입력하세요.
 contract-none = 미계약
 contract-register = 등록

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use diesel::Connection;
 use futures_util::future::LocalBoxFuture;
 
 use crate::AppState;
@@ -192,11 +193,14 @@ pub async fn update(
     state
         .db(move |c| {
             let now = chrono::Utc::now().naive_utc();
-            model::update_service(c, org, id, &input, None, now)?;
-            if let Some(st) = status {
-                model::set_status(c, org, id, st, now)?;
-            }
-            Ok(())
+            // Basic info and status together, or neither.
+            c.transaction(|c| {
+                model::update_service(c, org, id, &input, None, now)?;
+                if let Some(st) = status {
+                    model::set_status(c, org, id, st, now)?;
+                }
+                Ok::<_, AppError>(())
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(find(&state, org, sid).await?))

@@ -37,10 +37,26 @@ pub fn all() -> Vec<Language> {
         .collect()
 }
 
+fn codes() -> &'static std::collections::HashSet<&'static str> {
+    static CODES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        TSV.lines()
+            .skip(1)
+            .filter_map(|l| l.split('\t').next())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    })
+}
+
 pub fn is_known(code: &str) -> bool {
-    TSV.lines()
-        .skip(1)
-        .any(|l| l.split('\t').next() == Some(code))
+    codes().contains(code)
+}
+
+/// How many languages there are.
+pub fn count() -> usize {
+    codes().len()
 }
 
 #[cfg(test)]

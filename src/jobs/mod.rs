@@ -199,11 +199,16 @@ pub fn run_due_with(
     handle: &mut dyn FnMut(&mut DbConn, &Job) -> Result<(), String>,
 ) -> QueryResult<Report> {
     let mut report = Report::default();
+    // Jobs enqueued during this pass (a schedule's next occurrence) wait for the next one,
+    // so a pass always ends.
+    let last: Option<i64> = j::table.select(diesel::dsl::max(j::id)).first(c)?;
+    let last = last.unwrap_or(0);
     loop {
         let now = chrono::Utc::now().naive_utc();
         let claimable = claimable(now, due);
         let ids: Vec<i64> = j::table
             .filter(j::kind.eq_any(kinds))
+            .filter(j::id.le(last))
             .filter(claimable)
             .order((j::run_at, j::id))
             .limit(BATCH)

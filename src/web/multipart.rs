@@ -15,7 +15,8 @@ const TEXT_MAX: usize = 256 * 1024;
 pub struct Parts {
     pub fields: Vec<(String, String)>,
     /// name → (bytes kept, the file was larger than the limit)
-    pub files: Vec<(String, Vec<u8>, bool)>,
+    /// (field name, bytes, over the limit, file name)
+    pub files: Vec<(String, Vec<u8>, bool, String)>,
 }
 
 impl Parts {
@@ -35,12 +36,14 @@ impl Parts {
             .collect()
     }
 
-    /// A non-empty uploaded file: its bytes and whether it was over the limit.
+    /// An uploaded file: its bytes and whether it was over the limit. A part without a
+    /// file name is no file (a browser sends one when nothing was chosen); a named file
+    /// of zero bytes is a file, and empty.
     pub fn file(&self, name: &str) -> Option<(&[u8], bool)> {
         self.files
             .iter()
-            .find(|(k, b, big)| k == name && (!b.is_empty() || *big))
-            .map(|(_, b, big)| (b.as_slice(), *big))
+            .find(|(k, b, big, f)| k == name && (!b.is_empty() || *big || !f.is_empty()))
+            .map(|(_, b, big, _)| (b.as_slice(), *big))
     }
 }
 
@@ -50,10 +53,11 @@ pub async fn read(mut mp: Multipart, file_limit: usize) -> Result<Parts, AppErro
     while let Some(field) = mp.next().await {
         let mut field = field.map_err(|_| AppError::BadRequest)?;
         let name = field.name().unwrap_or("").to_string();
-        let is_file = field
+        let filename = field
             .content_disposition()
             .and_then(|cd| cd.get_filename())
-            .is_some();
+            .map(str::to_string);
+        let is_file = filename.is_some();
         let mut buf = Vec::new();
         let mut over = false;
         while let Some(chunk) = field.next().await {
@@ -70,9 +74,12 @@ pub async fn read(mut mp: Multipart, file_limit: usize) -> Result<Parts, AppErro
             }
         }
         if is_file {
-            parts
-                .files
-                .push((name, if over { Vec::new() } else { buf }, over));
+            parts.files.push((
+                name,
+                if over { Vec::new() } else { buf },
+                over,
+                filename.unwrap_or_default(),
+            ));
         } else if over {
             return Err(AppError::PayloadTooLarge);
         } else {

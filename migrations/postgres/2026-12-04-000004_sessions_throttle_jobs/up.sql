@@ -43,3 +43,7 @@ CREATE TABLE jobs (
     finished_at TIMESTAMP
 );
 CREATE INDEX jobs_due ON jobs (status, run_at);
+
+-- The OWNER's rights come with the OWNER flag. Until now the flag also set the org-admin
+-- right, which nobody granted and which a former OWNER kept; nothing else grants it yet.
+UPDATE org_members SET is_org_admin = false;

@@ -44,15 +44,26 @@ pub fn check_service(s: &mut ServiceInput, v: &mut Validation, new: bool) {
         }
     }
     s.name = required_text(v, "name", &s.name, NAME_MAX);
-    let mut seen = Vec::new();
+    // Order kept (the first is the default), duplicates dropped with a set; never more
+    // values than there are languages to choose from.
+    let known = languages::count();
+    if s.languages.len() > known * 4 {
+        s.languages.clear();
+        v.add("languages", Msg::new("languages-unknown"));
+        return;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut unique = Vec::new();
     for l in &s.languages {
         let l = l.trim();
-        if !l.is_empty() && !seen.iter().any(|x: &String| x == l) {
-            seen.push(l.to_string());
+        if !l.is_empty() && seen.insert(l.to_string()) {
+            unique.push(l.to_string());
         }
     }
-    s.languages = seen;
-    if s.languages.is_empty() {
+    s.languages = unique;
+    if s.languages.len() > known {
+        v.add("languages", Msg::new("languages-unknown"));
+    } else if s.languages.is_empty() {
         v.add("languages", Msg::new("languages-required"));
     } else if s.languages.iter().any(|l| !languages::is_known(l)) {
         v.add("languages", Msg::new("languages-unknown"));
@@ -84,6 +95,10 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 
 /// Checks a banner upload; returns its content type.
 pub fn check_banner(bytes: &[u8], v: &mut Validation) -> Option<&'static str> {
+    if bytes.is_empty() {
+        v.add("banner", Msg::new("banner-empty"));
+        return None;
+    }
     if bytes.len() > BANNER_MAX {
         v.add("banner", Msg::new("banner-too-large"));
         return None;

@@ -96,6 +96,14 @@ pub enum RemoveCard {
 
 pub fn remove_card(c: &mut DbConn, member: i64, card: i64) -> Result<RemoveCard, AppError> {
     c.transaction(|c| {
+        // Two removals at once must not both see "another card is left": the member's row
+        // lock (Postgres; SQLite has one writer) puts them one after the other.
+        diesel::update(
+            crate::db::schema::console_members::table
+                .filter(crate::db::schema::console_members::id.eq(member)),
+        )
+        .set(crate::db::schema::console_members::id.eq(member))
+        .execute(c)?;
         let exists: i64 = pm::table
             .filter(pm::member_id.eq(member))
             .filter(pm::id.eq(card))
@@ -304,7 +312,8 @@ pub fn add_member(
                 om::name.eq(&m.name),
                 om::email.eq(&m.email),
                 om::is_owner.eq(m.owner),
-                om::is_org_admin.eq(m.owner),
+                // The OWNER's rights come with the OWNER flag; nobody granted org admin.
+                om::is_org_admin.eq(false),
                 om::locale.eq(&m.locale),
                 om::accept_assignments.eq(true),
                 om::session_epoch.eq(0i64),
@@ -355,8 +364,9 @@ fn clear_owner(c: &mut DbConn, org_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Makes a member of this organization the OWNER (also an org admin); false if no such
-/// member.
+/// Makes a member of this organization the OWNER; false if no such member. The OWNER's
+/// rights come with the flag, so the former OWNER keeps only rights granted to it on their
+/// own (none, unless an org-admin right was given).
 pub fn make_owner(c: &mut DbConn, org_id: i64, member: i64) -> Result<bool, AppError> {
     c.transaction(|c| {
         let exists: i64 = om::table
@@ -373,7 +383,7 @@ pub fn make_owner(c: &mut DbConn, org_id: i64, member: i64) -> Result<bool, AppE
                 .filter(om::org_id.eq(org_id))
                 .filter(om::id.eq(member)),
         )
-        .set((om::is_owner.eq(true), om::is_org_admin.eq(true)))
+        .set(om::is_owner.eq(true))
         .execute(c)?;
         Ok(true)
     })

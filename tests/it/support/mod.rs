@@ -1,6 +1,7 @@
 //! `TestApp`: the real application on a fresh database, driven in-process through a small
 //! client that keeps cookies and the latest CSRF token like a browser would.
 
+pub mod http;
 pub mod smtp;
 
 use std::collections::HashMap;

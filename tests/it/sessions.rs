@@ -1,0 +1,242 @@
+//! Server-side sessions: "my sessions" in both realms, ending one or all others, idle and
+//! absolute expiry end to end, and two app instances sharing one Postgres.
+
+use diesel::prelude::*;
+
+use crate::support::http::{Http, serve};
+use crate::support::{Backend, GOOD_PW, OTHER_PW, TestApp, TestDb, test_config};
+
+on_all_backends!(
+    workspace_sessions_list_and_end,
+    console_sessions_list_and_end,
+    idle_and_absolute_expiry_end_to_end,
+    a_password_reset_ends_every_session,
+);
+
+fn session_ids(body: &str) -> Vec<i64> {
+    body.split("<tr id=\"session-")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect()
+}
+
+async fn workspace_sessions_list_and_end(app: TestApp) {
+    let mut a = app.admin("sess").await;
+    let mut b = app.ws_login("sess", "boss", GOOD_PW).await;
+    let mut other = app.ws_login("sess", "agent1", GOOD_PW).await;
+    let page = a.get("/me/sessions").await;
+    page.assert_status(200);
+    assert!(page.body.contains("My sessions"));
+    let ids = session_ids(&page.body);
+    assert_eq!(
+        ids.len(),
+        2,
+        "boss has two sessions, agent1's is not listed"
+    );
+    assert!(page.body.contains("This session"));
+    // The current one is listed first; end the other one.
+    let b_id = ids[1];
+    let r = a.post_form(&format!("/me/sessions/{b_id}/end"), &[]).await;
+    assert_eq!(r.location(), "/me/sessions");
+    let r = b.get("/me/settings").await;
+    assert_eq!(r.status, 303, "the ended session is signed out");
+    // Another account's session cannot be ended from here.
+    let theirs = session_ids(&other.get("/me/sessions").await.body)[0];
+    a.get("/me/sessions").await;
+    a.post_form(&format!("/me/sessions/{theirs}/end"), &[])
+        .await
+        .assert_status(404);
+    other.get("/me/settings").await.assert_status(200);
+    // End all others.
+    let mut c = app.ws_login("sess", "boss", GOOD_PW).await;
+    let mut d = app.ws_login("sess", "boss", GOOD_PW).await;
+    a.get("/me/sessions").await;
+    assert_eq!(session_ids(&a.get("/me/sessions").await.body).len(), 3);
+    a.post_form("/me/sessions/end-others", &[])
+        .await
+        .assert_status(303);
+    assert_eq!(c.get("/me/settings").await.status, 303);
+    assert_eq!(d.get("/me/settings").await.status, 303);
+    a.get("/me/settings").await.assert_status(200);
+    assert_eq!(session_ids(&a.get("/me/sessions").await.body).len(), 1);
+    // Ending the current one is a logout.
+    let mine = session_ids(&a.get("/me/sessions").await.body)[0];
+    let r = a.post_form(&format!("/me/sessions/{mine}/end"), &[]).await;
+    assert_eq!(r.location(), "/login");
+    assert_eq!(a.get("/me/settings").await.status, 303);
+}
+
+async fn console_sessions_list_and_end(app: TestApp) {
+    let mut a = app.signup("cs@example.com", GOOD_PW).await;
+    let mut b = app.client();
+    b.login("cs@example.com", GOOD_PW).await.assert_status(303);
+    let page = a.get("/account/sessions").await;
+    let ids = session_ids(&page.body);
+    assert_eq!(ids.len(), 2);
+    a.post_form("/account/sessions/end-others", &[])
+        .await
+        .assert_status(303);
+    assert!(!b.signed_in().await);
+    assert!(a.signed_in().await);
+    // Without a session: the login page.
+    let mut anon = app.client();
+    let r = anon.get("/account/sessions").await;
+    assert_eq!(r.status, 303);
+    assert!(r.location().starts_with("/login"));
+}
+
+async fn idle_and_absolute_expiry_end_to_end(app: TestApp) {
+    let mut c = app.signup("idle@example.com", GOOD_PW).await;
+    assert!(c.signed_in().await);
+    // Unused for longer than OC_SESSION_IDLE_MINUTES (60).
+    app.exec("UPDATE sessions SET last_seen_at = '2000-01-01 00:00:00'");
+    assert!(!c.signed_in().await, "idle session ended");
+    let left: i64 = {
+        use online_contact::db::schema::sessions::dsl as s;
+        s::sessions.count().get_result(&mut *app.conn()).unwrap()
+    };
+    assert_eq!(left, 0, "and its row is gone");
+    // Active, but past OC_SESSION_MAX_HOURS.
+    c.login("idle@example.com", GOOD_PW)
+        .await
+        .assert_status(303);
+    assert!(c.signed_in().await);
+    app.exec("UPDATE sessions SET expires_at = '2000-01-01 00:00:00'");
+    assert!(!c.signed_in().await, "absolute end reached");
+    // A fresh sign-in works again, and an active session is refreshed.
+    c.login("idle@example.com", GOOD_PW)
+        .await
+        .assert_status(303);
+    let old = (chrono::Utc::now() - chrono::Duration::minutes(59)).naive_utc();
+    app.exec(&format!(
+        "UPDATE sessions SET last_seen_at = '{}'",
+        old.format("%Y-%m-%d %H:%M:%S")
+    ));
+    assert!(c.signed_in().await, "59 minutes idle is still fine");
+    let seen: chrono::NaiveDateTime = {
+        use online_contact::db::schema::sessions::dsl as s;
+        s::sessions
+            .select(s::last_seen_at)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    assert!(
+        seen > old + chrono::Duration::minutes(58),
+        "last seen refreshed"
+    );
+}
+
+async fn a_password_reset_ends_every_session(app: TestApp) {
+    let mut a = app.signup("rs@example.com", GOOD_PW).await;
+    let mut anon = app.client();
+    anon.get("/password/forgot").await;
+    anon.post_form("/password/forgot", &[("email", "rs@example.com")])
+        .await
+        .assert_status(303);
+    let link = crate::support::link_in(&app.outbox().last().unwrap().2);
+    let path = link.trim_start_matches("http://localhost:8080").to_string();
+    anon.get(&path).await;
+    anon.post_form(
+        &path,
+        &[("password", OTHER_PW), ("password_confirm", OTHER_PW)],
+    )
+    .await
+    .assert_status(303);
+    assert!(!a.signed_in().await);
+}
+
+/// Two app instances on one Postgres: a session started on A works on B, logout on A ends
+/// it on B, and a job enqueued once runs exactly once while both runners poll.
+#[actix_web::test]
+async fn two_instances_share_sessions_and_jobs() {
+    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
+        eprintln!("two-instance test skipped: OC_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let db = TestDb::create(&Backend::Postgres(admin));
+    let state = |n: &str| {
+        let mut cfg = test_config(&db, "http://localhost:8080", &[]);
+        cfg.outbox_dir = db.dir.path().join(n);
+        actix_web::web::Data::new(online_contact::AppState::new(cfg).unwrap())
+    };
+    let (a, b) = (state("a"), state("b"));
+    let out_a = db.dir.path().join("outbox-a");
+    let out_b = db.dir.path().join("outbox-b");
+    let pa = serve(a.clone(), Some(out_a.clone()));
+    let pb = serve(b.clone(), Some(out_b.clone()));
+
+    let mut on_a = Http::new(pa, "localhost:8080");
+    on_a.get("/signup");
+    let r = on_a.post_form(
+        "/signup",
+        &[
+            ("email", "two@example.com"),
+            ("name", "Two"),
+            ("password", GOOD_PW),
+            ("password_confirm", GOOD_PW),
+            ("country", "KR"),
+            ("member_type", "individual"),
+            ("agree_terms", "on"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mut on_b = on_a.on(pb);
+    assert!(
+        on_b.get("/").body.contains("id=\"welcome\""),
+        "signed in on B"
+    );
+    assert_eq!(on_b.get("/account/password").status, 200);
+    on_a.get("/");
+    assert_eq!(on_a.post_form("/logout", &[]).status, 303);
+    let r = on_b.get("/account/password");
+    assert_eq!(r.status, 303, "logout on A ended the session on B");
+
+    // One reset mail (one job), two runners polling every 100 ms.
+    let mut anon = Http::new(pa, "localhost:8080");
+    anon.get("/password/forgot");
+    for _ in 0..3 {
+        assert_eq!(
+            anon.post_form("/password/forgot", &[("email", "two@example.com")])
+                .status,
+            303
+        );
+    }
+    let count = |d: &std::path::Path| {
+        std::fs::read_dir(d)
+            .map(|r| {
+                r.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let mut total = 0;
+    for _ in 0..100 {
+        total = count(&out_a) + count(&out_b);
+        let pending: i64 = {
+            use online_contact::db::schema::jobs::dsl as j;
+            j::jobs
+                .filter(j::kind.eq("mail"))
+                .filter(j::status.ne("done"))
+                .count()
+                .get_result(&mut *a.pool.get().unwrap())
+                .unwrap()
+        };
+        if total >= 3 && pending == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    total = total.max(count(&out_a) + count(&out_b));
+    assert_eq!(total, 3, "each of the three mails was sent exactly once");
+    let sent: i64 = {
+        use online_contact::db::schema::mail_outbox::dsl as m;
+        m::mail_outbox
+            .filter(m::status.eq("sent"))
+            .count()
+            .get_result(&mut *b.pool.get().unwrap())
+            .unwrap()
+    };
+    assert_eq!(sent, 3);
+}
