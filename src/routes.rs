@@ -292,3 +292,91 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
         .insert_header(("cache-control", "public, max-age=86400"))
         .body(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::dev::ResourceDef;
+
+    use super::*;
+
+    /// Whether some route of the tables answers `path` (the query left out).
+    fn routed(path: &str) -> bool {
+        let path = path.split('?').next().unwrap_or(path);
+        let tables = [COMMON_ROUTES, WORKSPACE_ROUTES, CONSOLE_ROUTES];
+        tables
+            .iter()
+            .flat_map(|t| t.iter())
+            .any(|(_, p)| ResourceDef::new(*p).is_match(path))
+            || API_ROUTES
+                .iter()
+                .any(|(_, p)| ResourceDef::new(format!("/api/v1{p}")).is_match(path))
+    }
+
+    /// Every path `Urls` builds is answered by a route of the table (a renamed route
+    /// cannot leave links pointing nowhere).
+    #[test]
+    fn every_url_is_routed() {
+        let u = Urls;
+        let owned = [
+            u.delete_card(&7),
+            u.org("o1"),
+            u.online_contact("o1"),
+            u.org_members("o1"),
+            u.make_owner("o1", &3),
+            u.onboarding_done("o1"),
+            u.service_edit("care"),
+            u.service_contract("care"),
+            u.service_status("care"),
+            u.service_terminate("care"),
+            u.service_banner("care"),
+            u.asset("app.css"),
+        ];
+        let fixed = [
+            u.home(),
+            u.signup(),
+            u.login(),
+            u.logout(),
+            u.forgot(),
+            u.reset(),
+            u.change_password(),
+            u.lang(),
+            u.console(),
+            u.payment_methods(),
+            u.new_org(),
+            u.me_settings(),
+            u.me_password(),
+            u.me_sessions(),
+            u.me_sessions_end_others(),
+            u.account_sessions(),
+            u.account_sessions_end_others(),
+            u.sessions(true),
+            u.sessions(false),
+            u.admin(),
+            u.admin_contracts(),
+            u.new_service(),
+            u.admin_fees(),
+            u.admin_org(),
+            u.org_timezone(),
+            u.org_api_key(),
+        ];
+        for p in owned.iter().map(String::as_str).chain(fixed) {
+            assert!(routed(p), "no route answers {p}");
+        }
+        // The check itself can fail.
+        assert!(!routed("/admin/nowhere"));
+        // And the session-end paths `SessionsPage` builds.
+        assert!(routed(&format!("{}/{}/end", u.me_sessions(), 5)));
+        assert!(routed(&format!("{}/{}/end", u.account_sessions(), 5)));
+    }
+
+    /// No pattern is listed twice for one method (a copy-paste slip would shadow a route).
+    #[test]
+    fn routes_are_unique() {
+        for t in [COMMON_ROUTES, WORKSPACE_ROUTES, CONSOLE_ROUTES, API_ROUTES] {
+            let mut seen = std::collections::HashSet::new();
+            for r in t {
+                assert!(seen.insert(*r), "{r:?} twice");
+            }
+        }
+    }
+}

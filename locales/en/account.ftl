@@ -1,5 +1,5 @@
-ws-home-title = Workspace
-ws-home-text = You are signed in to your organization's workspace.
+ws-home-title = Online Contact
+ws-home-text = You are signed in to your organization's Online Contact.
 ws-find-password = Find password
 ws-forgot-intro = Enter your login ID. We will send a link to set a new password to the email registered for it.
 ws-forgot-sent = If that login ID exists, a link to set a new password has been sent to its registered email. The link is valid for 60 minutes.

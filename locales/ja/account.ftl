@@ -1,13 +1,13 @@
-ws-home-title = ワークスペース
-ws-home-text = 組織のワークスペースにログインしています。
+ws-home-title = Online Contact
+ws-home-text = 組織の Online Contact にログインしています。
 ws-find-password = パスワードを探す
 ws-forgot-intro = ログインIDを入力してください。登録されているメールアドレスに新しいパスワードを設定するリンクをお送りします。
 ws-forgot-sent = そのログインIDが存在する場合、登録メールアドレスに新しいパスワードを設定するリンクを送信しました。リンクの有効期限は60分です。
 ws-login-failed = ログインIDまたはパスワードが正しくありません。
 ws-login-no-password = パスワードがまだ設定されていません。「パスワードを探す」から設定してください。
-settings-title = 個人設定
+settings-title = 個人情報設定
 settings-account = アカウント
-settings-language = 言語
+settings-language = 言語選択
 settings-accept-assignments = 割り当てを受け付ける
 settings-accept-assignments-hint = オフにすると、新しいチケットやチャットが割り当てられません（休暇中など）。
 settings-save = 保存

@@ -6,3 +6,67 @@
 pub mod contracts;
 pub mod fees;
 pub mod org;
+
+/// Where a global-management page sits: the side menu (the product's menus, in its order)
+/// and, inside contract service status, its tabs. `current` names the page.
+pub struct Tabs {
+    pub current: &'static str,
+}
+
+/// One entry of the side menu.
+pub struct MenuItem {
+    pub id: &'static str,
+    pub href: &'static str,
+    pub key: &'static str,
+    pub current: bool,
+}
+
+/// The contract service status tabs.
+const CONTRACT_STATUS: [&str; 3] = ["contracts", "fees", "org"];
+
+impl Tabs {
+    /// The product's menus in its order; a menu whose area does not exist yet is not shown
+    /// (org admins, company info, CTI, permission log and data migration come next).
+    pub fn menu(&self) -> Vec<MenuItem> {
+        let u = crate::routes::Urls;
+        let all: [(&'static str, Option<&'static str>, &'static str); 6] = [
+            (
+                "contract-status",
+                Some(u.admin_contracts()),
+                "menu-contract-status",
+            ),
+            ("org-admins", None, "menu-org-admins"),
+            ("company", None, "menu-company"),
+            ("cti", None, "menu-cti"),
+            ("permission-log", None, "menu-permission-log"),
+            ("migration", None, "menu-migration"),
+        ];
+        all.into_iter()
+            .filter_map(|(id, href, key)| {
+                Some(MenuItem {
+                    id,
+                    href: href?,
+                    key,
+                    current: id == "contract-status" && self.in_contract_status(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn in_contract_status(&self) -> bool {
+        CONTRACT_STATUS.contains(&self.current)
+    }
+
+    /// The tabs of contract service status: (href, label key, current).
+    pub fn items(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let u = crate::routes::Urls;
+        [
+            ("contracts", u.admin_contracts(), "tab-contracts"),
+            ("fees", u.admin_fees(), "tab-fees"),
+            ("org", u.admin_org(), "tab-org"),
+        ]
+        .into_iter()
+        .map(|(id, href, key)| (href, key, id == self.current))
+        .collect()
+    }
+}

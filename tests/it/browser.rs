@@ -417,6 +417,7 @@ async fn service_contract_suspend_terminate_and_fees() {
                 org.id,
                 &online_contact::console::orgs::model::NewOrgMember {
                     login_id: "owner".into(),
+                    phone: None,
                     name: "Owner".into(),
                     email: "o@example.com".into(),
                     owner: true,

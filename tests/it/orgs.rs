@@ -12,7 +12,63 @@ on_all_backends!(
     domain_rules_and_duplicates,
     duplicate_domain_under_concurrent_submissions,
     members_and_exactly_one_owner,
+    iam_members_have_an_optional_phone,
 );
+
+async fn iam_members_have_an_optional_phone(app: TestApp) {
+    let on = app
+        .onboard("ph@example.com", "phones", &[("boss", "boss@example.com")])
+        .await;
+    let mut c = on.console;
+    let mp = format!("/console/orgs/{}/members", on.public_id);
+    c.get(&mp).await;
+    let r = c
+        .post_form(
+            &mp,
+            &[
+                ("login_id", "caller"),
+                ("name", "Caller"),
+                ("email", "caller@example.com"),
+                ("phone", "12-ab"),
+            ],
+        )
+        .await;
+    r.assert_status(422);
+    assert!(r.field_errors("phone")[0].contains("phone number"));
+    assert_eq!(
+        r.input_value("phone").as_deref(),
+        Some("12-ab"),
+        "what was typed stays"
+    );
+    assert_eq!(r.input_value("login_id").as_deref(), Some("caller"));
+    c.post_form(
+        &mp,
+        &[
+            ("login_id", "caller"),
+            ("name", "Caller"),
+            ("email", "caller@example.com"),
+            ("phone", " 010-1234-5678 "),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.ws_set_password("phones", "caller", GOOD_PW).await;
+    app.ws_set_password("phones", "boss", GOOD_PW).await;
+    let mut w = app.ws_login("phones", "caller", GOOD_PW).await;
+    let page = w.get("/me/settings").await;
+    assert!(
+        page.body
+            .contains("<dd id=\"settings-phone\">010-1234-5678</dd>")
+    );
+    // Without a phone: a dash.
+    let mut b = app.ws_login("phones", "boss", GOOD_PW).await;
+    assert!(
+        b.get("/me/settings")
+            .await
+            .body
+            .contains("<dd id=\"settings-phone\">—</dd>")
+    );
+}
 
 async fn payment_method_gate_and_card_rules(app: TestApp) {
     let mut c = app.signup("pay@example.com", GOOD_PW).await;

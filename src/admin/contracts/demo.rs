@@ -79,6 +79,7 @@ pub fn seed(
         org.id,
         &crate::console::orgs::model::NewOrgMember {
             login_id: "owner".into(),
+            phone: None,
             name: "Owner".into(),
             email: format!("owner@{domain}.example.com"),
             owner: true,

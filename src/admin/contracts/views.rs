@@ -6,25 +6,7 @@ use super::model::{OrgInfo, Service};
 use crate::web::forms::FieldErrors;
 use crate::web::{Choice, PageCtx};
 
-/// The global-management tabs; `current` is highlighted.
-pub struct Tabs {
-    pub current: &'static str,
-}
-
-impl Tabs {
-    pub fn items(&self) -> Vec<(&'static str, &'static str, bool)> {
-        let u = crate::routes::Urls;
-        [
-            ("overview", u.admin(), "tab-overview"),
-            ("contracts", u.admin_contracts(), "tab-contracts"),
-            ("fees", u.admin_fees(), "tab-fees"),
-            ("org", u.admin_org(), "tab-org"),
-        ]
-        .into_iter()
-        .map(|(id, href, key)| (href, key, id == self.current))
-        .collect()
-    }
-}
+pub use crate::admin::Tabs;
 
 #[derive(Template)]
 #[template(path = "contracts/contracts.html")]

@@ -305,6 +305,7 @@ pub async fn add_member(
     v.add_all("login_id", rules::check_login_id(&form.login_id));
     form.name = required_text(&mut v, "name", &form.name, MEMBER_NAME_MAX);
     form.email = email(&mut v, "email", &form.email);
+    let phone = rules::check_phone(&mut v, "phone", &form.phone);
     if !v.is_empty() {
         return unprocessable(&members_view(&ctx, org, form, &v, None).await?);
     }
@@ -312,6 +313,7 @@ pub async fn add_member(
         login_id: form.login_id.clone(),
         name: form.name.clone(),
         email: form.email.clone(),
+        phone,
         owner: checked(&form.owner),
         locale: ctx.lang.code().to_string(),
     };

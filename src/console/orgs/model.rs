@@ -288,6 +288,7 @@ pub struct NewOrgMember {
     pub login_id: String,
     pub name: String,
     pub email: String,
+    pub phone: Option<String>,
     pub owner: bool,
     pub locale: String,
 }
@@ -311,6 +312,7 @@ pub fn add_member(
                 om::login_id_lower.eq(m.login_id.to_lowercase()),
                 om::name.eq(&m.name),
                 om::email.eq(&m.email),
+                om::phone.eq(&m.phone),
                 om::is_owner.eq(m.owner),
                 // The OWNER's rights come with the OWNER flag; nobody granted org admin.
                 om::is_org_admin.eq(false),

@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::web::forms::Msg;
+use crate::web::forms::{Msg, Validation};
 
 /// Digits of a card number typed with optional spaces or dashes; None if anything else.
 pub fn card_digits(input: &str) -> Option<String> {
@@ -173,6 +173,26 @@ pub const LOGIN_ID_MIN: usize = 3;
 pub const LOGIN_ID_MAX: usize = 40;
 
 /// Letters, digits, `.`, `_`, `-`; 3–40 characters.
+/// Longest phone number we keep (E.164 allows 15 digits; room for separators).
+pub const PHONE_MAX: usize = 20;
+
+/// An optional phone number: digits with spaces, hyphens, parentheses and a leading `+`,
+/// at least 7 digits. Returns the trimmed number, or None when left empty.
+pub fn check_phone(v: &mut Validation, field: &'static str, value: &str) -> Option<String> {
+    let t = value.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let allowed = t.char_indices().all(|(i, c)| {
+        c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')') || (c == '+' && i == 0)
+    });
+    if !allowed || digits < 7 || t.chars().count() > PHONE_MAX {
+        v.add(field, Msg::new("phone-invalid"));
+    }
+    Some(t.to_string())
+}
+
 pub fn check_login_id(id: &str) -> Vec<Msg> {
     let mut out = Vec::new();
     if id.is_empty() {
@@ -194,6 +214,22 @@ pub fn check_login_id(id: &str) -> Vec<Msg> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers() {
+        let ok = |p: &str| {
+            let mut v = Validation::default();
+            let r = check_phone(&mut v, "phone", p);
+            (r, v.is_empty())
+        };
+        assert_eq!(ok(""), (None, true));
+        assert_eq!(ok(" 010-1234-5678 "), (Some("010-1234-5678".into()), true));
+        assert_eq!(ok("+81 (3) 1234-5678").1, true);
+        assert!(!ok("12345").1, "too few digits");
+        assert!(!ok("010-1234-567a").1, "letters");
+        assert!(!ok("1+2345678").1, "plus only first");
+        assert!(!ok("012345678901234567890").1, "too long");
+    }
 
     fn keys(v: Vec<Msg>) -> Vec<&'static str> {
         v.into_iter().map(|m| m.key).collect()

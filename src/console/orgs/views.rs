@@ -77,6 +77,8 @@ pub struct MemberForm {
     pub login_id: String,
     pub name: String,
     pub email: String,
+    /// Optional.
+    pub phone: String,
     pub owner: String,
 }
 
