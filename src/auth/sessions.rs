@@ -237,13 +237,11 @@ pub struct SessionInfo {
     pub user_agent: String,
 }
 
-fn of_account(
-    realm: Realm,
-    account_id: i64,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<s::table, diesel::dsl::Eq<s::realm, &'static str>>,
-    diesel::dsl::Eq<s::account_id, i64>,
-> {
+type OfRealm = diesel::dsl::Filter<s::table, diesel::dsl::Eq<s::realm, &'static str>>;
+type OfAccount = diesel::dsl::Filter<OfRealm, diesel::dsl::Eq<s::account_id, i64>>;
+
+/// The sessions of one account of a realm.
+fn of_account(realm: Realm, account_id: i64) -> OfAccount {
     s::table
         .filter(s::realm.eq(realm.name()))
         .filter(s::account_id.eq(account_id))

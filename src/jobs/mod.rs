@@ -273,20 +273,17 @@ pub fn run_due_with(
     }
 }
 
+type Ready = diesel::dsl::And<
+    diesel::dsl::Eq<j::status, &'static str>,
+    diesel::dsl::LtEq<j::run_at, NaiveDateTime>,
+>;
+type Abandoned = diesel::dsl::And<
+    diesel::dsl::Eq<j::status, &'static str>,
+    diesel::dsl::Lt<j::lease_until, NaiveDateTime>,
+>;
+
 /// Pending and due (or any pending, for `Due::All`), or running with an expired lease.
-fn claimable(
-    now: NaiveDateTime,
-    due: Due,
-) -> diesel::dsl::Or<
-    diesel::dsl::And<
-        diesel::dsl::Eq<j::status, &'static str>,
-        diesel::dsl::LtEq<j::run_at, NaiveDateTime>,
-    >,
-    diesel::dsl::And<
-        diesel::dsl::Eq<j::status, &'static str>,
-        diesel::dsl::Lt<j::lease_until, NaiveDateTime>,
-    >,
-> {
+fn claimable(now: NaiveDateTime, due: Due) -> diesel::dsl::Or<Ready, Abandoned> {
     let horizon = match due {
         Due::Now => now,
         Due::All => now + chrono::Duration::days(365 * 100),

@@ -148,8 +148,8 @@ async fn former_owner_is_not_left_an_org_admin(app: TestApp) {
     next.get("/admin").await.assert_status(200);
 }
 
-/// 4. NUL and other control characters: 422 with a message for forms and queries, 404 for
-/// paths, 422 problem for the API — on both backends, never a 500.
+/// Finding 4: NUL and other control characters answer 422 with a message for forms and
+/// queries, 404 for paths, a 422 problem for the API; on both backends, never a 500.
 async fn control_characters_are_refused_at_the_boundary(app: TestApp) {
     let mut c = app.client();
     c.get("/login").await;

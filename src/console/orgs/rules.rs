@@ -224,7 +224,7 @@ mod tests {
         };
         assert_eq!(ok(""), (None, true));
         assert_eq!(ok(" 010-1234-5678 "), (Some("010-1234-5678".into()), true));
-        assert_eq!(ok("+81 (3) 1234-5678").1, true);
+        assert!(ok("+81 (3) 1234-5678").1);
         assert!(!ok("12345").1, "too few digits");
         assert!(!ok("010-1234-567a").1, "letters");
         assert!(!ok("1+2345678").1, "plus only first");
