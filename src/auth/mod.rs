@@ -3,6 +3,7 @@
 //! throttle, server-side sessions and the tenant/account lookup of the request context.
 
 pub mod flows;
+pub mod pages;
 pub mod sessions;
 pub mod store;
 pub mod throttle;

@@ -6,8 +6,10 @@ use actix_web::{HttpResponse, web};
 
 use super::model::{self, COUNTRIES, MEMBER_TYPES, NAME_MAX};
 use super::views::*;
-use crate::auth::check_password;
-use crate::auth::flows::{self, Change, Login};
+use crate::auth::flows::{self, Login};
+use crate::auth::pages::{
+    self, ChangePasswordForm, NewPasswordForm, TokenQuery, check_new_password,
+};
 use crate::auth::store::Accounts;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -20,16 +22,6 @@ use crate::web::{ConsoleMember, Ctx, choices, ok, safe_next, see_other, unproces
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
-}
-
-/// New password + confirmation, as every password form checks them.
-pub fn check_new_password(v: &mut Validation, password: &str, confirm: &str) {
-    v.add_all("password", check_password(password));
-    if confirm.is_empty() {
-        v.add("password_confirm", Msg::new("field-required"));
-    } else if password != confirm {
-        v.add("password_confirm", Msg::new("password-mismatch"));
-    }
 }
 
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -223,22 +215,7 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
 }
 
 pub async fn reset_page(ctx: Ctx, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
-    let token = q.into_inner().token;
-    if !flows::reset_token_valid(&ctx.state, Accounts::Console, token.clone()).await? {
-        return reset_invalid(&ctx);
-    }
-    ok(&ResetPage {
-        ctx: ctx.page(),
-        token,
-        errors: FieldErrors::default(),
-    })
-}
-
-pub fn reset_invalid(ctx: &Ctx) -> Result<HttpResponse, AppError> {
-    crate::web::render(
-        &ResetInvalidPage { ctx: ctx.page() },
-        actix_web::http::StatusCode::BAD_REQUEST,
-    )
+    pages::reset_page(&ctx, Accounts::Console, q.into_inner().token).await
 }
 
 pub async fn reset(
@@ -246,84 +223,30 @@ pub async fn reset(
     q: web::Query<TokenQuery>,
     form: web::Form<NewPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let token = q.into_inner().token;
-    let form = form.into_inner();
-    let mut v = Validation::default();
-    check_new_password(&mut v, &form.password, &form.password_confirm);
-    if !v.is_empty() {
-        return unprocessable(&ResetPage {
-            errors: ctx.errors(&v),
-            ctx: ctx.page(),
-            token,
-        });
-    }
-    if !flows::complete_reset(&ctx.state, Accounts::Console, token, form.password).await? {
-        return reset_invalid(&ctx);
-    }
-    // Whatever session this browser had is over too: sign in again with the new password.
-    session::sign_out(&ctx.session);
-    ctx.flash("success", "reset-done")?;
-    Ok(see_other(Urls.login()))
+    pages::reset(
+        &ctx,
+        Accounts::Console,
+        q.into_inner().token,
+        form.into_inner(),
+    )
+    .await
 }
 
 pub async fn change_password_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
-    ok(&ChangePasswordPage {
-        ctx: ctx.page(),
-        errors: FieldErrors::default(),
-        action: crate::routes::Urls.change_password(),
-    })
-}
-
-/// Checks a change-password form (the current password itself is verified afterwards).
-pub fn check_change_password(form: &ChangePasswordForm) -> Validation {
-    let mut v = Validation::default();
-    if form.current_password.is_empty() {
-        v.add("current_password", Msg::new("field-required"));
-    }
-    check_new_password(&mut v, &form.password, &form.password_confirm);
-    if v.is_empty() && form.password == form.current_password {
-        v.add("password", Msg::new("password-same-as-current"));
-    }
-    v
+    pages::change_password_page(&ctx, Urls.change_password())
 }
 
 pub async fn change_password(
     ctx: ConsoleMember,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user.clone();
-    let form = form.into_inner();
-    let mut v = check_change_password(&form);
-    if v.is_empty() {
-        match flows::change_password(
-            &ctx.state,
-            Accounts::Console,
-            user.id,
-            user.session_id,
-            form.current_password,
-            form.password,
-        )
-        .await?
-        {
-            Change::WrongCurrent => v.add("current_password", Msg::new("current-password-wrong")),
-            Change::Locked => v.add("current_password", Msg::new("current-password-locked")),
-            Change::Done => {
-                // This session goes on; every other one has ended.
-                ctx.flash("success", "password-changed")?;
-                return Ok(see_other(Urls.home()));
-            }
-        }
-    }
-    unprocessable(&ChangePasswordPage {
-        errors: ctx.errors(&v),
-        ctx: ctx.page(),
-        action: crate::routes::Urls.change_password(),
-    })
+    let to = (Urls.change_password(), Urls.home());
+    pages::change_password(&ctx, &ctx.user, Accounts::Console, form.into_inner(), to).await
 }
 
 /// My sessions (account settings).
 pub async fn sessions_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
-    crate::workspace::sessions::page(
+    crate::auth::pages::page(
         &ctx,
         &ctx.user,
         Urls.account_sessions_end_others(),
@@ -336,10 +259,9 @@ pub async fn end_session(
     ctx: ConsoleMember,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    crate::workspace::sessions::end(&ctx, &ctx.user, path.into_inner(), Urls.account_sessions())
-        .await
+    crate::auth::pages::end(&ctx, &ctx.user, path.into_inner(), Urls.account_sessions()).await
 }
 
 pub async fn end_other_sessions(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
-    crate::workspace::sessions::end_others(&ctx, &ctx.user, Urls.account_sessions()).await
+    crate::auth::pages::end_others(&ctx, &ctx.user, Urls.account_sessions()).await
 }

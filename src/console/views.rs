@@ -68,50 +68,6 @@ pub struct ForgotPage {
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(default)]
-pub struct TokenQuery {
-    pub token: String,
-}
-
-#[derive(Debug, Default, Clone, serde::Deserialize)]
-#[serde(default)]
-pub struct NewPasswordForm {
-    pub password: String,
-    pub password_confirm: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/reset.html")]
-pub struct ResetPage {
-    pub ctx: PageCtx,
-    pub token: String,
-    pub errors: FieldErrors,
-}
-
-#[derive(Template)]
-#[template(path = "console/reset_invalid.html")]
-pub struct ResetInvalidPage {
-    pub ctx: PageCtx,
-}
-
-#[derive(Debug, Default, Clone, serde::Deserialize)]
-#[serde(default)]
-pub struct ChangePasswordForm {
-    pub current_password: String,
-    pub password: String,
-    pub password_confirm: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/change_password.html")]
-pub struct ChangePasswordPage {
-    pub ctx: PageCtx,
-    pub errors: FieldErrors,
-    /// The form's own path (console and workspace differ).
-    pub action: &'static str,
-}
-
-#[derive(Debug, Default, Clone, serde::Deserialize)]
-#[serde(default)]
 pub struct LangForm {
     pub lang: String,
     pub next: String,

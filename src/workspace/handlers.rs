@@ -4,36 +4,32 @@
 use actix_web::{HttpResponse, web};
 
 use super::views::*;
-use crate::auth::flows::{self, Change, Login};
+use crate::auth::flows::{self, Login};
+use crate::auth::pages::{self, ChangePasswordForm, NewPasswordForm, TokenQuery};
 use crate::auth::store::Accounts;
-use crate::console::handlers::{check_change_password, check_new_password, reset_invalid};
 use crate::console::orgs::model;
-use crate::console::views::{
-    ChangePasswordForm, ChangePasswordPage, NewPasswordForm, ResetPage, TokenQuery,
-};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation, check_sign_in, checked};
 use crate::web::session;
-use crate::web::{Ctx, Member, OrgAdmin, Tenant, choices, ok, safe_next, see_other, unprocessable};
+use crate::web::{
+    Ctx, Member, OrgAdmin, Workspace, choices, ok, safe_next, see_other, unprocessable,
+};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
-fn tenant(ctx: &Ctx) -> Result<&Tenant, AppError> {
-    ctx.tenant.as_ref().ok_or(AppError::NotFound)
-}
-
 pub async fn home(ctx: Member) -> Result<HttpResponse, AppError> {
-    tenant(&ctx)?;
     ok(&HomePage { ctx: ctx.page() })
 }
 
-pub async fn login_page(ctx: Ctx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn login_page(
+    ctx: Workspace,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     let next = safe_next(&q.next).to_string();
-    tenant(&ctx)?;
     if ctx.user.is_some() {
         return Ok(see_other(&next));
     }
@@ -48,8 +44,8 @@ pub async fn login_page(ctx: Ctx, q: web::Query<NextQuery>) -> Result<HttpRespon
     })
 }
 
-pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
-    let org = tenant(&ctx)?.org_id;
+pub async fn login(ctx: Workspace, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+    let org = ctx.tenant.org_id;
     let mut form = form.into_inner();
     let password = std::mem::take(&mut form.password);
     form.login_id = form.login_id.trim().to_string();
@@ -92,8 +88,7 @@ pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
     Ok(see_other(Urls.login()))
 }
 
-pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    tenant(&ctx)?;
+pub async fn forgot_page(ctx: Workspace) -> Result<HttpResponse, AppError> {
     ok(&ForgotPage {
         ctx: ctx.page(),
         form: ForgotForm::default(),
@@ -101,8 +96,8 @@ pub async fn forgot_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     })
 }
 
-pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpResponse, AppError> {
-    let org = tenant(&ctx)?.org_id;
+pub async fn forgot(ctx: Workspace, form: web::Form<ForgotForm>) -> Result<HttpResponse, AppError> {
+    let org = ctx.tenant.org_id;
     let mut form = form.into_inner();
     form.login_id = form.login_id.trim().to_string();
     let mut v = Validation::default();
@@ -128,42 +123,21 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
     Ok(see_other(Urls.forgot()))
 }
 
-pub async fn reset_page(ctx: Ctx, q: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
-    let org = tenant(&ctx)?.org_id;
-    let token = q.into_inner().token;
-    if !flows::reset_token_valid(&ctx.state, Accounts::Org(org), token.clone()).await? {
-        return reset_invalid(&ctx);
-    }
-    ok(&ResetPage {
-        ctx: ctx.page(),
-        token,
-        errors: FieldErrors::default(),
-    })
+pub async fn reset_page(
+    ctx: Workspace,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let accts = Accounts::Org(ctx.tenant.org_id);
+    pages::reset_page(&ctx, accts, q.into_inner().token).await
 }
 
 pub async fn reset(
-    ctx: Ctx,
+    ctx: Workspace,
     q: web::Query<TokenQuery>,
     form: web::Form<NewPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let org = tenant(&ctx)?.org_id;
-    let token = q.into_inner().token;
-    let form = form.into_inner();
-    let mut v = Validation::default();
-    check_new_password(&mut v, &form.password, &form.password_confirm);
-    if !v.is_empty() {
-        return unprocessable(&ResetPage {
-            errors: ctx.errors(&v),
-            ctx: ctx.page(),
-            token,
-        });
-    }
-    if !flows::complete_reset(&ctx.state, Accounts::Org(org), token, form.password).await? {
-        return reset_invalid(&ctx);
-    }
-    session::sign_out(&ctx.session);
-    ctx.flash("success", "reset-done")?;
-    Ok(see_other(Urls.login()))
+    let accts = Accounts::Org(ctx.tenant.org_id);
+    pages::reset(&ctx, accts, q.into_inner().token, form.into_inner()).await
 }
 
 fn settings_view(
@@ -188,7 +162,7 @@ fn settings_view(
 }
 
 pub async fn settings_page(ctx: Member) -> Result<HttpResponse, AppError> {
-    let org = tenant(&ctx)?.org_id;
+    let org = ctx.org_id();
     let user = ctx.user.clone();
     let id = user.id;
     let s = ctx.state.db(move |c| model::settings(c, org, id)).await?;
@@ -206,7 +180,7 @@ pub async fn save_settings(
     ctx: Member,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
-    let org = tenant(&ctx)?.org_id;
+    let org = ctx.org_id();
     let user = ctx.user.clone();
     let form = form.into_inner();
     let accept = checked(&form.accept_assignments);
@@ -227,46 +201,18 @@ pub async fn save_settings(
 }
 
 pub async fn password_page(ctx: Member) -> Result<HttpResponse, AppError> {
-    tenant(&ctx)?;
-    ok(&ChangePasswordPage {
-        ctx: ctx.page(),
-        errors: FieldErrors::default(),
-        action: crate::routes::Urls.me_password(),
-    })
+    pages::change_password_page(&ctx, Urls.me_password())
 }
 
 pub async fn change_password(
     ctx: Member,
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let org = tenant(&ctx)?.org_id;
-    let user = ctx.user.clone();
-    let form = form.into_inner();
-    let mut v = check_change_password(&form);
-    if v.is_empty() {
-        match flows::change_password(
-            &ctx.state,
-            Accounts::Org(org),
-            user.id,
-            user.session_id,
-            form.current_password,
-            form.password,
-        )
-        .await?
-        {
-            Change::WrongCurrent => v.add("current_password", Msg::new("current-password-wrong")),
-            Change::Locked => v.add("current_password", Msg::new("current-password-locked")),
-            Change::Done => {
-                ctx.flash("success", "password-changed")?;
-                return Ok(see_other(Urls.me_settings()));
-            }
-        }
-    }
-    unprocessable(&ChangePasswordPage {
-        errors: ctx.errors(&v),
-        ctx: ctx.page(),
-        action: crate::routes::Urls.me_password(),
-    })
+    let (accts, to) = (
+        Accounts::Org(ctx.org_id()),
+        (Urls.me_password(), Urls.me_settings()),
+    );
+    pages::change_password(&ctx, &ctx.user, accts, form.into_inner(), to).await
 }
 
 /// Global management: the OWNER and org admins only.
@@ -289,7 +235,7 @@ pub async fn admin(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
 
 /// My sessions (personal settings).
 pub async fn sessions_page(ctx: Member) -> Result<HttpResponse, AppError> {
-    super::sessions::page(
+    crate::auth::pages::page(
         &ctx,
         &ctx.user,
         Urls.me_sessions_end_others(),
@@ -299,9 +245,9 @@ pub async fn sessions_page(ctx: Member) -> Result<HttpResponse, AppError> {
 }
 
 pub async fn end_session(ctx: Member, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    super::sessions::end(&ctx, &ctx.user, path.into_inner(), Urls.me_sessions()).await
+    crate::auth::pages::end(&ctx, &ctx.user, path.into_inner(), Urls.me_sessions()).await
 }
 
 pub async fn end_other_sessions(ctx: Member) -> Result<HttpResponse, AppError> {
-    super::sessions::end_others(&ctx, &ctx.user, Urls.me_sessions()).await
+    crate::auth::pages::end_others(&ctx, &ctx.user, Urls.me_sessions()).await
 }

@@ -2,5 +2,4 @@
 //! personal settings and password change, the app shell and the global-management gate.
 
 pub mod handlers;
-pub mod sessions;
 pub mod views;
