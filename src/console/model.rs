@@ -23,7 +23,6 @@ pub struct SessionMember {
     pub name: String,
     pub email: String,
     pub locale: String,
-    pub session_epoch: i64,
 }
 
 pub struct NewMember {
@@ -60,8 +59,6 @@ pub fn create_member(
             console_members::country.eq(&m.country),
             console_members::member_type.eq(&m.member_type),
             console_members::locale.eq(&m.locale),
-            console_members::session_epoch.eq(0i64),
-            console_members::failed_logins.eq(0),
             console_members::created_at.eq(now),
             console_members::updated_at.eq(now),
         ))

@@ -11,10 +11,6 @@ diesel::table! {
         country -> Text,
         member_type -> Text,
         locale -> Text,
-        session_epoch -> BigInt,
-        failed_logins -> Integer,
-        failed_window_start -> Nullable<Timestamp>,
-        locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -95,10 +91,6 @@ diesel::table! {
         is_org_admin -> Bool,
         locale -> Text,
         accept_assignments -> Bool,
-        session_epoch -> BigInt,
-        failed_logins -> Integer,
-        failed_window_start -> Nullable<Timestamp>,
-        locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

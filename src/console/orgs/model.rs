@@ -318,8 +318,6 @@ pub fn add_member(
                 om::is_org_admin.eq(false),
                 om::locale.eq(&m.locale),
                 om::accept_assignments.eq(true),
-                om::session_epoch.eq(0i64),
-                om::failed_logins.eq(0),
                 om::created_at.eq(now),
                 om::updated_at.eq(now),
             ))
