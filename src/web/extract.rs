@@ -69,71 +69,49 @@ fn signed_in(ctx: &Ctx) -> Result<User, AppError> {
         .ok_or_else(|| AppError::SignIn(ctx.login_redirect()))
 }
 
-fn ctx_future(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Ctx, AppError>> {
-    let req = req.clone();
-    Box::pin(async move { Ctx::from_request(&req, &mut Payload::None).await })
-}
+/// Implements `FromRequest` for an extractor built from the request context by `$build`
+/// (a function `Ctx -> Result<Self, AppError>`).
+macro_rules! from_ctx {
+    ($t:ident, $build:expr) => {
+        impl FromRequest for $t {
+            type Error = AppError;
+            type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-impl FromRequest for Workspace {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = ctx_future(req);
-        Box::pin(async move {
-            let ctx = ctx.await?;
-            let tenant = ctx.tenant.clone().ok_or(AppError::NotFound)?;
-            Ok(Workspace { ctx, tenant })
-        })
-    }
-}
-
-impl FromRequest for Member {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = ctx_future(req);
-        Box::pin(async move {
-            let ctx = ctx.await?;
-            let tenant = ctx.tenant.clone().ok_or(AppError::NotFound)?;
-            let user = signed_in(&ctx)?;
-            Ok(Member { ctx, tenant, user })
-        })
-    }
-}
-
-impl FromRequest for OrgAdmin {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = ctx_future(req);
-        Box::pin(async move {
-            let ctx = ctx.await?;
-            let tenant = ctx.tenant.clone().ok_or(AppError::NotFound)?;
-            let user = signed_in(&ctx)?;
-            if !user.is_admin() {
-                return Err(AppError::Forbidden);
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move {
+                    let ctx = Ctx::from_request(&req, &mut Payload::None).await?;
+                    $build(ctx)
+                })
             }
-            Ok(OrgAdmin { ctx, tenant, user })
-        })
-    }
+        }
+    };
 }
 
-impl FromRequest for ConsoleMember {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+from_ctx!(Workspace, |ctx: Ctx| {
+    let tenant = ctx.tenant.clone().ok_or(AppError::NotFound)?;
+    Ok(Workspace { ctx, tenant })
+});
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = ctx_future(req);
-        Box::pin(async move {
-            let ctx = ctx.await?;
-            if ctx.tenant.is_some() {
-                return Err(AppError::NotFound);
-            }
-            let user = signed_in(&ctx)?;
-            Ok(ConsoleMember { ctx, user })
-        })
+from_ctx!(Member, |ctx: Ctx| {
+    let tenant = ctx.tenant.clone().ok_or(AppError::NotFound)?;
+    let user = signed_in(&ctx)?;
+    Ok(Member { ctx, tenant, user })
+});
+
+from_ctx!(OrgAdmin, |ctx: Ctx| {
+    let tenant = ctx.tenant.clone().ok_or(AppError::NotFound)?;
+    let user = signed_in(&ctx)?;
+    if !user.is_admin() {
+        return Err(AppError::Forbidden);
     }
-}
+    Ok(OrgAdmin { ctx, tenant, user })
+});
+
+from_ctx!(ConsoleMember, |ctx: Ctx| {
+    if ctx.tenant.is_some() {
+        return Err(AppError::NotFound);
+    }
+    let user = signed_in(&ctx)?;
+    Ok(ConsoleMember { ctx, user })
+});
