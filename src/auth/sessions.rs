@@ -128,8 +128,9 @@ pub fn create(
 }
 
 /// The account of a live session of `realm`: the session must exist, be of this realm,
-/// have been used within `idle` and not be past its absolute end. An expired session is
-/// deleted. `last_seen_at` is refreshed at most once a minute.
+/// have been used within `idle` and not be past its absolute end. One statement reads the
+/// session with its account; an expired session is deleted; `last_seen_at` is refreshed at
+/// most once a minute.
 pub fn resolve(
     c: &mut DbConn,
     realm: Realm,
@@ -140,38 +141,84 @@ pub fn resolve(
     if token.is_empty() || token.len() > 100 {
         return Ok(None);
     }
-    let row: Option<(i64, String, Option<i64>, i64, NaiveDateTime, NaiveDateTime)> = s::table
-        .filter(s::token_hash.eq(token_hash(token)))
-        .select((
-            s::id,
-            s::realm,
-            s::org_id,
-            s::account_id,
-            s::last_seen_at,
-            s::expires_at,
-        ))
-        .first(c)
-        .optional()?;
-    let Some((sid, row_realm, row_org, account, seen, expires)) = row else {
+    let hash = token_hash(token);
+    let found: Option<(i64, NaiveDateTime, NaiveDateTime, User)> = match realm {
+        Realm::Console => s::table
+            .inner_join(cm::table.on(cm::id.eq(s::account_id)))
+            .filter(s::token_hash.eq(&hash))
+            .filter(s::realm.eq(realm.name()))
+            .select((
+                s::id,
+                s::last_seen_at,
+                s::expires_at,
+                (cm::id, cm::name, cm::email, cm::locale),
+            ))
+            .first::<(
+                i64,
+                NaiveDateTime,
+                NaiveDateTime,
+                (i64, String, String, String),
+            )>(c)
+            .optional()?
+            .map(|(sid, seen, exp, (id, name, email, locale))| {
+                let user = User {
+                    id,
+                    name,
+                    email,
+                    locale,
+                    login_id: String::new(),
+                    is_owner: false,
+                    is_org_admin: false,
+                    session_id: sid,
+                };
+                (sid, seen, exp, user)
+            }),
+        Realm::Workspace(org) => s::table
+            .inner_join(
+                om::table.on(om::id
+                    .eq(s::account_id)
+                    .and(om::org_id.nullable().eq(s::org_id))),
+            )
+            .filter(s::token_hash.eq(&hash))
+            .filter(s::realm.eq(realm.name()))
+            .filter(s::org_id.eq(org))
+            .select((
+                s::id,
+                s::last_seen_at,
+                s::expires_at,
+                (
+                    om::id,
+                    om::name,
+                    om::email,
+                    om::locale,
+                    om::login_id,
+                    om::is_owner,
+                    om::is_org_admin,
+                ),
+            ))
+            .first::<(i64, NaiveDateTime, NaiveDateTime, OrgUserRow)>(c)
+            .optional()?
+            .map(|(sid, seen, exp, r)| {
+                let user = User {
+                    id: r.0,
+                    name: r.1,
+                    email: r.2,
+                    locale: r.3,
+                    login_id: r.4,
+                    is_owner: r.5,
+                    is_org_admin: r.6,
+                    session_id: sid,
+                };
+                (sid, seen, exp, user)
+            }),
+    };
+    let Some((sid, seen, expires, user)) = found else {
         return Ok(None);
     };
-    if row_realm != realm.name() || row_org != realm.org() {
-        return Ok(None);
-    }
     if expires <= now || now - seen > idle {
         diesel::delete(s::table.filter(s::id.eq(sid))).execute(c)?;
         return Ok(None);
     }
-    let user = match realm {
-        Realm::Console => console_user(c, account)?,
-        Realm::Workspace(org) => org_user(c, org, account)?,
-    };
-    let Some(mut user) = user else {
-        // The account is gone: so is its session.
-        diesel::delete(s::table.filter(s::id.eq(sid))).execute(c)?;
-        return Ok(None);
-    };
-    user.session_id = sid;
     if (now - seen).num_seconds() >= TOUCH_SECONDS {
         diesel::update(s::table.filter(s::id.eq(sid)))
             .set(s::last_seen_at.eq(now))
@@ -180,52 +227,7 @@ pub fn resolve(
     Ok(Some(user))
 }
 
-fn console_user(c: &mut DbConn, id: i64) -> Result<Option<User>, AppError> {
-    let row: Option<(i64, String, String, String)> = cm::table
-        .filter(cm::id.eq(id))
-        .select((cm::id, cm::name, cm::email, cm::locale))
-        .first(c)
-        .optional()?;
-    Ok(row.map(|(id, name, email, locale)| User {
-        id,
-        name,
-        email,
-        locale,
-        login_id: String::new(),
-        is_owner: false,
-        is_org_admin: false,
-        session_id: 0,
-    }))
-}
-
 type OrgUserRow = (i64, String, String, String, String, bool, bool);
-
-fn org_user(c: &mut DbConn, org: i64, id: i64) -> Result<Option<User>, AppError> {
-    let row: Option<OrgUserRow> = om::table
-        .filter(om::org_id.eq(org))
-        .filter(om::id.eq(id))
-        .select((
-            om::id,
-            om::name,
-            om::email,
-            om::locale,
-            om::login_id,
-            om::is_owner,
-            om::is_org_admin,
-        ))
-        .first(c)
-        .optional()?;
-    Ok(row.map(|r| User {
-        id: r.0,
-        name: r.1,
-        email: r.2,
-        locale: r.3,
-        login_id: r.4,
-        is_owner: r.5,
-        is_org_admin: r.6,
-        session_id: 0,
-    }))
-}
 
 /// One session as "my sessions" lists it.
 #[derive(Debug, Clone)]

@@ -105,8 +105,10 @@ impl diesel::r2d2::ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Checked when a connection comes back to the pool (no round trip): a connection
+    /// whose server went away or whose transaction is broken is dropped then.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -139,8 +141,12 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
+    // No `SELECT 1` on every checkout (a round trip per request on Postgres): broken
+    // connections are found by `has_broken` when they return, and a query on a connection
+    // that died meanwhile fails that one request, whose connection is then dropped.
     diesel::r2d2::Pool::builder()
         .max_size(max_size)
+        .test_on_check_out(false)
         .connection_timeout(std::time::Duration::from_secs(15))
         .build(Manager::new(url.clone()))
         .map_err(|e| format!("cannot open the database: {e}"))

@@ -113,6 +113,8 @@ diesel::table! {
         terminated_on -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        latest_effective -> Nullable<Text>,
+        latest_cost -> Nullable<BigInt>,
     }
 }
 

@@ -61,6 +61,11 @@ pub fn set_flash(session: &Session, flash: Flash) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The pending flash message, removed. Only a session that has one is changed (and its
+/// cookie sent again): `remove` alone would mark every session changed.
 pub fn take_flash(session: &Session) -> Option<Flash> {
+    if !session.contains_key(FLASH) {
+        return None;
+    }
     session.remove_as::<Flash>(FLASH).and_then(Result::ok)
 }

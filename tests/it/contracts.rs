@@ -17,7 +17,126 @@ on_all_backends!(
     fee_search_answers_bad_input,
     org_key_is_shown_once,
     org_time_zone_is_the_default_of_new_services,
+    demo_figures_match_a_full_recomputation,
 );
+
+/// The contract list and the fee page read only what they need (each service's latest
+/// contract; contracts from the first month shown). Their figures must be those of a
+/// recomputation from every contract row, the way the pages read them before.
+async fn demo_figures_match_a_full_recomputation(app: TestApp) {
+    use online_contact::admin::contracts::billing::{Contract, ServiceBilling, month_charge};
+    online_contact::admin::contracts::demo::seed(&app.state, "figs", 6, 3, GOOD_PW).unwrap();
+    // One service whose contract in force is older than every month shown, and one whose
+    // contract changed mid-month: the reads from "the first month shown" must still see
+    // them (the demo alone changes contracts on the first of each month).
+    let sixteen_ago = (chrono::Utc::now() - chrono::Duration::days(480))
+        .format("%Y-%m-%d")
+        .to_string();
+    app.exec(&format!(
+        "DELETE FROM contracts WHERE service_ref = (SELECT MIN(id) FROM services) \
+         AND effective_date > '{sixteen_ago}'"
+    ));
+    app.exec(
+        "UPDATE contracts SET effective_date = substr(effective_date, 1, 8) || '17' \
+         WHERE service_ref = (SELECT MAX(id) FROM services)",
+    );
+    app.exec(
+        "UPDATE services SET latest_effective = (SELECT MAX(c.effective_date) FROM contracts c \
+         WHERE c.service_ref = services.id)",
+    );
+    app.exec(
+        "UPDATE services SET latest_cost = (SELECT c.monthly_cost FROM contracts c \
+         WHERE c.service_ref = services.id AND c.effective_date = services.latest_effective)",
+    );
+    let mut c = app.ws_login("figs", "owner", GOOD_PW).await;
+    let book = PriceBook::parse(DEFAULT).unwrap();
+    let services: Vec<(i64, String, Option<String>)> = {
+        use online_contact::db::schema::services::dsl as s;
+        s::services
+            .order(s::id)
+            .select((s::id, s::service_id, s::terminated_on))
+            .load(&mut *app.conn())
+            .unwrap()
+    };
+    let contracts: Vec<(i64, String, i64)> = {
+        use online_contact::db::schema::contracts::dsl as k;
+        k::contracts
+            .select((k::service_ref, k::effective_date, k::monthly_cost))
+            .load(&mut *app.conn())
+            .unwrap()
+    };
+    assert!(contracts.len() > 100, "three years of history");
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    // The list: each service's latest contract.
+    let list = c.get("/admin/contracts").await;
+    for (id, sid, _) in &services {
+        let latest = contracts
+            .iter()
+            .filter(|(s, _, _)| s == id)
+            .max_by(|a, b| a.1.cmp(&b.1))
+            .map(|r| r.2)
+            .unwrap();
+        let row = list
+            .body
+            .split(&format!("<tr id=\"service-{sid}\">"))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(row.contains(&book.format(latest)), "{sid}: {row}");
+    }
+    // The fees of twelve past months, from all contracts.
+    let today = chrono::Utc::now().date_naive();
+    let last = online_contact::admin::contracts::billing::months_back(
+        chrono::Datelike::year(&today),
+        chrono::Datelike::month(&today),
+        2, // clear of the current month in any time zone
+    );
+    let first = online_contact::admin::contracts::billing::months_back(last.0, last.1, 11);
+    let page = c
+        .get(&format!(
+            "/admin/fees?from={}-{:02}&to={}-{:02}",
+            first.0, first.1, last.0, last.1
+        ))
+        .await;
+    page.assert_status(200);
+    for (y, m) in online_contact::admin::contracts::billing::months(first, last) {
+        let mut total = 0;
+        for (id, _, terminated) in &services {
+            let mut all: Vec<Contract> = contracts
+                .iter()
+                .filter(|(s, _, _)| s == id)
+                .map(|(_, d, cost)| Contract {
+                    effective: day(d),
+                    monthly_cost: *cost,
+                })
+                .collect();
+            all.sort_by_key(|c| c.effective);
+            let b = ServiceBilling {
+                contracts: all,
+                terminated_on: terminated.as_deref().map(day),
+            };
+            total += month_charge(&b, y, m, None);
+        }
+        let section = page
+            .body
+            .split(&format!("id=\"month-{y}-{m:02}\""))
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap();
+        let shown = section
+            .split("class=\"num total\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        assert_eq!(shown, book.format(total), "{y}-{m:02}");
+    }
+}
 
 async fn org_time_zone_is_the_default_of_new_services(app: TestApp) {
     let mut c = app.admin("tzorg").await;

@@ -82,6 +82,7 @@ type Row = (
     String,
     Option<String>,
     bool,
+    Option<i64>,
 );
 
 macro_rules! service_columns {
@@ -97,11 +98,13 @@ macro_rules! service_columns {
             sv::status,
             sv::terminated_on,
             sv::banner_type.is_not_null(),
+            sv::latest_cost,
         )
     };
 }
 
-fn from_row(r: Row, monthly_cost: Option<i64>) -> Service {
+fn from_row(r: Row) -> Service {
+    let monthly_cost = r.10;
     Service {
         id: r.0,
         service_id: r.1,
@@ -124,77 +127,15 @@ fn from_row(r: Row, monthly_cost: Option<i64>) -> Service {
 
 type ContractCols = (i64, String, i64);
 
-/// The contracts (service, effective day, monthly cost) of these services.
-fn contract_rows(c: &mut DbConn, ids: &[i64]) -> Result<Vec<ContractCols>, AppError> {
-    Ok(ct::table
-        .filter(ct::service_ref.eq_any(ids))
-        .select((ct::service_ref, ct::effective_date, ct::monthly_cost))
-        .load(c)?)
-}
-
-/// The monthly cost of the latest contract of each service.
-fn latest_costs(rows: &[ContractCols]) -> HashMap<i64, i64> {
-    let mut best: HashMap<i64, (&str, i64)> = HashMap::new();
-    for (s, d, cost) in rows {
-        let newer = best.get(s).is_none_or(|(bd, _)| *bd < d.as_str());
-        if newer {
-            best.insert(*s, (d.as_str(), *cost));
-        }
-    }
-    best.into_iter().map(|(k, (_, v))| (k, v)).collect()
-}
-
-/// The org's services with their contracts, in two queries.
-fn services_and_contracts(
-    c: &mut DbConn,
-    org: i64,
-) -> Result<(Vec<Service>, Vec<ContractCols>), AppError> {
-    let rows: Vec<Row> = sv::table
-        .filter(sv::org_id.eq(org))
-        .order(sv::id)
-        .select(service_columns!())
-        .load(c)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let contracts = contract_rows(c, &ids)?;
-    let costs = latest_costs(&contracts);
-    let services = rows
-        .into_iter()
-        .map(|r| {
-            let cost = costs.get(&r.0).copied();
-            from_row(r, cost)
-        })
-        .collect();
-    Ok((services, contracts))
-}
-
-/// The org's services with the cost of their contract in force; only the latest contract
-/// of each service is read.
+/// The org's services with the cost of their latest contract, in one statement (the cost
+/// is kept on the service by `add_contract`).
 pub fn services_of(c: &mut DbConn, org: i64) -> Result<Vec<Service>, AppError> {
     let rows: Vec<Row> = sv::table
         .filter(sv::org_id.eq(org))
         .order(sv::id)
         .select(service_columns!())
         .load(c)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let latest: Vec<(i64, Option<String>)> = ct::table
-        .filter(ct::service_ref.eq_any(&ids))
-        .group_by(ct::service_ref)
-        .select((ct::service_ref, diesel::dsl::max(ct::effective_date)))
-        .load(c)?;
-    let days: Vec<String> = latest.iter().filter_map(|(_, d)| d.clone()).collect();
-    let candidates: Vec<ContractCols> = ct::table
-        .filter(ct::service_ref.eq_any(&ids))
-        .filter(ct::effective_date.eq_any(&days))
-        .select((ct::service_ref, ct::effective_date, ct::monthly_cost))
-        .load(c)?;
-    let costs = latest_costs(&candidates);
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let cost = costs.get(&r.0).copied();
-            from_row(r, cost)
-        })
-        .collect())
+    Ok(rows.into_iter().map(from_row).collect())
 }
 
 /// The org's service with this ID that is not terminated.
@@ -210,10 +151,7 @@ pub fn live_service(
         .select(service_columns!())
         .first(c)
         .optional()?;
-    let Some(row) = row else { return Ok(None) };
-    let costs = latest_costs(&contract_rows(c, &[row.0])?);
-    let cost = costs.get(&row.0).copied();
-    Ok(Some(from_row(row, cost)))
+    Ok(row.map(from_row))
 }
 
 /// An uploaded banner: bytes and content type (checked by content).
@@ -342,16 +280,33 @@ pub fn add_contract(
     by: i64,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    let r = diesel::insert_into(ct::table)
-        .values((
-            ct::service_ref.eq(service),
-            ct::effective_date.eq(day.format("%Y-%m-%d").to_string()),
-            ct::selection.eq(serde_json::to_string(selection).map_err(AppError::internal)?),
-            ct::monthly_cost.eq(monthly_cost),
-            ct::created_by.eq(Some(by)),
-            ct::created_at.eq(now),
+    let selection = serde_json::to_string(selection).map_err(AppError::internal)?;
+    let day = day.format("%Y-%m-%d").to_string();
+    let r = c.transaction(|c| {
+        diesel::insert_into(ct::table)
+            .values((
+                ct::service_ref.eq(service),
+                ct::effective_date.eq(&day),
+                ct::selection.eq(&selection),
+                ct::monthly_cost.eq(monthly_cost),
+                ct::created_by.eq(Some(by)),
+                ct::created_at.eq(now),
+            ))
+            .execute(c)?;
+        // The service's latest contract, unless a later one exists (seeded history).
+        diesel::update(
+            sv::table.filter(sv::id.eq(service)).filter(
+                sv::latest_effective
+                    .is_null()
+                    .or(sv::latest_effective.le(&day)),
+            ),
+        )
+        .set((
+            sv::latest_effective.eq(Some(&day)),
+            sv::latest_cost.eq(Some(monthly_cost)),
         ))
-        .execute(c);
+        .execute(c)
+    });
     match r {
         Ok(_) => Ok(true),
         Err(e) if crate::db::is_unique_violation(&e) => Ok(false),
@@ -402,18 +357,61 @@ pub fn terminate(
     Ok(n == 1)
 }
 
-fn parse_day(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+/// A stored day (`YYYY-MM-DD`), parsed directly: chrono's format parser cost the fee page
+/// a seventh of its time.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
 }
 
-/// Every service of the org with its billing input.
+/// Every service of the org with its billing input from `since` on: the contracts that
+/// take effect from then, plus each service's contract in force on that day. Two
+/// statements of fixed shape (no variable-length `IN` lists), so both stay prepared.
 pub fn billing_inputs(
     c: &mut DbConn,
     org: i64,
+    since: NaiveDate,
 ) -> Result<Vec<(Service, ServiceBilling)>, AppError> {
-    let (services, rows) = services_and_contracts(c, org)?;
+    let services = services_of(c, org)?;
+    let since_s = since.format("%Y-%m-%d").to_string();
+    let in_force: Vec<(i64, Option<String>)> = ct::table
+        .inner_join(sv::table)
+        .filter(sv::org_id.eq(org))
+        .filter(ct::effective_date.lt(&since_s))
+        .group_by(ct::service_ref)
+        .select((ct::service_ref, diesel::dsl::max(ct::effective_date)))
+        .load(c)?;
+    let start: HashMap<i64, String> = in_force
+        .into_iter()
+        .filter_map(|(s, d)| Some((s, d?)))
+        .collect();
+    let lowest = start
+        .values()
+        .min()
+        .cloned()
+        .unwrap_or_else(|| since_s.clone());
+    let rows: Vec<ContractCols> = ct::table
+        .inner_join(sv::table)
+        .filter(sv::org_id.eq(org))
+        .filter(ct::effective_date.ge(&lowest))
+        .select((ct::service_ref, ct::effective_date, ct::monthly_cost))
+        .load(c)?;
     let mut by_service: HashMap<i64, Vec<Contract>> = HashMap::new();
     for (s, d, cost) in rows {
+        // Older contracts of this service than the one in force on `since` do not count.
+        let from = start.get(&s).unwrap_or(&since_s);
+        if d < *from {
+            continue;
+        }
         if let Some(effective) = parse_day(&d) {
             by_service.entry(s).or_default().push(Contract {
                 effective,
@@ -515,4 +513,28 @@ pub fn set_org_timezone(c: &mut DbConn, org: i64, tz: &str) -> Result<(), AppErr
         .set(o::timezone.eq(tz))
         .execute(c)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_day;
+
+    #[test]
+    fn stored_days_parse_directly() {
+        assert_eq!(
+            parse_day("2026-02-28"),
+            NaiveDate::from_ymd_opt(2026, 2, 28)
+        );
+        assert_eq!(
+            parse_day("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        assert_eq!(parse_day("2026-02-29"), None);
+        assert_eq!(parse_day("2026-13-01"), None);
+        assert_eq!(parse_day("2026-1-01"), None);
+        assert_eq!(parse_day("2026-01-0x"), None);
+        assert_eq!(parse_day(""), None);
+    }
+
+    use chrono::NaiveDate;
 }

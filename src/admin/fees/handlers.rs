@@ -28,31 +28,58 @@ fn parse_month(s: &str) -> Option<(i32, u32)> {
     ((2000..=2100).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
 }
 
+fn org_calendar(tz: &str) -> chrono_tz::Tz {
+    tz.parse().unwrap_or(chrono_tz::Tz::UTC)
+}
+
+fn today_in(tz: chrono_tz::Tz) -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// The months asked for: `to` defaults to this month, `from` to five months before `to`;
+/// None where what was typed is no month.
+fn month_range(
+    from: &str,
+    to: &str,
+    today: chrono::NaiveDate,
+) -> (Option<(i32, u32)>, Option<(i32, u32)>) {
+    let to = if to.trim().is_empty() {
+        Some((today.year(), today.month()))
+    } else {
+        parse_month(to)
+    };
+    let from = if from.trim().is_empty() {
+        to.map(|(y, m)| billing::months_back(y, m, 5))
+    } else {
+        parse_month(from)
+    };
+    (from, to)
+}
+
 /// How many months one search may span.
 pub const FEE_MONTHS_MAX: usize = 36;
 
 pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
     let org = ctx.org_id();
     let q = q.into_inner();
-    // The org's calendar and every service's billing input, in one trip.
+    let (qfrom, qto) = (q.from.clone(), q.to.clone());
+    // The org's calendar and every service's billing input from the first month shown, in
+    // one trip.
     let (tz, inputs) = ctx
         .state
-        .db(move |c| Ok((model::org_timezone(c, org)?, model::billing_inputs(c, org)?)))
+        .db(move |c| {
+            let tz = org_calendar(&model::org_timezone(c, org)?);
+            let (from, _) = month_range(&qfrom, &qto, today_in(tz));
+            let since = from
+                .and_then(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
+                .unwrap_or_else(|| today_in(tz));
+            Ok((tz, model::billing_inputs(c, org, since)?))
+        })
         .await?;
-    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Tz::UTC);
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let today = today_in(tz);
     let this_month = (today.year(), today.month());
     let mut v = Validation::default();
-    let to = if q.to.trim().is_empty() {
-        Some(this_month)
-    } else {
-        parse_month(&q.to)
-    };
-    let from = if q.from.trim().is_empty() {
-        to.map(|(y, m)| billing::months_back(y, m, 5))
-    } else {
-        parse_month(&q.from)
-    };
+    let (from, to) = month_range(&q.from, &q.to, today);
     if to.is_none() {
         v.add("to", Msg::new("month-invalid"));
     }
