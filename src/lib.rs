@@ -36,12 +36,18 @@ pub struct AppState {
     pub hasher: auth::Hasher,
     pub pricing: Arc<pricing::PriceBook>,
     pub client_throttle: web::throttle::ClientThrottle,
+    /// Database work waits here (first come, first served) for a free connection, so no
+    /// more blocking threads run than there are connections.
+    db_gate: Arc<tokio::sync::Semaphore>,
 }
+
+/// Connections per app instance.
+const DB_POOL: u32 = 10;
 
 impl AppState {
     /// Opens the database, applies migrations and loads the translations.
     pub fn new(config: Config) -> Result<AppState, String> {
-        let pool = db::build_pool(&config.database_url, 10)?;
+        let pool = db::build_pool(&config.database_url, DB_POOL)?;
         let mut conn = pool
             .get()
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
@@ -53,11 +59,13 @@ impl AppState {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let hasher = auth::Hasher::new(config.bcrypt_cost, cores)?;
+        // bcrypt may take all cores but one, so a burst of logins never starves the pages.
+        let hasher = auth::Hasher::new(config.bcrypt_cost, cores.saturating_sub(1).max(1))?;
         let pricing = config.pricing.clone();
         let client_throttle = web::throttle::ClientThrottle::new(config.throttle_per_minute);
         Ok(AppState {
             client_throttle,
+            db_gate: Arc::new(tokio::sync::Semaphore::new(DB_POOL as usize)),
             config,
             pool,
             i18n,
@@ -72,6 +80,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
+        let _permit = self.db_gate.acquire().await.map_err(AppError::internal)?;
         let pool = self.pool.clone();
         aw::block(move || {
             let mut conn = pool.get().map_err(AppError::internal)?;

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 use crate::web::forms::Msg;
@@ -67,45 +66,89 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// bcrypt on the blocking pool, at most `permits` at a time, so a burst of logins queues
-/// instead of starving the page requests.
+/// bcrypt on its own threads (as many as `threads`), queued first come, first served.
+/// Those threads run at a lower priority (nice 10), so a burst of logins takes the CPU the
+/// pages leave over rather than the pages' share.
 #[derive(Clone)]
 pub struct Hasher {
     cost: u32,
-    gate: Arc<Semaphore>,
+    queue: std::sync::mpsc::Sender<HashJob>,
     /// A hash of a random password at the configured cost, verified against when the
     /// account does not exist, so unknown accounts take as long as known ones.
     dummy: Arc<String>,
 }
 
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Lowers the calling thread's priority (Linux keeps a nice value per thread). A failure
+/// only leaves it as it was.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+        tracing::debug!(error = %e, "could not lower the bcrypt thread's priority");
+    }
+}
+
 impl Hasher {
-    pub fn new(cost: u32, permits: usize) -> Result<Hasher, String> {
+    pub fn new(cost: u32, threads: usize) -> Result<Hasher, String> {
         let dummy = bcrypt::hash(random_token(12), cost).map_err(|e| format!("bcrypt: {e}"))?;
+        let (queue, jobs) = std::sync::mpsc::channel::<HashJob>();
+        let jobs = Arc::new(std::sync::Mutex::new(jobs));
+        for i in 0..threads.max(1) {
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("bcrypt-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match jobs.lock() {
+                            Ok(rx) => match rx.recv() {
+                                Ok(job) => job,
+                                Err(_) => return, // the app is gone
+                            },
+                            Err(_) => return,
+                        };
+                        job();
+                    }
+                })
+                .map_err(|e| format!("cannot start the bcrypt threads: {e}"))?;
+        }
         Ok(Hasher {
             cost,
-            gate: Arc::new(Semaphore::new(permits.max(1))),
+            queue,
             dummy: Arc::new(dummy),
         })
     }
 
+    /// Runs `f` on a bcrypt thread and waits for it without blocking the caller's worker.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .map_err(AppError::internal)?;
+        rx.await.map_err(AppError::internal)
+    }
+
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        let _permit = self.gate.acquire().await.map_err(AppError::internal)?;
         let cost = self.cost;
-        actix_web::web::block(move || bcrypt::hash(password, cost))
-            .await
-            .map_err(AppError::internal)?
+        self.run(move || bcrypt::hash(password, cost))
+            .await?
             .map_err(AppError::internal)
     }
 
     /// Verifies against `hash`, or against the dummy hash when there is none; a malformed
     /// stored hash counts as a mismatch.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
-        let _permit = self.gate.acquire().await.map_err(AppError::internal)?;
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
-        let ok = actix_web::web::block(move || bcrypt::verify(password, &hash).unwrap_or(false))
-            .await
-            .map_err(AppError::internal)?;
+        let ok = self
+            .run(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .await?;
         Ok(real && ok)
     }
 }

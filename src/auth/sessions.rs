@@ -220,9 +220,16 @@ pub fn resolve(
         return Ok(None);
     }
     if (now - seen).num_seconds() >= TOUCH_SECONDS {
-        diesel::update(s::table.filter(s::id.eq(sid)))
-            .set(s::last_seen_at.eq(now))
-            .execute(c)?;
+        // Conditional, so parallel requests of one session write (and flush) it once:
+        // the others wait for the row, see it fresh and change nothing.
+        let stale = now - chrono::Duration::seconds(TOUCH_SECONDS);
+        diesel::update(
+            s::table
+                .filter(s::id.eq(sid))
+                .filter(s::last_seen_at.le(stale)),
+        )
+        .set(s::last_seen_at.eq(now))
+        .execute(c)?;
     }
     Ok(Some(user))
 }

@@ -49,6 +49,14 @@ fn row(
 /// Reserves one password verification: `Locked` while the identifier is locked or has
 /// used up its attempts in the current window.
 pub fn reserve(c: &mut DbConn, k: &Key, now: NaiveDateTime) -> Result<Gate, AppError> {
+    ensure_row(c, k, now)?;
+    // The window reset and the reservation commit together (one flush, not two).
+    c.transaction(|c| reserve_in(c, k, now))
+}
+
+/// The identifier's row, created on its first attempt. Outside any transaction: on
+/// Postgres a duplicate-key error would abort one.
+fn ensure_row(c: &mut DbConn, k: &Key, now: NaiveDateTime) -> Result<(), AppError> {
     let exists: i64 = row(k).count().get_result(c)?;
     if exists == 0 {
         let inserted = diesel::insert_into(lt::table)
@@ -69,6 +77,10 @@ pub fn reserve(c: &mut DbConn, k: &Key, now: NaiveDateTime) -> Result<Gate, AppE
             Err(e) => return Err(e.into()),
         }
     }
+    Ok(())
+}
+
+fn reserve_in(c: &mut DbConn, k: &Key, now: NaiveDateTime) -> Result<Gate, AppError> {
     let window_start = now - chrono::Duration::minutes(LOCKOUT_WINDOW_MIN);
     let unlocked = lt::locked_until.is_null().or(lt::locked_until.le(now));
     // A window that has passed starts afresh (at most one request wins this update).
@@ -100,6 +112,10 @@ pub fn reserve(c: &mut DbConn, k: &Key, now: NaiveDateTime) -> Result<Gate, AppE
 /// After a reserved attempt failed: locks the identifier once its window's attempts are
 /// used up. Returns whether it is locked now.
 pub fn failed(c: &mut DbConn, k: &Key, now: NaiveDateTime) -> Result<bool, AppError> {
+    c.transaction(|c| failed_in(c, k, now))
+}
+
+fn failed_in(c: &mut DbConn, k: &Key, now: NaiveDateTime) -> Result<bool, AppError> {
     diesel::update(
         row(k)
             .filter(lt::failed.ge(LOCKOUT_FAILURES))

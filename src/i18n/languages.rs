@@ -20,7 +20,13 @@ impl Language {
 
 const TSV: &str = include_str!("../../locales/helpcenter-languages.tsv");
 
-pub fn all() -> Vec<Language> {
+/// Every language, parsed once.
+pub fn all() -> &'static [Language] {
+    static ALL: std::sync::OnceLock<Vec<Language>> = std::sync::OnceLock::new();
+    ALL.get_or_init(parse)
+}
+
+fn parse() -> Vec<Language> {
     TSV.lines()
         .skip(1)
         .filter_map(|l| {
