@@ -220,21 +220,44 @@ pub fn resolve(
         return Ok(None);
     }
     if (now - seen).num_seconds() >= TOUCH_SECONDS {
-        // Conditional, so parallel requests of one session write (and flush) it once:
-        // the others wait for the row, see it fresh and change nothing.
-        let stale = now - chrono::Duration::seconds(TOUCH_SECONDS);
-        diesel::update(
-            s::table
-                .filter(s::id.eq(sid))
-                .filter(s::last_seen_at.le(stale)),
-        )
-        .set(s::last_seen_at.eq(now))
-        .execute(c)?;
+        touch(c, sid, now)?;
     }
     Ok(Some(user))
 }
 
 type OrgUserRow = (i64, String, String, String, String, bool, bool);
+
+/// Records that the session was used. Once a minute every parallel request of a session
+/// gets here together; only one writes. On Postgres the others skip the locked row instead
+/// of queueing behind it, and the write does not wait for its WAL flush (a last-seen time
+/// lost in a crash costs nothing), which had made pages wait up to a second under load.
+fn touch(c: &mut DbConn, sid: i64, now: NaiveDateTime) -> Result<(), AppError> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let stale = now - chrono::Duration::seconds(TOUCH_SECONDS);
+    match c {
+        DbConn::Pg(pg) => pg.transaction(|pg| {
+            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
+            diesel::sql_query(
+                "UPDATE sessions SET last_seen_at = $1 WHERE id = \
+                 (SELECT id FROM sessions WHERE id = $2 AND last_seen_at <= $3 \
+                  FOR UPDATE SKIP LOCKED)",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(sid)
+            .bind::<Timestamp, _>(stale)
+            .execute(pg)
+        })?,
+        // One writer at a time, and WAL commits do not flush: the plain conditional update.
+        DbConn::Sqlite(_) => diesel::update(
+            s::table
+                .filter(s::id.eq(sid))
+                .filter(s::last_seen_at.le(stale)),
+        )
+        .set(s::last_seen_at.eq(now))
+        .execute(c)?,
+    };
+    Ok(())
+}
 
 /// One session as "my sessions" lists it.
 #[derive(Debug, Clone)]

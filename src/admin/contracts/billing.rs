@@ -46,16 +46,30 @@ pub fn month_charge(s: &ServiceBilling, year: i32, month: u32, through: Option<N
             v.sort_by_key(|c| c.effective);
             std::borrow::Cow::Owned(v)
         };
+    // Each contract is charged for the days from its effective day to the day before the
+    // next one, within this month, up to `through` and the termination day.
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, month, 1),
+        NaiveDate::from_ymd_opt(year, month, dim),
+    ) else {
+        return 0;
+    };
+    let end = [Some(last), through, s.terminated_on]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(last);
     let mut sum: i128 = 0;
-    for day in 1..=dim {
-        let Some(d) = NaiveDate::from_ymd_opt(year, month, day) else {
-            continue;
-        };
-        if through.is_some_and(|t| d > t) || s.terminated_on.is_some_and(|t| d > t) {
-            continue;
+    for (i, c) in contracts.iter().enumerate() {
+        let start = c.effective.max(first);
+        let until = match contracts.get(i + 1) {
+            Some(next) => next.effective.pred_opt().unwrap_or(next.effective),
+            None => end,
         }
-        if let Some(c) = contracts.iter().rev().find(|c| c.effective <= d) {
-            sum += i128::from(c.monthly_cost);
+        .min(end);
+        if until >= start {
+            let days = (until - start).num_days() + 1;
+            sum += i128::from(c.monthly_cost) * i128::from(days);
         }
     }
     // Round half up to the currency's smallest unit.
@@ -88,6 +102,60 @@ pub fn months_back(year: i32, month: u32, n: u32) -> (i32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The charge the slow way: day by day, the contract in force that day.
+    fn daily(s: &ServiceBilling, year: i32, month: u32, through: Option<NaiveDate>) -> i64 {
+        let dim = days_in_month(year, month);
+        let mut c = s.contracts.clone();
+        c.sort_by_key(|c| c.effective);
+        let mut sum: i128 = 0;
+        for day in 1..=dim {
+            let d = NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default();
+            if through.is_some_and(|t| d > t) || s.terminated_on.is_some_and(|t| d > t) {
+                continue;
+            }
+            if let Some(k) = c.iter().rev().find(|k| k.effective <= d) {
+                sum += i128::from(k.monthly_cost);
+            }
+        }
+        let dim = i128::from(dim);
+        i64::try_from((sum * 2 + dim) / (2 * dim)).unwrap_or(i64::MAX)
+    }
+
+    #[test]
+    fn intervals_agree_with_day_by_day() {
+        // A small deterministic generator: many shapes of contract history.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let base = NaiveDate::from_ymd_opt(2023, 11, 1).unwrap_or_default();
+        for _ in 0..400 {
+            let mut contracts = Vec::new();
+            for _ in 0..next(6) {
+                contracts.push(Contract {
+                    effective: base + chrono::Duration::days(next(200) as i64),
+                    monthly_cost: next(5_000_000) as i64,
+                });
+            }
+            contracts.sort_by_key(|c| c.effective);
+            contracts.dedup_by_key(|c| c.effective);
+            let terminated_on =
+                (next(3) == 0).then(|| base + chrono::Duration::days(next(220) as i64));
+            let s = ServiceBilling {
+                contracts,
+                terminated_on,
+            };
+            for (y, m) in months((2023, 11), (2024, 6)) {
+                let through =
+                    (next(4) == 0).then(|| base + chrono::Duration::days(next(240) as i64));
+                assert_eq!(month_charge(&s, y, m, through), daily(&s, y, m, through));
+            }
+        }
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
