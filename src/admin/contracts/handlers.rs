@@ -84,7 +84,7 @@ fn form_view(
     );
     let timezones = timezone_opts(&input.timezone);
     let languages = languages::all()
-        .into_iter()
+        .iter()
         .map(|l| Choice {
             value: l.code.to_string(),
             label: format!("{} ({})", l.label(), l.code),

@@ -28,6 +28,9 @@ fn parse_month(s: &str) -> Option<(i32, u32)> {
     ((2000..=2100).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
 }
 
+/// (year, month)
+type Month = (i32, u32);
+
 fn org_calendar(tz: &str) -> chrono_tz::Tz {
     tz.parse().unwrap_or(chrono_tz::Tz::UTC)
 }
@@ -38,11 +41,7 @@ fn today_in(tz: chrono_tz::Tz) -> chrono::NaiveDate {
 
 /// The months asked for: `to` defaults to this month, `from` to five months before `to`;
 /// None where what was typed is no month.
-fn month_range(
-    from: &str,
-    to: &str,
-    today: chrono::NaiveDate,
-) -> (Option<(i32, u32)>, Option<(i32, u32)>) {
+fn month_range(from: &str, to: &str, today: chrono::NaiveDate) -> (Option<Month>, Option<Month>) {
     let to = if to.trim().is_empty() {
         Some((today.year(), today.month()))
     } else {
