@@ -125,7 +125,9 @@ pub fn schedule_housekeeping(
         payload: String::new(),
         run_at: at,
         unique_key: Some(format!("{HOUSEKEEPING}:{}", at.format("%Y-%m-%d"))),
-        max_attempts: 3,
+        // Retried for about two days (backoff grows to an hour); it schedules the next
+        // day's run when it succeeds, and every start-up schedules one too.
+        max_attempts: 48,
     };
     jobs::enqueue(c, &job, now).map(|_| ())
 }

@@ -52,12 +52,15 @@ pub async fn contracts(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
     })
 }
 
+/// The time-zone options, the chosen one selected. The names are sorted once.
 pub fn timezone_opts(selected: &str) -> Vec<Choice> {
-    choices(
-        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
-        str::to_string,
-        selected,
-    )
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut v: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        v.sort_unstable();
+        v
+    });
+    choices(names.iter().copied(), str::to_string, selected)
 }
 
 fn form_view(
