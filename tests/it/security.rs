@@ -264,51 +264,35 @@ async fn a_password_change_spends_reset_links(app: TestApp) {
     anon.get(&path).await.assert_status(400);
 }
 
+/// Sends the change-password form with `current` as the current password.
+async fn change_with(c: &mut crate::support::Client, current: &str) -> crate::support::Resp {
+    c.get("/account/password").await;
+    c.post_form(
+        "/account/password",
+        &[
+            ("current_password", current),
+            ("password", OTHER_PW),
+            ("password_confirm", OTHER_PW),
+        ],
+    )
+    .await
+}
+
 /// 6. Wrong current passwords on the change form count like sign-in failures.
 async fn wrong_current_passwords_are_counted(app: TestApp) {
     let mut c = app.signup("cur@example.com", GOOD_PW).await;
     for i in 0..4 {
-        c.get("/account/password").await;
-        let r = c
-            .post_form(
-                "/account/password",
-                &[
-                    ("current_password", "wrong-pw1!"),
-                    ("password", OTHER_PW),
-                    ("password_confirm", OTHER_PW),
-                ],
-            )
-            .await;
+        let r = change_with(&mut c, "wrong-pw1!").await;
         assert_eq!(r.status, 422);
         assert!(
             r.field_errors("current_password")[0].contains("incorrect"),
             "attempt {i}"
         );
     }
-    c.get("/account/password").await;
-    let r = c
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", "wrong-pw1!"),
-                ("password", OTHER_PW),
-                ("password_confirm", OTHER_PW),
-            ],
-        )
-        .await;
+    let r = change_with(&mut c, "wrong-pw1!").await;
     assert!(r.field_errors("current_password")[0].contains("Too many"));
     // Even the right one now, and the sign-in form is locked too.
-    c.get("/account/password").await;
-    let r = c
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", GOOD_PW),
-                ("password", OTHER_PW),
-                ("password_confirm", OTHER_PW),
-            ],
-        )
-        .await;
+    let r = change_with(&mut c, GOOD_PW).await;
     assert!(r.field_errors("current_password")[0].contains("Too many"));
     let r = app.client().login("cur@example.com", GOOD_PW).await;
     assert!(r.body.contains(LOCKED));
@@ -337,18 +321,23 @@ async fn the_lock_says_nothing_about_which_accounts_exist(app: TestApp) {
     }
 }
 
+/// The add-service form's fields (without languages), for service `id` named `name`.
+fn service_form<'a>(name: &'a str, id: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("kind", "counseling"),
+        ("name", name),
+        ("service_id", id),
+        ("default_language", "ko"),
+        ("timezone", "Asia/Seoul"),
+        ("editor", "text"),
+    ]
+}
+
 /// 8. Duplicated languages are dropped with a set; more values than languages are refused.
 async fn languages_are_deduplicated_and_capped(app: TestApp) {
     let mut c = app.admin("langs").await;
     let many_ko: Vec<(&str, &str)> = std::iter::repeat_n(("languages", "ko"), 700).collect();
-    let mut fields = vec![
-        ("kind", "counseling"),
-        ("name", "Many"),
-        ("service_id", "many"),
-        ("default_language", "ko"),
-        ("timezone", "Asia/Seoul"),
-        ("editor", "text"),
-    ];
+    let mut fields = service_form("Many", "many");
     fields.extend(many_ko);
     c.get("/admin/services/new").await;
     let r = c.post_multipart("/admin/services/new", &fields, &[]).await;
@@ -367,14 +356,7 @@ async fn languages_are_deduplicated_and_capped(app: TestApp) {
     );
     // 250 distinct values: more than the 203 languages there are.
     let codes: Vec<String> = (0..250).map(|i| format!("x{i}")).collect();
-    let mut fields = vec![
-        ("kind", "counseling"),
-        ("name", "Too many"),
-        ("service_id", "toomany"),
-        ("default_language", "ko"),
-        ("timezone", "Asia/Seoul"),
-        ("editor", "text"),
-    ];
+    let mut fields = service_form("Too many", "toomany");
     fields.extend(codes.iter().map(|c| ("languages", c.as_str())));
     c.get("/admin/services/new").await;
     let r = c.post_multipart("/admin/services/new", &fields, &[]).await;
@@ -396,14 +378,10 @@ async fn oversized_api_json_and_empty_banner(app: TestApp) {
         .post_multipart(
             "/admin/services/new",
             &[
-                ("kind", "counseling"),
-                ("name", "Empty banner"),
-                ("service_id", "emptyb"),
-                ("languages", "ko"),
-                ("default_language", "ko"),
-                ("timezone", "Asia/Seoul"),
-                ("editor", "text"),
-            ],
+                service_form("Empty banner", "emptyb"),
+                vec![("languages", "ko")],
+            ]
+            .concat(),
             &[("banner", "empty.png", b"")],
         )
         .await;
@@ -418,15 +396,7 @@ async fn oversized_api_json_and_empty_banner(app: TestApp) {
     let r = c
         .post_multipart(
             "/admin/services/new",
-            &[
-                ("kind", "counseling"),
-                ("name", "No banner"),
-                ("service_id", "nob"),
-                ("languages", "ko"),
-                ("default_language", "ko"),
-                ("timezone", "Asia/Seoul"),
-                ("editor", "text"),
-            ],
+            &[service_form("No banner", "nob"), vec![("languages", "ko")]].concat(),
             &[("banner", "", b"")],
         )
         .await;

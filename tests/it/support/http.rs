@@ -156,12 +156,8 @@ impl Http {
             }
         }
         let body = String::from_utf8_lossy(&body).into_owned();
-        if let Some(t) = body
-            .split("name=\"_csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-        {
-            self.csrf = Some(t.to_string());
+        if let Some(t) = super::csrf_in(&body) {
+            self.csrf = Some(t);
         }
         Resp {
             status,

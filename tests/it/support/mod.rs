@@ -335,6 +335,14 @@ impl TestApp {
     }
 }
 
+/// The CSRF token of the first form of a page, as a browser would send it back.
+pub fn csrf_in(body: &str) -> Option<String> {
+    body.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(str::to_string)
+}
+
 /// The link in a mail's text.
 pub fn link_in(text: &str) -> String {
     text.split_whitespace()
@@ -461,12 +469,8 @@ impl Client {
         }
         let bytes = res.into_body().try_into_bytes().unwrap_or_default();
         let body = String::from_utf8_lossy(&bytes).into_owned();
-        if let Some(t) = body
-            .split("name=\"_csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-        {
-            self.csrf = Some(t.to_string());
+        if let Some(t) = csrf_in(&body) {
+            self.csrf = Some(t);
         }
         Resp {
             status,
