@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use crate::admin::contracts::handlers as contracts;
 use crate::admin::fees::handlers as fees;
 use crate::admin::org::handlers as org;
+use crate::admin::org_admins::handlers as org_admins;
 use crate::api;
 use crate::config::BaseUrl;
 use crate::console::handlers as console;
@@ -133,6 +134,12 @@ impl Urls {
     pub fn org_api_key(&self) -> &'static str {
         "/admin/org/api-key"
     }
+    pub fn admin_org_admins(&self) -> &'static str {
+        "/admin/org-admins"
+    }
+    pub fn remove_org_admin(&self, member: &i64) -> String {
+        format!("/admin/org-admins/{member}/remove")
+    }
     pub fn asset(&self, name: &str) -> String {
         format!("/static/{name}?v={}", env!("CARGO_PKG_VERSION"))
     }
@@ -197,6 +204,9 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/admin/org" => org::org_page;
     post "/admin/org/api-key" => org::rotate_key;
     post "/admin/org/timezone" => org::save_timezone;
+    get "/admin/org-admins" => org_admins::page;
+    post "/admin/org-admins" => org_admins::add;
+    post "/admin/org-admins/{member_id}/remove" => org_admins::remove;
     get "/services/{service_id}/banner" => services::banner;
 }
 
@@ -330,6 +340,7 @@ mod tests {
             u.service_terminate("care"),
             u.service_banner("care"),
             u.asset("app.css"),
+            u.remove_org_admin(&4),
         ];
         let fixed = [
             u.home(),
@@ -358,6 +369,7 @@ mod tests {
             u.admin_org(),
             u.org_timezone(),
             u.org_api_key(),
+            u.admin_org_admins(),
         ];
         for p in owned.iter().map(String::as_str).chain(fixed) {
             assert!(routed(p), "no route answers {p}");

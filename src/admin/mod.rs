@@ -6,6 +6,8 @@
 pub mod contracts;
 pub mod fees;
 pub mod org;
+pub mod org_admins;
+pub mod permission_log;
 
 /// Where a global-management page sits: the side menu (the product's menus, in its order)
 /// and, inside contract service status, its tabs. `current` names the page.
@@ -35,7 +37,7 @@ impl Tabs {
                 Some(u.admin_contracts()),
                 "menu-contract-status",
             ),
-            ("org-admins", None, "menu-org-admins"),
+            ("org-admins", Some(u.admin_org_admins()), "menu-org-admins"),
             ("company", None, "menu-company"),
             ("cti", None, "menu-cti"),
             ("permission-log", None, "menu-permission-log"),
@@ -47,7 +49,11 @@ impl Tabs {
                     id,
                     href: href?,
                     key,
-                    current: id == "contract-status" && self.in_contract_status(),
+                    current: if id == "contract-status" {
+                        self.in_contract_status()
+                    } else {
+                        id == self.current
+                    },
                 })
             })
             .collect()

@@ -93,6 +93,8 @@ diesel::table! {
         accept_assignments -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        org_admin_since -> Nullable<Timestamp>,
+        org_admin_granted_by -> Nullable<Text>,
     }
 }
 
@@ -130,6 +132,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    permission_logs (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        at -> Timestamp,
+        action -> Text,
+        service_ref -> Nullable<BigInt>,
+        actor_name -> Text,
+        actor_login -> Text,
+        target_name -> Text,
+        target_login -> Text,
+        before_value -> Text,
+        after_value -> Text,
+        ip -> Text,
+    }
+}
+
 diesel::joinable!(services -> organizations (org_id));
 diesel::joinable!(contracts -> services (service_ref));
 diesel::joinable!(payment_methods -> console_members (member_id));
@@ -148,6 +167,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_throttle,
     jobs,
+    permission_logs,
 );
 
 diesel::table! {

@@ -423,6 +423,11 @@ async fn service_contract_suspend_terminate_and_fees() {
                     owner: true,
                     locale: "en".into(),
                 },
+                &online_contact::admin::permission_log::model::Person {
+                    name: "demo-data".into(),
+                    login: String::new(),
+                },
+                "",
                 now,
             )
             .unwrap();

@@ -12,6 +12,7 @@ mod contracts;
 mod i18n;
 mod jobs;
 mod mail;
+mod org_admins;
 mod orgs;
 mod security;
 mod sessions;

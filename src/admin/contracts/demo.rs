@@ -85,6 +85,11 @@ pub fn seed(
             owner: true,
             locale: "en".into(),
         },
+        &crate::admin::permission_log::model::Person {
+            name: "demo-data".into(),
+            login: String::new(),
+        },
+        "",
         now,
     )
     .map_err(err)?;

@@ -318,9 +318,10 @@ pub async fn add_member(
         locale: ctx.lang.code().to_string(),
     };
     let org_id = org.id;
+    let (actor, ip) = (console_actor(&user), ctx.client.ip.clone());
     if !ctx
         .state
-        .db(move |c| model::add_member(c, org_id, &new, now()))
+        .db(move |c| model::add_member(c, org_id, &new, &actor, &ip, now()))
         .await?
     {
         v.add("login_id", Msg::new("login-id-taken"));
@@ -338,9 +339,10 @@ pub async fn make_owner(
     let (public_id, member_id) = path.into_inner();
     let org = own_org(&ctx, &user, public_id).await?;
     let org_id = org.id;
+    let (actor, ip) = (console_actor(&user), ctx.client.ip.clone());
     if !ctx
         .state
-        .db(move |c| model::make_owner(c, org_id, member_id))
+        .db(move |c| model::make_owner(c, org_id, member_id, &actor, &ip, now()))
         .await?
     {
         return Err(AppError::NotFound);
@@ -394,4 +396,12 @@ pub async fn done(ctx: ConsoleMember, path: web::Path<String>) -> Result<HttpRes
         workspace_url,
         owner_login_id,
     })
+}
+
+/// A console member as the permission-change log names them (by email).
+fn console_actor(user: &User) -> crate::admin::permission_log::model::Person {
+    crate::admin::permission_log::model::Person {
+        name: user.name.clone(),
+        login: user.email.clone(),
+    }
 }

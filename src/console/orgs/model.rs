@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::admin::permission_log::model::{self as log, Entry, Person};
 use crate::db::DbConn;
 use crate::db::schema::{org_members as om, organizations as o, payment_methods as pm};
 use crate::error::AppError;
@@ -299,11 +300,17 @@ pub fn add_member(
     c: &mut DbConn,
     org_id: i64,
     m: &NewOrgMember,
+    actor: &Person,
+    ip: &str,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
     c.transaction(|c| {
         if m.owner {
-            clear_owner(c, org_id)?;
+            let target = Person {
+                name: m.name.clone(),
+                login: m.login_id.clone(),
+            };
+            move_owner(c, org_id, &target, log::ROLE_MEMBER, actor, ip, now)?;
         }
         let r = diesel::insert_into(om::table)
             .values((
@@ -366,18 +373,31 @@ fn clear_owner(c: &mut DbConn, org_id: i64) -> Result<(), AppError> {
 
 /// Makes a member of this organization the OWNER; false if no such member. The OWNER's
 /// rights come with the flag, so the former OWNER keeps only rights granted to it on their
-/// own (none, unless an org-admin right was given).
-pub fn make_owner(c: &mut DbConn, org_id: i64, member: i64) -> Result<bool, AppError> {
+/// own (none, unless an org-admin right was given). Both sides of the move are logged.
+pub fn make_owner(
+    c: &mut DbConn,
+    org_id: i64,
+    member: i64,
+    actor: &Person,
+    ip: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
     c.transaction(|c| {
-        let exists: i64 = om::table
+        let found: Option<(String, String, bool, bool)> = om::table
             .filter(om::org_id.eq(org_id))
             .filter(om::id.eq(member))
-            .count()
-            .get_result(c)?;
-        if exists == 0 {
+            .select((om::name, om::login_id, om::is_owner, om::is_org_admin))
+            .first(c)
+            .optional()?;
+        let Some((name, login, is_owner, is_admin)) = found else {
             return Ok(false);
+        };
+        if is_owner {
+            return Ok(true);
         }
-        clear_owner(c, org_id)?;
+        let target = Person { name, login };
+        let before = log::role(false, is_admin);
+        move_owner(c, org_id, &target, before, actor, ip, now)?;
         diesel::update(
             om::table
                 .filter(om::org_id.eq(org_id))
@@ -387,6 +407,57 @@ pub fn make_owner(c: &mut DbConn, org_id: i64, member: i64) -> Result<bool, AppE
         .execute(c)?;
         Ok(true)
     })
+}
+
+/// Clears the current OWNER (if any) and logs the move to `target` (who is made OWNER by
+/// the caller, in the same transaction).
+fn move_owner(
+    c: &mut DbConn,
+    org_id: i64,
+    target: &Person,
+    target_before: &str,
+    actor: &Person,
+    ip: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let old: Option<(String, String, bool)> = om::table
+        .filter(om::org_id.eq(org_id))
+        .filter(om::is_owner.eq(true))
+        .select((om::name, om::login_id, om::is_org_admin))
+        .first(c)
+        .optional()?;
+    clear_owner(c, org_id)?;
+    if let Some((name, login, admin)) = old {
+        log::record(
+            c,
+            &Entry {
+                org_id,
+                action: log::OWNER_CHANGED,
+                service_ref: None,
+                actor,
+                target: &Person { name, login },
+                before: log::ROLE_OWNER,
+                after: log::role(false, admin),
+                ip,
+            },
+            now,
+        )?;
+    }
+    log::record(
+        c,
+        &Entry {
+            org_id,
+            action: log::OWNER_CHANGED,
+            service_ref: None,
+            actor,
+            target,
+            before: target_before,
+            after: log::ROLE_OWNER,
+            ip,
+        },
+        now,
+    )?;
+    Ok(())
 }
 
 #[derive(Debug, PartialEq, Eq)]

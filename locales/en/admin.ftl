@@ -1,0 +1,17 @@
+org-admins-intro = Org admins have the global-management menu and may manage every service's members. The OWNER's rights come with the OWNER and cannot be removed here.
+org-admins-since = Since
+org-admins-granted-by = Granted by
+org-admins-remove = Remove the right
+org-admins-remove-self = Give up my right
+org-admins-add-title = Add org admin
+org-admins-search-label = Search members
+org-admins-search-hint = Name, login ID or email: at least two characters.
+org-admins-search-submit = Search
+org-admins-none-found = No member without the right matches.
+org-admins-add = Make org admin
+org-admins-q-short = Enter at least { $min } characters.
+org-admin-added = The member is now an org admin.
+org-admin-already = That member already has the right.
+org-admin-removed = The org-admin right has been removed.
+org-admin-removed-self = You have given up your org-admin right.
+org-admin-owner-stays = The OWNER's rights cannot be removed.

@@ -1,0 +1,17 @@
+org-admins-intro = 組織管理者は全体管理メニューを使い、すべてのサービスのメンバーを管理できます。OWNER の権限は OWNER に付随するため、ここでは削除できません。
+org-admins-since = 付与日
+org-admins-granted-by = 付与者
+org-admins-remove = 権限を削除
+org-admins-remove-self = 自分の権限を返上
+org-admins-add-title = 組織管理者追加
+org-admins-search-label = メンバー検索
+org-admins-search-hint = 名前、ログインID、メールのいずれか（2文字以上）。
+org-admins-search-submit = 検索
+org-admins-none-found = 権限を持たないメンバーで該当する人はいません。
+org-admins-add = 組織管理者にする
+org-admins-q-short = { $min }文字以上入力してください。
+org-admin-added = メンバーを組織管理者にしました。
+org-admin-already = そのメンバーはすでに権限を持っています。
+org-admin-removed = 組織管理者の権限を削除しました。
+org-admin-removed-self = 組織管理者の権限を返上しました。
+org-admin-owner-stays = OWNER の権限は削除できません。

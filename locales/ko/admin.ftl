@@ -1,0 +1,17 @@
+org-admins-intro = 조직관리자는 전체 관리 메뉴를 사용하고 모든 서비스의 멤버를 관리할 수 있습니다. OWNER의 권한은 OWNER에 따르므로 여기에서 삭제할 수 없습니다.
+org-admins-since = 부여일
+org-admins-granted-by = 부여자
+org-admins-remove = 권한 삭제
+org-admins-remove-self = 내 권한 반납
+org-admins-add-title = 조직관리자 추가
+org-admins-search-label = 멤버 검색
+org-admins-search-hint = 이름, 로그인 ID 또는 이메일(2자 이상).
+org-admins-search-submit = 검색
+org-admins-none-found = 권한이 없는 멤버 중 일치하는 사람이 없습니다.
+org-admins-add = 조직관리자로 지정
+org-admins-q-short = { $min }자 이상 입력하세요.
+org-admin-added = 멤버를 조직관리자로 지정했습니다.
+org-admin-already = 이미 권한이 있는 멤버입니다.
+org-admin-removed = 조직관리자 권한을 삭제했습니다.
+org-admin-removed-self = 조직관리자 권한을 반납했습니다.
+org-admin-owner-stays = OWNER의 권한은 삭제할 수 없습니다.

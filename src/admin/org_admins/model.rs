@@ -1,0 +1,223 @@
+//! Queries of the org-admin right. Every query takes the tenant's org id.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::admin::permission_log::model::{self as log, Entry, Person};
+use crate::db::DbConn;
+use crate::db::schema::org_members as om;
+use crate::error::AppError;
+
+/// Shortest search text.
+pub const SEARCH_MIN: usize = 2;
+/// Most search results shown.
+pub const SEARCH_MAX: usize = 50;
+
+/// One row of the org-admin list.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub id: i64,
+    pub login_id: String,
+    pub name: String,
+    pub email: String,
+    pub is_owner: bool,
+    pub since: Option<NaiveDateTime>,
+    pub granted_by: Option<String>,
+}
+
+/// A member that search found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub id: i64,
+    pub login_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    bool,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
+
+fn rows(c: &mut DbConn, org: i64) -> Result<Vec<Row>, AppError> {
+    Ok(om::table
+        .filter(om::org_id.eq(org))
+        .order(om::id)
+        .select((
+            om::id,
+            om::login_id,
+            om::name,
+            om::email,
+            om::is_owner,
+            om::is_org_admin,
+            om::org_admin_since,
+            om::org_admin_granted_by,
+        ))
+        .load(c)?)
+}
+
+/// The OWNER first, then the org admins in the order they were granted the right.
+pub fn admins(c: &mut DbConn, org: i64) -> Result<Vec<Admin>, AppError> {
+    let mut list: Vec<Admin> = rows(c, org)?
+        .into_iter()
+        .filter(|r| r.4 || r.5)
+        .map(|r| Admin {
+            id: r.0,
+            login_id: r.1,
+            name: r.2,
+            email: r.3,
+            is_owner: r.4,
+            since: r.6,
+            granted_by: r.7,
+        })
+        .collect();
+    list.sort_by_key(|a| (!a.is_owner, a.since));
+    Ok(list)
+}
+
+/// Members without the right whose name, login ID or email contains `q` (any case).
+/// Members of an organization are few enough to filter here, the same way on both
+/// backends (`LIKE` is case-sensitive on Postgres, not on SQLite).
+pub fn search(c: &mut DbConn, org: i64, q: &str) -> Result<Vec<Found>, AppError> {
+    let q = q.trim().to_lowercase();
+    Ok(rows(c, org)?
+        .into_iter()
+        .filter(|r| !r.4 && !r.5)
+        .filter(|r| {
+            r.1.to_lowercase().contains(&q)
+                || r.2.to_lowercase().contains(&q)
+                || r.3.to_lowercase().contains(&q)
+        })
+        .take(SEARCH_MAX)
+        .map(|r| Found {
+            id: r.0,
+            login_id: r.1,
+            name: r.2,
+            email: r.3,
+        })
+        .collect())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Done; the member's name.
+    Done(String),
+    /// Nothing to do: the member already has (or has no) right.
+    Unchanged,
+    /// The OWNER's rights come with the OWNER and cannot be removed.
+    Owner,
+}
+
+fn target(c: &mut DbConn, org: i64, id: i64) -> Result<(Person, bool, bool), AppError> {
+    let (name, login, owner, admin): (String, String, bool, bool) = om::table
+        .filter(om::org_id.eq(org))
+        .filter(om::id.eq(id))
+        .select((om::name, om::login_id, om::is_owner, om::is_org_admin))
+        .first(c)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    Ok((Person { name, login }, owner, admin))
+}
+
+/// Gives a member of this organization the org-admin right, and logs it.
+pub fn grant(
+    c: &mut DbConn,
+    org: i64,
+    id: i64,
+    actor: &Person,
+    ip: &str,
+    now: NaiveDateTime,
+) -> Result<Change, AppError> {
+    c.transaction(|c| {
+        let (who, owner, admin) = target(c, org, id)?;
+        if owner || admin {
+            return Ok(Change::Unchanged);
+        }
+        let n = diesel::update(
+            om::table
+                .filter(om::org_id.eq(org))
+                .filter(om::id.eq(id))
+                .filter(om::is_org_admin.eq(false)),
+        )
+        .set((
+            om::is_org_admin.eq(true),
+            om::org_admin_since.eq(Some(now)),
+            om::org_admin_granted_by.eq(Some(format!("{} ({})", actor.name, actor.login))),
+        ))
+        .execute(c)?;
+        if n != 1 {
+            return Ok(Change::Unchanged);
+        }
+        log::record(
+            c,
+            &Entry {
+                org_id: org,
+                action: log::ORG_ADMIN_GRANTED,
+                service_ref: None,
+                actor,
+                target: &who,
+                before: log::ROLE_MEMBER,
+                after: log::ROLE_ORG_ADMIN,
+                ip,
+            },
+            now,
+        )?;
+        Ok(Change::Done(who.name))
+    })
+}
+
+/// Removes a member's org-admin right (never the OWNER's), and logs it.
+pub fn revoke(
+    c: &mut DbConn,
+    org: i64,
+    id: i64,
+    actor: &Person,
+    ip: &str,
+    now: NaiveDateTime,
+) -> Result<Change, AppError> {
+    c.transaction(|c| {
+        let (who, owner, admin) = target(c, org, id)?;
+        if owner {
+            return Ok(Change::Owner);
+        }
+        if !admin {
+            return Ok(Change::Unchanged);
+        }
+        let n = diesel::update(
+            om::table
+                .filter(om::org_id.eq(org))
+                .filter(om::id.eq(id))
+                .filter(om::is_org_admin.eq(true)),
+        )
+        .set((
+            om::is_org_admin.eq(false),
+            om::org_admin_since.eq(None::<NaiveDateTime>),
+            om::org_admin_granted_by.eq(None::<String>),
+        ))
+        .execute(c)?;
+        if n != 1 {
+            return Ok(Change::Unchanged);
+        }
+        log::record(
+            c,
+            &Entry {
+                org_id: org,
+                action: log::ORG_ADMIN_REVOKED,
+                service_ref: None,
+                actor,
+                target: &who,
+                before: log::ROLE_ORG_ADMIN,
+                after: log::ROLE_MEMBER,
+                ip,
+            },
+            now,
+        )?;
+        Ok(Change::Done(who.name))
+    })
+}
