@@ -1,4 +1,4 @@
-//! Service management (서비스 관리): what belongs to one service rather than to global
+//! Service management: what belongs to one service rather than to global
 //! management. Today the service banner (the service's tab image); members, ticket fields
 //! and tickets come here next.
 

@@ -1,4 +1,4 @@
-//! Contract service status, organization info tab (조직 정보): cloud and OC organization,
+//! Contract service status, organization info tab: cloud and OC organization,
 //! the Online Contact URL, the org key (rotated, shown once) and the org time zone.
 
 pub mod handlers;
