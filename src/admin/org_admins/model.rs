@@ -134,42 +134,7 @@ pub fn grant(
     ip: &str,
     now: NaiveDateTime,
 ) -> Result<Change, AppError> {
-    c.transaction(|c| {
-        let (who, owner, admin) = target(c, org, id)?;
-        if owner || admin {
-            return Ok(Change::Unchanged);
-        }
-        let n = diesel::update(
-            om::table
-                .filter(om::org_id.eq(org))
-                .filter(om::id.eq(id))
-                .filter(om::is_org_admin.eq(false)),
-        )
-        .set((
-            om::is_org_admin.eq(true),
-            om::org_admin_since.eq(Some(now)),
-            om::org_admin_granted_by.eq(Some(format!("{} ({})", actor.name, actor.login))),
-        ))
-        .execute(c)?;
-        if n != 1 {
-            return Ok(Change::Unchanged);
-        }
-        log::record(
-            c,
-            &Entry {
-                org_id: org,
-                action: log::ORG_ADMIN_GRANTED,
-                service_ref: None,
-                actor,
-                target: &who,
-                before: log::ROLE_MEMBER,
-                after: log::ROLE_ORG_ADMIN,
-                ip,
-            },
-            now,
-        )?;
-        Ok(Change::Done(who.name))
-    })
+    set_right(c, org, id, true, actor, ip, now)
 }
 
 /// Removes a member's org-admin right (never the OWNER's), and logs it.
@@ -181,39 +146,67 @@ pub fn revoke(
     ip: &str,
     now: NaiveDateTime,
 ) -> Result<Change, AppError> {
+    set_right(c, org, id, false, actor, ip, now)
+}
+
+/// The change and its log row, in one transaction; the update is conditional, so of two
+/// simultaneous identical changes one is made and logged.
+fn set_right(
+    c: &mut DbConn,
+    org: i64,
+    id: i64,
+    to: bool,
+    actor: &Person,
+    ip: &str,
+    now: NaiveDateTime,
+) -> Result<Change, AppError> {
     c.transaction(|c| {
         let (who, owner, admin) = target(c, org, id)?;
         if owner {
-            return Ok(Change::Owner);
+            return Ok(if to { Change::Unchanged } else { Change::Owner });
         }
-        if !admin {
+        if admin == to {
             return Ok(Change::Unchanged);
         }
+        let granted_by = to.then(|| format!("{} ({})", actor.name, actor.login));
         let n = diesel::update(
             om::table
                 .filter(om::org_id.eq(org))
                 .filter(om::id.eq(id))
-                .filter(om::is_org_admin.eq(true)),
+                .filter(om::is_org_admin.eq(!to)),
         )
         .set((
-            om::is_org_admin.eq(false),
-            om::org_admin_since.eq(None::<NaiveDateTime>),
-            om::org_admin_granted_by.eq(None::<String>),
+            om::is_org_admin.eq(to),
+            om::org_admin_since.eq(to.then_some(now)),
+            om::org_admin_granted_by.eq(granted_by),
         ))
         .execute(c)?;
         if n != 1 {
             return Ok(Change::Unchanged);
         }
+        let (action, before, after) = if to {
+            (
+                log::ORG_ADMIN_GRANTED,
+                log::ROLE_MEMBER,
+                log::ROLE_ORG_ADMIN,
+            )
+        } else {
+            (
+                log::ORG_ADMIN_REVOKED,
+                log::ROLE_ORG_ADMIN,
+                log::ROLE_MEMBER,
+            )
+        };
         log::record(
             c,
             &Entry {
                 org_id: org,
-                action: log::ORG_ADMIN_REVOKED,
+                action,
                 service_ref: None,
                 actor,
                 target: &who,
-                before: log::ROLE_ORG_ADMIN,
-                after: log::ROLE_MEMBER,
+                before,
+                after,
                 ip,
             },
             now,
