@@ -87,9 +87,14 @@ pub async fn csrf(
         .unwrap_or("")
         .to_ascii_lowercase();
     if submitted.is_none() && content_type.starts_with("application/x-www-form-urlencoded") {
-        let body = match buffer_body(&mut req, FORM_LIMIT).await {
-            Ok(b) => b,
-            Err(e) => return refuse(req, e),
+        // `input_guard` (outside this one) has read the body already.
+        let buffered = req.extensions().get::<BufferedBody>().map(|b| b.0.clone());
+        let body = match buffered {
+            Some(b) => b,
+            None => match buffer_body(&mut req, FORM_LIMIT).await {
+                Ok(b) => b,
+                Err(e) => return refuse(req, e),
+            },
         };
         submitted = form_field(&body, "_csrf");
     } else if submitted.is_none() && content_type.starts_with("multipart/form-data") {
@@ -124,6 +129,11 @@ async fn buffer_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, Ap
     req.set_payload(pl.into());
     Ok(body)
 }
+
+/// A request body read whole by `input_guard` (and put back for the handler), so the CSRF
+/// check does not read and copy it a second time.
+#[derive(Clone)]
+struct BufferedBody(Bytes);
 
 /// Largest JSON body the API reads.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -184,6 +194,7 @@ pub async fn input_guard(
             {
                 return refuse(req, AppError::Unprocessable);
             }
+            req.extensions_mut().insert(BufferedBody(body));
         } else if api && content_type.starts_with("application/json") {
             let body = match buffer_body(&mut req, JSON_LIMIT).await {
                 Ok(b) => b,

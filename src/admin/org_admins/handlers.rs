@@ -4,9 +4,10 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::model::{self, Admin, Change, Found, SEARCH_MIN};
+use super::model::{self, Change, SEARCH_MIN};
 use crate::admin::Tabs;
 use crate::admin::permission_log::model::Person;
+use crate::console::orgs::model::OrgMember;
 use crate::error::AppError;
 use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation};
@@ -17,18 +18,18 @@ use crate::web::{OrgAdmin, PageCtx, ok, see_other, unprocessable};
 pub struct OrgAdminsPage {
     pub ctx: PageCtx,
     pub tabs: Tabs,
-    pub admins: Vec<Admin>,
+    pub admins: Vec<OrgMember>,
     pub q: String,
     /// None: no search made.
-    pub found: Option<Vec<Found>>,
+    pub found: Option<Vec<OrgMember>>,
     pub errors: FieldErrors,
     /// The signed-in member (may remove their own right).
     pub me: i64,
 }
 
 impl OrgAdminsPage {
-    pub fn since(&self, a: &Admin) -> String {
-        a.since
+    pub fn since(&self, a: &OrgMember) -> String {
+        a.org_admin_since
             .map(|t| t.format("%Y-%m-%d").to_string())
             .unwrap_or_else(|| "—".into())
     }

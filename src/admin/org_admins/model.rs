@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::admin::permission_log::model::{self as log, Entry, Person};
+use crate::console::orgs::model::{OrgMember, members_of};
 use crate::db::DbConn;
 use crate::db::schema::org_members as om;
 use crate::error::AppError;
@@ -13,94 +14,30 @@ pub const SEARCH_MIN: usize = 2;
 /// Most search results shown.
 pub const SEARCH_MAX: usize = 50;
 
-/// One row of the org-admin list.
-#[derive(Debug, Clone)]
-pub struct Admin {
-    pub id: i64,
-    pub login_id: String,
-    pub name: String,
-    pub email: String,
-    pub is_owner: bool,
-    pub since: Option<NaiveDateTime>,
-    pub granted_by: Option<String>,
-}
-
-/// A member that search found.
-#[derive(Debug, Clone)]
-pub struct Found {
-    pub id: i64,
-    pub login_id: String,
-    pub name: String,
-    pub email: String,
-}
-
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    bool,
-    bool,
-    Option<NaiveDateTime>,
-    Option<String>,
-);
-
-fn rows(c: &mut DbConn, org: i64) -> Result<Vec<Row>, AppError> {
-    Ok(om::table
-        .filter(om::org_id.eq(org))
-        .order(om::id)
-        .select((
-            om::id,
-            om::login_id,
-            om::name,
-            om::email,
-            om::is_owner,
-            om::is_org_admin,
-            om::org_admin_since,
-            om::org_admin_granted_by,
-        ))
-        .load(c)?)
-}
-
 /// The OWNER first, then the org admins in the order they were granted the right.
-pub fn admins(c: &mut DbConn, org: i64) -> Result<Vec<Admin>, AppError> {
-    let mut list: Vec<Admin> = rows(c, org)?
+pub fn admins(c: &mut DbConn, org: i64) -> Result<Vec<OrgMember>, AppError> {
+    let mut list: Vec<OrgMember> = members_of(c, org)?
         .into_iter()
-        .filter(|r| r.4 || r.5)
-        .map(|r| Admin {
-            id: r.0,
-            login_id: r.1,
-            name: r.2,
-            email: r.3,
-            is_owner: r.4,
-            since: r.6,
-            granted_by: r.7,
-        })
+        .filter(|m| m.is_owner || m.is_org_admin)
         .collect();
-    list.sort_by_key(|a| (!a.is_owner, a.since));
+    list.sort_by_key(|m| (!m.is_owner, m.org_admin_since));
     Ok(list)
 }
 
 /// Members without the right whose name, login ID or email contains `q` (any case).
 /// Members of an organization are few enough to filter here, the same way on both
 /// backends (`LIKE` is case-sensitive on Postgres, not on SQLite).
-pub fn search(c: &mut DbConn, org: i64, q: &str) -> Result<Vec<Found>, AppError> {
+pub fn search(c: &mut DbConn, org: i64, q: &str) -> Result<Vec<OrgMember>, AppError> {
     let q = q.trim().to_lowercase();
-    Ok(rows(c, org)?
+    Ok(members_of(c, org)?
         .into_iter()
-        .filter(|r| !r.4 && !r.5)
-        .filter(|r| {
-            r.1.to_lowercase().contains(&q)
-                || r.2.to_lowercase().contains(&q)
-                || r.3.to_lowercase().contains(&q)
+        .filter(|m| !m.is_owner && !m.is_org_admin)
+        .filter(|m| {
+            m.login_id.to_lowercase().contains(&q)
+                || m.name.to_lowercase().contains(&q)
+                || m.email.to_lowercase().contains(&q)
         })
         .take(SEARCH_MAX)
-        .map(|r| Found {
-            id: r.0,
-            login_id: r.1,
-            name: r.2,
-            email: r.3,
-        })
         .collect())
 }
 

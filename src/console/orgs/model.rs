@@ -253,9 +253,22 @@ pub struct OrgMember {
     pub is_owner: bool,
     pub is_org_admin: bool,
     pub has_password: bool,
+    /// When and by whom the org-admin right was granted.
+    pub org_admin_since: Option<NaiveDateTime>,
+    pub org_admin_granted_by: Option<String>,
 }
 
-type MemberRow = (i64, String, String, String, bool, bool, Option<String>);
+type MemberRow = (
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    bool,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
 
 pub fn members_of(c: &mut DbConn, org_id: i64) -> Result<Vec<OrgMember>, AppError> {
     let rows: Vec<MemberRow> = om::table
@@ -269,6 +282,8 @@ pub fn members_of(c: &mut DbConn, org_id: i64) -> Result<Vec<OrgMember>, AppErro
             om::is_owner,
             om::is_org_admin,
             om::password_hash,
+            om::org_admin_since,
+            om::org_admin_granted_by,
         ))
         .load(c)?;
     Ok(rows
@@ -281,6 +296,8 @@ pub fn members_of(c: &mut DbConn, org_id: i64) -> Result<Vec<OrgMember>, AppErro
             is_owner: r.4,
             is_org_admin: r.5,
             has_password: r.6.is_some(),
+            org_admin_since: r.7,
+            org_admin_granted_by: r.8,
         })
         .collect())
 }
@@ -427,7 +444,17 @@ fn move_owner(
         .first(c)
         .optional()?;
     clear_owner(c, org_id)?;
+    // The former OWNER (if any) and the new one: one row each.
+    let mut moves = Vec::with_capacity(2);
     if let Some((name, login, admin)) = old {
+        moves.push((
+            Person { name, login },
+            log::ROLE_OWNER,
+            log::role(false, admin),
+        ));
+    }
+    moves.push((target.clone(), target_before, log::ROLE_OWNER));
+    for (who, before, after) in &moves {
         log::record(
             c,
             &Entry {
@@ -435,28 +462,14 @@ fn move_owner(
                 action: log::OWNER_CHANGED,
                 service_ref: None,
                 actor,
-                target: &Person { name, login },
-                before: log::ROLE_OWNER,
-                after: log::role(false, admin),
+                target: who,
+                before,
+                after,
                 ip,
             },
             now,
         )?;
     }
-    log::record(
-        c,
-        &Entry {
-            org_id,
-            action: log::OWNER_CHANGED,
-            service_ref: None,
-            actor,
-            target,
-            before: target_before,
-            after: log::ROLE_OWNER,
-            ip,
-        },
-        now,
-    )?;
     Ok(())
 }
 
