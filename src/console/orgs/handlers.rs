@@ -38,6 +38,27 @@ async fn own_org(ctx: &Ctx, user: &User, public_id: String) -> Result<Org, AppEr
         .ok_or(AppError::NotFound)
 }
 
+/// The signed-in member's organization `public_id` (404 if not theirs) and whether they
+/// have a payment method, in one database trip; without one, the early return of the
+/// redirect to add it.
+macro_rules! gated_org {
+    ($ctx:expr, $public_id:expr) => {{
+        let (id, public_id) = ($ctx.user.id, $public_id);
+        let (org, has_card) = $ctx
+            .state
+            .db(move |c| {
+                let org = model::org_of(c, id, &public_id)?.ok_or(AppError::NotFound)?;
+                Ok((org, model::has_card(c, id)?))
+            })
+            .await?;
+        if !has_card {
+            $ctx.flash("info", "payment-needed")?;
+            return Ok(see_other(Urls.payment_methods()));
+        }
+        org
+    }};
+}
+
 macro_rules! gate {
     ($ctx:expr, $user:expr) => {
         if let Some(redirect) = card_gate(&$ctx, &$user).await? {
@@ -198,9 +219,7 @@ pub async fn online_contact_page(
     ctx: ConsoleMember,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user.clone();
-    let org = own_org(&ctx, &user, path.into_inner()).await?;
-    gate!(ctx, user);
+    let org = gated_org!(ctx, path.into_inner());
     let form = OcForm {
         org_name: org.oc_name.clone().unwrap_or_else(|| org.name.clone()),
         domain: org.domain.clone().unwrap_or_default(),
@@ -213,9 +232,7 @@ pub async fn online_contact(
     path: web::Path<String>,
     form: web::Form<OcForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user.clone();
-    let org = own_org(&ctx, &user, path.into_inner()).await?;
-    gate!(ctx, user);
+    let org = gated_org!(ctx, path.into_inner());
     let mut form = form.into_inner();
     let mut v = Validation::default();
     form.org_name = required_text(&mut v, "org_name", &form.org_name, ORG_NAME_MAX);
@@ -272,9 +289,7 @@ pub async fn members_page(
     ctx: ConsoleMember,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user.clone();
-    let org = own_org(&ctx, &user, path.into_inner()).await?;
-    gate!(ctx, user);
+    let org = gated_org!(ctx, path.into_inner());
     if let Some(r) = needs_domain(&org) {
         return Ok(r);
     }
@@ -294,8 +309,7 @@ pub async fn add_member(
     form: web::Form<MemberForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = ctx.user.clone();
-    let org = own_org(&ctx, &user, path.into_inner()).await?;
-    gate!(ctx, user);
+    let org = gated_org!(ctx, path.into_inner());
     if let Some(r) = needs_domain(&org) {
         return Ok(r);
     }
@@ -352,9 +366,7 @@ pub async fn make_owner(
 }
 
 pub async fn finish(ctx: ConsoleMember, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let user = ctx.user.clone();
-    let org = own_org(&ctx, &user, path.into_inner()).await?;
-    gate!(ctx, user);
+    let org = gated_org!(ctx, path.into_inner());
     let org_id = org.id;
     match ctx
         .state
