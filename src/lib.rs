@@ -16,6 +16,7 @@ pub mod routes;
 pub mod services;
 pub mod web;
 pub mod workspace;
+pub mod xlsx;
 
 use std::sync::Arc;
 

@@ -42,6 +42,9 @@ enum Command {
         /// The password of the OWNER (login ID `owner`) and the console member.
         #[arg(long, default_value = "demo123!")]
         password: String,
+        /// Also add this many permission-change log rows (spread over three years).
+        #[arg(long, default_value_t = 0)]
+        permission_logs: usize,
     },
 }
 
@@ -81,10 +84,18 @@ fn main() -> std::process::ExitCode {
             services,
             years,
             password,
+            permission_logs,
         } => AppState::new(config).and_then(|state| {
             let url = online_contact::admin::contracts::demo::seed(
                 &state, &domain, services, years, &password,
             )?;
+            if permission_logs > 0 {
+                online_contact::admin::contracts::demo::seed_permission_logs(
+                    &state,
+                    &domain,
+                    permission_logs,
+                )?;
+            }
             println!("{url}  (login ID: owner)");
             Ok(())
         }),

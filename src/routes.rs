@@ -9,11 +9,14 @@ use crate::admin::contracts::handlers as contracts;
 use crate::admin::fees::handlers as fees;
 use crate::admin::org::handlers as org;
 use crate::admin::org_admins::handlers as org_admins;
+use crate::admin::permission_log::handlers as permission_log;
 use crate::api;
 use crate::config::BaseUrl;
 use crate::console::handlers as console;
 use crate::console::orgs::handlers as orgs;
 use crate::services::handlers as services;
+use crate::services::members::handlers as members;
+use crate::workspace::invite;
 use crate::workspace::handlers as workspace;
 
 /// Paths, in one place.
@@ -140,6 +143,36 @@ impl Urls {
     pub fn remove_org_admin(&self, member: &i64) -> String {
         format!("/admin/org-admins/{member}/remove")
     }
+    pub fn invite_member(&self) -> &'static str {
+        "/admin/org-admins/invite"
+    }
+    pub fn resend_invitation(&self, id: &i64) -> String {
+        format!("/admin/org-admins/invitations/{id}/resend")
+    }
+    pub fn cancel_invitation(&self, id: &i64) -> String {
+        format!("/admin/org-admins/invitations/{id}/cancel")
+    }
+    pub fn invite(&self) -> &'static str {
+        "/invite"
+    }
+    pub fn admin_permission_logs(&self) -> &'static str {
+        "/admin/permission-logs"
+    }
+    pub fn admin_permission_logs_csv(&self) -> &'static str {
+        "/admin/permission-logs/export.csv"
+    }
+    pub fn admin_permission_logs_xlsx(&self) -> &'static str {
+        "/admin/permission-logs/export.xlsx"
+    }
+    pub fn service_members(&self, service_id: &str) -> String {
+        format!("/services/{service_id}/members")
+    }
+    pub fn service_member(&self, service_id: &str, member: &i64) -> String {
+        format!("/services/{service_id}/members/{member}")
+    }
+    pub fn service_member_remove(&self, service_id: &str, member: &i64) -> String {
+        format!("/services/{service_id}/members/{member}/remove")
+    }
     pub fn asset(&self, name: &str) -> String {
         format!("/static/{name}?v={}", env!("CARGO_PKG_VERSION"))
     }
@@ -207,7 +240,19 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/admin/org-admins" => org_admins::page;
     post "/admin/org-admins" => org_admins::add;
     post "/admin/org-admins/{member_id}/remove" => org_admins::remove;
+    post "/admin/org-admins/invite" => org_admins::invite;
+    post "/admin/org-admins/invitations/{id}/resend" => org_admins::resend;
+    post "/admin/org-admins/invitations/{id}/cancel" => org_admins::cancel;
+    get "/invite" => invite::page;
+    post "/invite" => invite::accept;
+    get "/admin/permission-logs" => permission_log::page;
+    get "/admin/permission-logs/export.csv" => permission_log::export_csv;
+    get "/admin/permission-logs/export.xlsx" => permission_log::export_xlsx;
     get "/services/{service_id}/banner" => services::banner;
+    get "/services/{service_id}/members" => members::page;
+    post "/services/{service_id}/members" => members::add;
+    post "/services/{service_id}/members/{member_id}" => members::change;
+    post "/services/{service_id}/members/{member_id}/remove" => members::remove;
 }
 
 route_table! { console_routes, CONSOLE_ROUTES:
@@ -341,6 +386,11 @@ mod tests {
             u.service_banner("care"),
             u.asset("app.css"),
             u.remove_org_admin(&4),
+            u.resend_invitation(&2),
+            u.cancel_invitation(&2),
+            u.service_members("care"),
+            u.service_member("care", &3),
+            u.service_member_remove("care", &3),
         ];
         let fixed = [
             u.home(),
@@ -370,6 +420,11 @@ mod tests {
             u.org_timezone(),
             u.org_api_key(),
             u.admin_org_admins(),
+            u.invite_member(),
+            u.invite(),
+            u.admin_permission_logs(),
+            u.admin_permission_logs_csv(),
+            u.admin_permission_logs_xlsx(),
         ];
         for p in owned.iter().map(String::as_str).chain(fixed) {
             assert!(routed(p), "no route answers {p}");

@@ -40,7 +40,11 @@ impl Tabs {
             ("org-admins", Some(u.admin_org_admins()), "menu-org-admins"),
             ("company", None, "menu-company"),
             ("cti", None, "menu-cti"),
-            ("permission-log", None, "menu-permission-log"),
+            (
+                "permission-log",
+                Some(u.admin_permission_logs()),
+                "menu-permission-log",
+            ),
             ("migration", None, "menu-migration"),
         ];
         all.into_iter()

@@ -22,6 +22,29 @@ pub enum DbConn {
 }
 
 pub type Pool = diesel::r2d2::Pool<Manager>;
+/// The backend type of `DbConn`, for boxed queries whose filters depend on the request.
+pub type Backend = <DbConn as diesel::Connection>::Backend;
+
+diesel::define_sql_function! {
+    /// `lower(text)`, the same on both backends (for case-insensitive "contains").
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `LIKE` pattern for "contains `q`", with `%`, `_` and `\` escaped (use with
+/// `.escape('\\')`).
+pub fn contains_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for ch in q.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
 pub type PooledConn = diesel::r2d2::PooledConnection<Manager>;
 
 /// Which backend a database URL names.

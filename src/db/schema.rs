@@ -155,6 +155,37 @@ diesel::joinable!(payment_methods -> console_members (member_id));
 diesel::joinable!(organizations -> console_members (member_id));
 diesel::joinable!(org_members -> organizations (org_id));
 
+diesel::table! {
+    service_members (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        service_ref -> BigInt,
+        member_id -> BigInt,
+        role -> Text,
+        phone -> Bool,
+        chat -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        member_id -> BigInt,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(service_members -> services (service_ref));
+diesel::joinable!(service_members -> org_members (member_id));
+diesel::joinable!(invitations -> org_members (member_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     console_members,
     password_reset_tokens,
@@ -168,6 +199,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     jobs,
     permission_logs,
+    service_members,
+    invitations,
 );
 
 diesel::table! {

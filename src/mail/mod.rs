@@ -83,6 +83,51 @@ pub fn password_reset(
     )
 }
 
+/// What an invitation mail says.
+pub struct Invitation<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    pub org: &'a str,
+    pub inviter: &'a str,
+    pub login_id: &'a str,
+    pub link: &'a str,
+    pub days: i64,
+}
+
+/// "You are invited to {org}": the login ID and the single-use set-password link.
+pub fn invitation(
+    i18n: &I18n,
+    lang: Lang,
+    inv: &Invitation<'_>,
+) -> Result<OutgoingMail, askama::Error> {
+    compose(
+        inv.to,
+        &MailContent {
+            lang,
+            subject: i18n.t_args(lang, "mail-invite-subject", &[("org", inv.org.to_string())]),
+            greeting: i18n.t_args(lang, "mail-greeting", &[("name", inv.name.to_string())]),
+            paragraphs: vec![
+                i18n.t_args(
+                    lang,
+                    "mail-invite-intro",
+                    &[
+                        ("inviter", inv.inviter.to_string()),
+                        ("org", inv.org.to_string()),
+                    ],
+                ),
+                i18n.t_args(
+                    lang,
+                    "mail-invite-login-id",
+                    &[("login_id", inv.login_id.to_string())],
+                ),
+                i18n.t_args(lang, "mail-invite-expiry", &[("days", inv.days.to_string())]),
+            ],
+            action: Some((i18n.t(lang, "mail-invite-action"), inv.link.to_string())),
+            footer: i18n.t(lang, "mail-footer"),
+        },
+    )
+}
+
 /// "Your password was changed", after every change or reset.
 pub fn password_changed(
     i18n: &I18n,

@@ -8,6 +8,7 @@ use crate::auth::flows::{self, Login};
 use crate::auth::pages::{self, ChangePasswordForm, NewPasswordForm, TokenQuery};
 use crate::auth::store::Accounts;
 use crate::console::orgs::model;
+use crate::services::members::model::{Membership, memberships};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Urls;
@@ -22,7 +23,15 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 pub async fn home(ctx: Member) -> Result<HttpResponse, AppError> {
-    ok(&HomePage { ctx: ctx.page() })
+    let (org, id) = (ctx.org_id(), ctx.user.id);
+    let services = ctx
+        .state
+        .db(move |c| memberships(c, org, id))
+        .await?;
+    ok(&HomePage {
+        ctx: ctx.page(),
+        services,
+    })
 }
 
 pub async fn login_page(
@@ -142,7 +151,7 @@ pub async fn reset(
 
 fn settings_view(
     ctx: &Ctx,
-    settings: crate::console::orgs::model::Settings,
+    (settings, services): (crate::console::orgs::model::Settings, Vec<Membership>),
     locale: &str,
     accept: bool,
     v: &Validation,
@@ -156,17 +165,25 @@ fn settings_view(
         errors: ctx.errors(v),
         ctx: ctx.page(),
         settings,
+        services,
         locales,
         accept,
     }
 }
 
+/// The member's settings and service roles, in one database trip.
+async fn settings_of(
+    ctx: &Member,
+) -> Result<(crate::console::orgs::model::Settings, Vec<Membership>), AppError> {
+    let (org, id) = (ctx.org_id(), ctx.user.id);
+    ctx.state
+        .db(move |c| Ok((model::settings(c, org, id)?, memberships(c, org, id)?)))
+        .await
+}
+
 pub async fn settings_page(ctx: Member) -> Result<HttpResponse, AppError> {
-    let org = ctx.org_id();
-    let user = ctx.user.clone();
-    let id = user.id;
-    let s = ctx.state.db(move |c| model::settings(c, org, id)).await?;
-    let (locale, accept) = (s.locale.clone(), s.accept_assignments);
+    let s = settings_of(&ctx).await?;
+    let (locale, accept) = (s.0.locale.clone(), s.0.accept_assignments);
     ok(&settings_view(
         &ctx,
         s,
@@ -187,8 +204,7 @@ pub async fn save_settings(
     let Some(lang) = Lang::from_code(&form.locale) else {
         let mut v = Validation::default();
         v.add("locale", Msg::new("choice-required"));
-        let id = user.id;
-        let s = ctx.state.db(move |c| model::settings(c, org, id)).await?;
+        let s = settings_of(&ctx).await?;
         return unprocessable(&settings_view(&ctx, s, &form.locale, accept, &v));
     };
     let id = user.id;

@@ -2,4 +2,5 @@
 //! personal settings and password change, the app shell and the global-management gate.
 
 pub mod handlers;
+pub mod invite;
 pub mod views;

@@ -3,6 +3,7 @@
 use askama::Template;
 
 use crate::console::orgs::model::{OrgMember, Settings};
+use crate::services::members::model::Membership;
 use crate::web::forms::FieldErrors;
 use crate::web::{Choice, PageCtx};
 
@@ -10,6 +11,8 @@ use crate::web::{Choice, PageCtx};
 #[template(path = "account/home.html")]
 pub struct HomePage {
     pub ctx: PageCtx,
+    /// The services the member belongs to, with role and permissions.
+    pub services: Vec<Membership>,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -56,6 +59,7 @@ pub struct SettingsForm {
 pub struct SettingsPage {
     pub ctx: PageCtx,
     pub settings: Settings,
+    pub services: Vec<Membership>,
     pub locales: Vec<Choice>,
     pub accept: bool,
     pub errors: FieldErrors,

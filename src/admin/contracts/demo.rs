@@ -142,6 +142,16 @@ pub fn seed(
     Ok(state.config.base_url.workspace_origin(domain))
 }
 
+/// Adds `n` permission-change log rows to the demo organization `domain`.
+pub fn seed_permission_logs(state: &AppState, domain: &str, n: usize) -> Result<(), String> {
+    let mut c = state.pool.get().map_err(|e| e.to_string())?;
+    let org = crate::auth::sessions::tenant_by_domain(&mut c, domain)
+        .map_err(|e| e.to_string())?
+        .ok_or("no such demo organization")?;
+    let now = chrono::Utc::now().naive_utc();
+    crate::admin::permission_log::model::seed(&mut c, org.org_id, n, now).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

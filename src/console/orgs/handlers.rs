@@ -18,7 +18,7 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 pub const ORG_NAME_MAX: usize = 50;
-pub const MEMBER_NAME_MAX: usize = 50;
+pub use super::rules::MEMBER_NAME_MAX;
 
 /// A member without a payment method is sent to add one first.
 async fn card_gate(ctx: &Ctx, user: &User) -> Result<Option<HttpResponse>, AppError> {

@@ -169,6 +169,8 @@ pub fn check_domain(d: &str) -> Vec<Msg> {
     out
 }
 
+/// Longest org member name.
+pub const MEMBER_NAME_MAX: usize = 50;
 pub const LOGIN_ID_MIN: usize = 3;
 pub const LOGIN_ID_MAX: usize = 40;
 

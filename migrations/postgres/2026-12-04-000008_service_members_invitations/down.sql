@@ -1,0 +1,4 @@
+DROP INDEX permission_logs_org_service_at;
+DROP INDEX permission_logs_org_action_at;
+DROP TABLE invitations;
+DROP TABLE service_members;

@@ -1,0 +1,570 @@
+//! `/admin/permission-logs`: search by date-time range (the org's time zone; default the
+//! last 7 days), action, name and service, newest first, 50 a page by keyset (`after=`);
+//! and the exports of the current filter as CSV and xlsx, both streamed page by page.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+
+use super::model::{self, ACTIONS, Cursor, Filter, LogRow};
+use crate::AppState;
+use crate::admin::Tabs;
+use crate::admin::contracts::model::{Service, org_timezone, services_of};
+use crate::error::AppError;
+use crate::i18n::{I18n, Lang};
+use crate::routes::Urls;
+use crate::web::forms::{FieldErrors, Msg, Validation};
+use crate::web::{Choice, OrgAdmin, PageCtx, ok, unprocessable};
+
+/// Rows a page shows.
+pub const PAGE: i64 = 50;
+/// Rows read from the database at a time by the exports.
+const EXPORT_CHUNK: i64 = 2000;
+/// Longest name filter.
+const NAME_MAX: usize = 100;
+/// The `datetime-local` format of the range inputs.
+const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+#[derive(serde::Deserialize, serde::Serialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct LogQuery {
+    /// Absent: 7 days ago; empty: no lower bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub to: String,
+    pub action: String,
+    pub name: String,
+    pub service: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub after: String,
+}
+
+/// One row as the page and the exports show it.
+pub struct Shown {
+    pub id: i64,
+    pub at: String,
+    pub action: String,
+    pub service: String,
+    pub actor_name: String,
+    pub actor_login: String,
+    pub target_name: String,
+    pub target_login: String,
+    pub before: String,
+    pub after: String,
+    pub ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/permission_logs.html")]
+pub struct LogPage {
+    pub ctx: PageCtx,
+    pub tabs: Tabs,
+    pub q: LogQuery,
+    pub from: String,
+    pub actions: Vec<Choice>,
+    pub services: Vec<Choice>,
+    pub rows: Vec<Shown>,
+    /// The link to the next page, if there is one.
+    pub next: Option<String>,
+    /// Whether this is a later page (offer the first one).
+    pub paged: bool,
+    pub errors: FieldErrors,
+    pub timezone: String,
+    pub csv: String,
+    pub xlsx: String,
+}
+
+impl LogPage {
+    /// The filter of this page without its cursor (the first page).
+    pub fn first_query(&self) -> String {
+        query_string(&LogQuery {
+            from: Some(self.from.clone()),
+            after: String::new(),
+            ..self.q.clone()
+        })
+    }
+}
+
+/// A filter read from the query, in the org's time zone.
+struct Parsed {
+    filter: Filter,
+    after: Option<Cursor>,
+    /// The `from` input's value (the default filled in).
+    from: String,
+}
+
+fn local_to_utc(tz: Tz, s: &str) -> Option<NaiveDateTime> {
+    let local = NaiveDateTime::parse_from_str(s.trim(), INPUT_FORMAT).ok()?;
+    // A time skipped by a DST change reads as the instant after the gap.
+    let t = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())?;
+    Some(t.naive_utc())
+}
+
+fn parse(
+    q: &LogQuery,
+    tz: Tz,
+    services: &[Service],
+    now: NaiveDateTime,
+    v: &mut Validation,
+) -> Parsed {
+    let from = q.from.clone().unwrap_or_else(|| {
+        tz.from_utc_datetime(&(now - chrono::Duration::days(7)))
+            .format(INPUT_FORMAT)
+            .to_string()
+    });
+    let mut f = Filter::default();
+    if !from.trim().is_empty() {
+        match local_to_utc(tz, &from) {
+            Some(t) => f.from = Some(t),
+            None => v.add("from", Msg::new("log-datetime-invalid")),
+        }
+    }
+    if !q.to.trim().is_empty() {
+        match local_to_utc(tz, &q.to) {
+            // The whole minute named is included.
+            Some(t) => f.to = Some(t + chrono::Duration::microseconds(59_999_999)),
+            None => v.add("to", Msg::new("log-datetime-invalid")),
+        }
+    }
+    if let (Some(a), Some(b)) = (f.from, f.to)
+        && a > b
+    {
+        v.add("to", Msg::new("log-range-reversed"));
+    }
+    if !q.action.is_empty() {
+        match ACTIONS.iter().find(|a| **a == q.action) {
+            Some(a) => f.action = Some(a),
+            None => v.add("action", Msg::new("log-action-invalid")),
+        }
+    }
+    let name = q.name.trim();
+    if name.chars().count() > NAME_MAX {
+        v.add(
+            "name",
+            Msg::with("field-too-long", &[("max", NAME_MAX.to_string())]),
+        );
+    } else if !name.is_empty() {
+        f.name = Some(name.to_string());
+    }
+    if !q.service.is_empty() {
+        match services
+            .iter()
+            .find(|s| s.service_id.eq_ignore_ascii_case(&q.service))
+        {
+            Some(s) => f.service_ref = Some(s.id),
+            None => v.add("service", Msg::new("log-service-invalid")),
+        }
+    }
+    let after = if q.after.is_empty() {
+        None
+    } else {
+        let k = Cursor::decode(&q.after);
+        if k.is_none() {
+            v.add("after", Msg::new("log-cursor-invalid"));
+        }
+        k
+    };
+    Parsed {
+        filter: f,
+        after,
+        from,
+    }
+}
+
+/// Shows a row in `lang` and the org's time zone.
+fn show(r: LogRow, tz: Tz, services: &[Service], i18n: &I18n, lang: Lang) -> Shown {
+    let service = match r.service_ref {
+        None => i18n.t(lang, "log-scope-org"),
+        Some(id) => services
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| format!("{} ({})", s.name, s.service_id))
+            .unwrap_or_else(|| "—".into()),
+    };
+    Shown {
+        id: r.id,
+        at: tz
+            .from_utc_datetime(&r.at)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        action: i18n.t(lang, &format!("log-action-{}", r.action)),
+        service,
+        actor_name: r.actor_name,
+        actor_login: r.actor_login,
+        target_name: r.target_name,
+        target_login: r.target_login,
+        before: model::readable(i18n, lang, &r.before),
+        after: model::readable(i18n, lang, &r.after),
+        ip: r.ip,
+    }
+}
+
+/// The org's time zone and services (for the picker and the names in rows).
+async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Vec<Service>), AppError> {
+    let org = ctx.org_id();
+    let (tz, services) = ctx
+        .state
+        .db(move |c| Ok((org_timezone(c, org)?, services_of(c, org)?)))
+        .await?;
+    Ok((tz.parse().unwrap_or(Tz::UTC), services))
+}
+
+fn query_string(q: &LogQuery) -> String {
+    serde_urlencoded::to_string(q).unwrap_or_default()
+}
+
+pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse, AppError> {
+    let q = q.into_inner();
+    let (tz, services) = org_context(&ctx).await?;
+    let now = chrono::Utc::now().naive_utc();
+    let mut v = Validation::default();
+    let p = parse(&q, tz, &services, now, &mut v);
+    let rows = if v.is_empty() {
+        let (org, f, after) = (ctx.org_id(), p.filter.clone(), p.after);
+        ctx.state
+            .db(move |c| Ok(model::search(c, org, &f, after, PAGE + 1)?))
+            .await?
+    } else {
+        Vec::new()
+    };
+    let more = rows.len() > PAGE as usize;
+    let mut rows = rows;
+    rows.truncate(PAGE as usize);
+    // The filter as applied (the default `from` made explicit), for links.
+    let applied = LogQuery {
+        from: Some(p.from.clone()),
+        after: String::new(),
+        ..q.clone()
+    };
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => Some(format!(
+            "{}?{}",
+            Urls.admin_permission_logs(),
+            query_string(&LogQuery {
+                after: Cursor {
+                    at: last.at,
+                    id: last.id,
+                }
+                .encode(),
+                ..applied.clone()
+            })
+        )),
+        _ => None,
+    };
+    let (i18n, lang) = (ctx.state.i18n.clone(), ctx.lang);
+    let shown: Vec<Shown> = rows
+        .into_iter()
+        .map(|r| show(r, tz, &services, &i18n, lang))
+        .collect();
+    let qs = query_string(&applied);
+    let mut actions = vec![Choice {
+        value: String::new(),
+        label: ctx.t("log-action-all"),
+        selected: q.action.is_empty(),
+    }];
+    actions.extend(ACTIONS.iter().map(|a| Choice {
+        value: (*a).to_string(),
+        label: ctx.t(&format!("log-action-{a}")),
+        selected: q.action == *a,
+    }));
+    let mut service_choices = vec![Choice {
+        value: String::new(),
+        label: ctx.t("log-service-all"),
+        selected: q.service.is_empty(),
+    }];
+    service_choices.extend(services.iter().map(|s| Choice {
+        value: s.service_id.clone(),
+        label: format!("{} ({})", s.name, s.service_id),
+        selected: s.service_id.eq_ignore_ascii_case(&q.service),
+    }));
+    let page = LogPage {
+        errors: ctx.errors(&v),
+        ctx: ctx.page(),
+        tabs: Tabs {
+            current: "permission-log",
+        },
+        paged: p.after.is_some(),
+        from: p.from,
+        q,
+        actions,
+        services: service_choices,
+        rows: shown,
+        next,
+        timezone: tz.name().to_string(),
+        csv: format!("{}?{qs}", Urls.admin_permission_logs_csv()),
+        xlsx: format!("{}?{qs}", Urls.admin_permission_logs_xlsx()),
+    };
+    if v.is_empty() {
+        ok(&page)
+    } else {
+        unprocessable(&page)
+    }
+}
+
+/// The column headers of the exports, in `lang`.
+fn headers(i18n: &I18n, lang: Lang, tz: Tz) -> Vec<String> {
+    vec![
+        format!("{} ({})", i18n.t(lang, "log-col-at"), tz.name()),
+        i18n.t(lang, "log-col-action"),
+        i18n.t(lang, "log-col-service"),
+        i18n.t(lang, "log-col-actor-name"),
+        i18n.t(lang, "log-col-actor-login"),
+        i18n.t(lang, "log-col-target-name"),
+        i18n.t(lang, "log-col-target-login"),
+        i18n.t(lang, "log-col-before"),
+        i18n.t(lang, "log-col-after"),
+        i18n.t(lang, "log-col-ip"),
+    ]
+}
+
+fn cells(s: Shown) -> [String; 10] {
+    [
+        s.at,
+        s.action,
+        s.service,
+        s.actor_name,
+        s.actor_login,
+        s.target_name,
+        s.target_login,
+        s.before,
+        s.after,
+        s.ip,
+    ]
+}
+
+/// The filter of an export request; a bad filter is the page's 422 with its messages.
+async fn export_filter(
+    ctx: &OrgAdmin,
+    q: &LogQuery,
+) -> Result<Result<(Filter, Tz, Vec<Service>), HttpResponse>, AppError> {
+    let (tz, services) = org_context(ctx).await?;
+    let mut v = Validation::default();
+    let p = parse(q, tz, &services, chrono::Utc::now().naive_utc(), &mut v);
+    if !v.is_empty() {
+        return Ok(Err(HttpResponse::UnprocessableEntity()
+            .content_type("text/plain; charset=utf-8")
+            .body(ctx.t("log-export-bad-filter"))));
+    }
+    Ok(Ok((p.filter, tz, services)))
+}
+
+fn attachment(name: &str, ctype: &str) -> actix_web::HttpResponseBuilder {
+    let mut b = HttpResponse::Ok();
+    b.content_type(ctype)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    b
+}
+
+/// Where the export stands between two chunks.
+struct ExportState {
+    state: web::Data<AppState>,
+    org: i64,
+    filter: Filter,
+    after: Option<Cursor>,
+    done: bool,
+}
+
+/// Reads the next chunk of rows (None when done).
+async fn next_chunk(s: &mut ExportState) -> Result<Option<Vec<LogRow>>, AppError> {
+    if s.done {
+        return Ok(None);
+    }
+    let (org, f, after) = (s.org, s.filter.clone(), s.after);
+    let rows = s
+        .state
+        .db(move |c| Ok(model::search(c, org, &f, after, EXPORT_CHUNK)?))
+        .await?;
+    if (rows.len() as i64) < EXPORT_CHUNK {
+        s.done = true;
+    }
+    match rows.last() {
+        Some(r) => {
+            s.after = Some(Cursor { at: r.at, id: r.id });
+            Ok(Some(rows))
+        }
+        None => Ok(None),
+    }
+}
+
+/// CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Korean and Japanese
+/// right), produced chunk by chunk while it is sent.
+pub async fn export_csv(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse, AppError> {
+    let (filter, tz, services) = match export_filter(&ctx, &q).await? {
+        Ok(x) => x,
+        Err(resp) => return Ok(resp),
+    };
+    let (i18n, lang) = (ctx.state.i18n.clone(), ctx.lang);
+    let head = format!("\u{feff}{}", crate::xlsx::csv_line(&headers(&i18n, lang, tz)));
+    let st = ExportState {
+        state: ctx.state.clone(),
+        org: ctx.org_id(),
+        filter,
+        after: None,
+        done: false,
+    };
+    let first = futures_util::stream::once(async move {
+        Ok::<_, AppError>(web::Bytes::from(head))
+    });
+    let body = futures_util::stream::unfold(st, move |mut st| {
+        let (i18n, services) = (i18n.clone(), services.clone());
+        async move {
+            match next_chunk(&mut st).await {
+                Ok(Some(rows)) => {
+                    let mut out = String::with_capacity(rows.len() * 160);
+                    for r in rows {
+                        out.push_str(&crate::xlsx::csv_line(&cells(show(
+                            r, tz, &services, &i18n, lang,
+                        ))));
+                    }
+                    Some((Ok(web::Bytes::from(out)), st))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "permission log CSV export stopped");
+                    st.done = true;
+                    Some((Err(e), st))
+                }
+            }
+        }
+    });
+    use futures_util::StreamExt as _;
+    Ok(attachment("permission-logs.csv", "text/csv; charset=utf-8").streaming(first.chain(body)))
+}
+
+/// xlsx: written in constant memory to a temporary file on a blocking thread, reading the
+/// rows chunk by chunk, then sent from the file.
+pub async fn export_xlsx(
+    ctx: OrgAdmin,
+    q: web::Query<LogQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (filter, tz, services) = match export_filter(&ctx, &q).await? {
+        Ok(x) => x,
+        Err(resp) => return Ok(resp),
+    };
+    let (i18n, lang) = (ctx.state.i18n.clone(), ctx.lang);
+    let mut st = ExportState {
+        state: ctx.state.clone(),
+        org: ctx.org_id(),
+        filter,
+        after: None,
+        done: false,
+    };
+    let sheet_name = ctx.t("menu-permission-log");
+    let heads = headers(&i18n, lang, tz);
+    let mut sheet = web::block(move || {
+        crate::xlsx::Sheet::new(
+            &sheet_name.chars().take(31).collect::<String>(),
+            &heads,
+            &[20.0, 18.0, 22.0, 14.0, 14.0, 14.0, 14.0, 22.0, 22.0, 16.0],
+        )
+    })
+    .await?
+    .map_err(AppError::internal)?;
+    while let Some(rows) = next_chunk(&mut st).await? {
+        let shown: Vec<[String; 10]> = rows
+            .into_iter()
+            .map(|r| cells(show(r, tz, &services, &i18n, lang)))
+            .collect();
+        sheet = web::block(move || {
+            for r in &shown {
+                sheet.row(r)?;
+            }
+            Ok::<_, rust_xlsxwriter::XlsxError>(sheet)
+        })
+        .await?
+        .map_err(AppError::internal)?;
+        if !sheet.has_room() {
+            break;
+        }
+    }
+    let file = web::block(move || -> Result<std::fs::File, String> {
+        use std::io::Seek as _;
+        let mut f = tempfile::tempfile().map_err(|e| e.to_string())?;
+        sheet.save(&mut f).map_err(|e| e.to_string())?;
+        f.rewind().map_err(|e| e.to_string())?;
+        Ok(f)
+    })
+    .await?
+    .map_err(AppError::internal)?;
+    let len = file.metadata().map(|m| m.len()).map_err(AppError::internal)?;
+    let body = file_stream(file);
+    Ok(attachment(
+        "permission-logs.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .insert_header((header::CONTENT_LENGTH, len))
+    .streaming(body))
+}
+
+/// A file read in 64 KiB pieces on the blocking pool.
+fn file_stream(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, AppError>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut f = file?;
+        let r = web::block(move || {
+            use std::io::Read as _;
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = f.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((buf, f))
+        })
+        .await;
+        match r {
+            Ok(Ok((buf, _))) if buf.is_empty() => None,
+            Ok(Ok((buf, f))) => Some((Ok(web::Bytes::from(buf)), Some(f))),
+            Ok(Err(e)) => Some((Err(AppError::internal(e)), None)),
+            Err(e) => Some((Err(AppError::internal(e)), None)),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_is_read_in_the_org_time_zone() {
+        let seoul: Tz = "Asia/Seoul".parse().unwrap();
+        let t = local_to_utc(seoul, "2026-06-01T09:00").unwrap();
+        assert_eq!(t.to_string(), "2026-06-01 00:00:00");
+        assert!(local_to_utc(seoul, "2026-06-01").is_none());
+        assert!(local_to_utc(seoul, "yesterday").is_none());
+        // A time in the spring-forward gap reads as the hour after.
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert!(local_to_utc(ny, "2026-03-08T02:30").is_some());
+    }
+
+    #[test]
+    fn bad_filters_are_named() {
+        let now = chrono::Utc::now().naive_utc();
+        let mut v = Validation::default();
+        let q = LogQuery {
+            from: Some("2026-06-02T00:00".into()),
+            to: "2026-06-01T00:00".into(),
+            action: "drop-table".into(),
+            service: "nope".into(),
+            after: "x".into(),
+            ..Default::default()
+        };
+        parse(&q, Tz::UTC, &[], now, &mut v);
+        for f in ["to", "action", "service", "after"] {
+            assert!(v.has(f), "{f}");
+        }
+        let mut v = Validation::default();
+        let p = parse(&LogQuery::default(), Tz::UTC, &[], now, &mut v);
+        assert!(v.is_empty());
+        let from = p.filter.from.unwrap();
+        assert!((now - from - chrono::Duration::days(7)).num_minutes().abs() <= 1);
+        assert_eq!(p.filter.to, None);
+    }
+}

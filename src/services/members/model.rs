@@ -1,0 +1,472 @@
+//! Queries of service members: who may manage a service's members, the members with their
+//! role and channel permissions, and the changes (each logged in its own transaction).
+//! Every query takes the tenant's org id; a member or service of another org is not found.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::admin::contracts::model::{Service, live_service};
+use crate::admin::permission_log::model::{self as log, Entry, Person};
+use crate::db::schema::{org_members as om, service_members as sm, services as sv};
+use crate::db::{DbConn, contains_pattern, lower};
+use crate::error::AppError;
+use crate::web::User;
+
+pub const ROLE_ADMIN: &str = "admin";
+pub const ROLE_AGENT: &str = "agent";
+pub const ROLES: [&str; 2] = [ROLE_ADMIN, ROLE_AGENT];
+
+/// Shortest search text when adding members.
+pub const SEARCH_MIN: usize = 2;
+/// Most search results shown.
+pub const SEARCH_MAX: i64 = 50;
+
+/// The live (not terminated) service `service_id` of `org`, if `user` may manage its
+/// members: the OWNER, an org admin, or an admin of that service. No such service: 404;
+/// not allowed: 403.
+pub fn managed_service(
+    c: &mut DbConn,
+    org: i64,
+    user: &User,
+    service_id: &str,
+) -> Result<Service, AppError> {
+    let service = live_service(c, org, service_id)?.ok_or(AppError::NotFound)?;
+    if user.is_admin() {
+        return Ok(service);
+    }
+    let role: Option<String> = sm::table
+        .filter(sm::org_id.eq(org))
+        .filter(sm::service_ref.eq(service.id))
+        .filter(sm::member_id.eq(user.id))
+        .select(sm::role)
+        .first(c)
+        .optional()?;
+    match role.as_deref() {
+        Some(ROLE_ADMIN) => Ok(service),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// One member of a service.
+#[derive(Debug, Clone)]
+pub struct ServiceMember {
+    pub member_id: i64,
+    pub login_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub phone: bool,
+    pub chat: bool,
+    pub accept_assignments: bool,
+}
+
+type MemberRow = (i64, String, String, String, String, bool, bool, bool);
+
+/// The members of a service, admins first, then by name; `filter` (any case) narrows them
+/// to names, login IDs or emails containing it.
+pub fn members(
+    c: &mut DbConn,
+    org: i64,
+    service_ref: i64,
+    filter: &str,
+) -> Result<Vec<ServiceMember>, AppError> {
+    let mut q = sm::table
+        .inner_join(om::table)
+        .filter(sm::org_id.eq(org))
+        .filter(om::org_id.eq(org))
+        .filter(sm::service_ref.eq(service_ref))
+        .into_boxed::<crate::db::Backend>();
+    let filter = filter.trim();
+    if !filter.is_empty() {
+        let p = contains_pattern(&filter.to_lowercase());
+        q = q.filter(
+            lower(om::name)
+                .like(p.clone())
+                .escape('\\')
+                .or(om::login_id_lower.like(p.clone()).escape('\\'))
+                .or(lower(om::email).like(p).escape('\\')),
+        );
+    }
+    let rows: Vec<MemberRow> = q
+        .order((sm::role.asc(), om::name.asc(), om::id.asc()))
+        .select((
+            om::id,
+            om::login_id,
+            om::name,
+            om::email,
+            sm::role,
+            sm::phone,
+            sm::chat,
+            om::accept_assignments,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ServiceMember {
+            member_id: r.0,
+            login_id: r.1,
+            name: r.2,
+            email: r.3,
+            role: r.4,
+            phone: r.5,
+            chat: r.6,
+            accept_assignments: r.7,
+        })
+        .collect())
+}
+
+/// An org member who could be added.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: i64,
+    pub login_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// Org members not yet in the service whose name, login ID or email contains `q`.
+pub fn candidates(
+    c: &mut DbConn,
+    org: i64,
+    service_ref: i64,
+    q: &str,
+) -> Result<Vec<Candidate>, AppError> {
+    let p = contains_pattern(&q.trim().to_lowercase());
+    let already = sm::table
+        .filter(sm::service_ref.eq(service_ref))
+        .select(sm::member_id);
+    let rows: Vec<(i64, String, String, String)> = om::table
+        .filter(om::org_id.eq(org))
+        .filter(om::id.ne_all(already))
+        .filter(
+            lower(om::name)
+                .like(p.clone())
+                .escape('\\')
+                .or(om::login_id_lower.like(p.clone()).escape('\\'))
+                .or(lower(om::email).like(p).escape('\\')),
+        )
+        .order((om::name.asc(), om::id.asc()))
+        .limit(SEARCH_MAX)
+        .select((om::id, om::login_id, om::name, om::email))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, login_id, name, email)| Candidate {
+            id,
+            login_id,
+            name,
+            email,
+        })
+        .collect())
+}
+
+/// A role with its channel permissions, as a form submits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: &'static str,
+    pub phone: bool,
+    pub chat: bool,
+}
+
+impl Grant {
+    /// The `role` field's value, if it is one of the roles.
+    pub fn parse(role: &str, phone: bool, chat: bool) -> Option<Grant> {
+        let role = ROLES.into_iter().find(|r| *r == role.trim())?;
+        Some(Grant { role, phone, chat })
+    }
+
+    fn value(&self) -> String {
+        log::service_value(self.role, self.phone, self.chat)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; the member's name.
+    Done(String),
+    /// Nothing to do (already a member, or no change).
+    Unchanged,
+}
+
+fn org_member(c: &mut DbConn, org: i64, id: i64) -> Result<Person, AppError> {
+    let (name, login): (String, String) = om::table
+        .filter(om::org_id.eq(org))
+        .filter(om::id.eq(id))
+        .select((om::name, om::login_id))
+        .first(c)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    Ok(Person { name, login })
+}
+
+/// The member's current role in the service, as the log words it.
+fn current(
+    c: &mut DbConn,
+    service_ref: i64,
+    member: i64,
+) -> Result<Option<(String, bool, bool)>, AppError> {
+    Ok(sm::table
+        .filter(sm::service_ref.eq(service_ref))
+        .filter(sm::member_id.eq(member))
+        .select((sm::role, sm::phone, sm::chat))
+        .first(c)
+        .optional()?)
+}
+
+/// Who changes what, from where.
+pub struct By<'a> {
+    pub actor: &'a Person,
+    pub ip: &'a str,
+    pub now: NaiveDateTime,
+}
+
+fn write_log(
+    c: &mut DbConn,
+    org: i64,
+    service_ref: i64,
+    action: &'static str,
+    who: &Person,
+    before: &str,
+    after: &str,
+    by: &By<'_>,
+) -> Result<(), AppError> {
+    log::record(
+        c,
+        &Entry {
+            org_id: org,
+            action,
+            service_ref: Some(service_ref),
+            actor: by.actor,
+            target: who,
+            before,
+            after,
+            ip: by.ip,
+        },
+        by.now,
+    )?;
+    Ok(())
+}
+
+/// Adds an org member to the service with a role, and logs it. Of two simultaneous
+/// additions the unique index lets one through; the other changes nothing.
+pub fn add(
+    c: &mut DbConn,
+    org: i64,
+    service_ref: i64,
+    member: i64,
+    g: &Grant,
+    by: &By<'_>,
+) -> Result<Outcome, AppError> {
+    c.transaction(|c| {
+        let who = org_member(c, org, member)?;
+        if current(c, service_ref, member)?.is_some() {
+            return Ok(Outcome::Unchanged);
+        }
+        let r = diesel::insert_into(sm::table)
+            .values((
+                sm::org_id.eq(org),
+                sm::service_ref.eq(service_ref),
+                sm::member_id.eq(member),
+                sm::role.eq(g.role),
+                sm::phone.eq(g.phone),
+                sm::chat.eq(g.chat),
+                sm::created_at.eq(by.now),
+                sm::updated_at.eq(by.now),
+            ))
+            .execute(c);
+        match r {
+            Ok(_) => {}
+            Err(e) if crate::db::is_unique_violation(&e) => return Err(Tx::Duplicate),
+            Err(e) => return Err(e.into()),
+        }
+        write_log(
+            c,
+            org,
+            service_ref,
+            log::SERVICE_MEMBER_ADDED,
+            &who,
+            log::NONE,
+            &g.value(),
+            by,
+        )?;
+        Ok(Outcome::Done(who.name))
+    })
+    .or_else(|e: Tx| match e {
+        Tx::Duplicate => Ok(Outcome::Unchanged),
+        Tx::App(e) => Err(e),
+    })
+}
+
+/// Why `add`'s transaction rolled back: a simultaneous addition is an answer, not an
+/// error.
+enum Tx {
+    Duplicate,
+    App(AppError),
+}
+
+impl From<AppError> for Tx {
+    fn from(e: AppError) -> Self {
+        Tx::App(e)
+    }
+}
+
+impl From<diesel::result::Error> for Tx {
+    fn from(e: diesel::result::Error) -> Self {
+        Tx::App(e.into())
+    }
+}
+
+/// Changes a member's role and permissions in the service, and logs before and after.
+/// Not a member of the service: 404.
+pub fn change(
+    c: &mut DbConn,
+    org: i64,
+    service_ref: i64,
+    member: i64,
+    g: &Grant,
+    by: &By<'_>,
+) -> Result<Outcome, AppError> {
+    c.transaction(|c| {
+        let who = org_member(c, org, member)?;
+        let (role, phone, chat) = current(c, service_ref, member)?.ok_or(AppError::NotFound)?;
+        let before = log::service_value(&role, phone, chat);
+        let after = g.value();
+        if before == after {
+            return Ok(Outcome::Unchanged);
+        }
+        // Conditional on the row as read: of two simultaneous changes each is logged
+        // against what it really replaced.
+        let n = diesel::update(
+            sm::table
+                .filter(sm::service_ref.eq(service_ref))
+                .filter(sm::member_id.eq(member))
+                .filter(sm::role.eq(&role))
+                .filter(sm::phone.eq(phone))
+                .filter(sm::chat.eq(chat)),
+        )
+        .set((
+            sm::role.eq(g.role),
+            sm::phone.eq(g.phone),
+            sm::chat.eq(g.chat),
+            sm::updated_at.eq(by.now),
+        ))
+        .execute(c)?;
+        if n != 1 {
+            return Ok(Outcome::Unchanged);
+        }
+        write_log(
+            c,
+            org,
+            service_ref,
+            log::SERVICE_MEMBER_CHANGED,
+            &who,
+            &before,
+            &after,
+            by,
+        )?;
+        Ok(Outcome::Done(who.name))
+    })
+}
+
+/// Removes a member from the service, and logs it. Not a member: 404.
+pub fn remove(
+    c: &mut DbConn,
+    org: i64,
+    service_ref: i64,
+    member: i64,
+    by: &By<'_>,
+) -> Result<Outcome, AppError> {
+    c.transaction(|c| {
+        let who = org_member(c, org, member)?;
+        let (role, phone, chat) = current(c, service_ref, member)?.ok_or(AppError::NotFound)?;
+        let n = diesel::delete(
+            sm::table
+                .filter(sm::service_ref.eq(service_ref))
+                .filter(sm::member_id.eq(member)),
+        )
+        .execute(c)?;
+        if n != 1 {
+            return Ok(Outcome::Unchanged);
+        }
+        let before = log::service_value(&role, phone, chat);
+        write_log(
+            c,
+            org,
+            service_ref,
+            log::SERVICE_MEMBER_REMOVED,
+            &who,
+            &before,
+            log::NONE,
+            by,
+        )?;
+        Ok(Outcome::Done(who.name))
+    })
+}
+
+/// A service a member belongs to, for the home page and personal settings.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub service_id: String,
+    pub name: String,
+    pub status: String,
+    pub role: String,
+    pub phone: bool,
+    pub chat: bool,
+}
+
+impl Membership {
+    pub fn is_admin(&self) -> bool {
+        self.role == ROLE_ADMIN
+    }
+}
+
+/// The services (not terminated) a member belongs to, by name.
+pub fn memberships(c: &mut DbConn, org: i64, member: i64) -> Result<Vec<Membership>, AppError> {
+    let rows: Vec<(String, String, String, String, bool, bool)> = sm::table
+        .inner_join(sv::table)
+        .filter(sm::org_id.eq(org))
+        .filter(sv::org_id.eq(org))
+        .filter(sm::member_id.eq(member))
+        .filter(sv::status.ne(crate::admin::contracts::model::TERMINATED))
+        .order((sv::name.asc(), sv::id.asc()))
+        .select((
+            sv::service_id,
+            sv::name,
+            sv::status,
+            sm::role,
+            sm::phone,
+            sm::chat,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Membership {
+            service_id: r.0,
+            name: r.1,
+            status: r.2,
+            role: r.3,
+            phone: r.4,
+            chat: r.5,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_parsed_strictly() {
+        assert_eq!(
+            Grant::parse("agent", true, false),
+            Some(Grant {
+                role: ROLE_AGENT,
+                phone: true,
+                chat: false
+            })
+        );
+        assert_eq!(Grant::parse(" admin ", false, true).map(|g| g.role), Some("admin"));
+        assert_eq!(Grant::parse("owner", false, false), None);
+        assert_eq!(Grant::parse("", false, false), None);
+    }
+}
