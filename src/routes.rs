@@ -16,8 +16,8 @@ use crate::console::handlers as console;
 use crate::console::orgs::handlers as orgs;
 use crate::services::handlers as services;
 use crate::services::members::handlers as members;
-use crate::workspace::invite;
 use crate::workspace::handlers as workspace;
+use crate::workspace::invite;
 
 /// Paths, in one place.
 #[derive(Debug, Clone, Copy, Default)]

@@ -120,7 +120,11 @@ pub fn invitation(
                     "mail-invite-login-id",
                     &[("login_id", inv.login_id.to_string())],
                 ),
-                i18n.t_args(lang, "mail-invite-expiry", &[("days", inv.days.to_string())]),
+                i18n.t_args(
+                    lang,
+                    "mail-invite-expiry",
+                    &[("days", inv.days.to_string())],
+                ),
             ],
             action: Some((i18n.t(lang, "mail-invite-action"), inv.link.to_string())),
             footer: i18n.t(lang, "mail-footer"),

@@ -8,10 +8,10 @@ use crate::auth::flows::{self, Login};
 use crate::auth::pages::{self, ChangePasswordForm, NewPasswordForm, TokenQuery};
 use crate::auth::store::Accounts;
 use crate::console::orgs::model;
-use crate::services::members::model::{Membership, memberships};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Urls;
+use crate::services::members::model::{Membership, memberships};
 use crate::web::forms::{FieldErrors, Msg, Validation, check_sign_in, checked};
 use crate::web::session;
 use crate::web::{
@@ -24,10 +24,7 @@ fn now() -> chrono::NaiveDateTime {
 
 pub async fn home(ctx: Member) -> Result<HttpResponse, AppError> {
     let (org, id) = (ctx.org_id(), ctx.user.id);
-    let services = ctx
-        .state
-        .db(move |c| memberships(c, org, id))
-        .await?;
+    let services = ctx.state.db(move |c| memberships(c, org, id)).await?;
     ok(&HomePage {
         ctx: ctx.page(),
         services,

@@ -34,7 +34,10 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 fn invalid(ctx: &Workspace) -> Result<HttpResponse, AppError> {
-    render(&InviteInvalidPage { ctx: ctx.page() }, StatusCode::BAD_REQUEST)
+    render(
+        &InviteInvalidPage { ctx: ctx.page() },
+        StatusCode::BAD_REQUEST,
+    )
 }
 
 async fn invitee(ctx: &Workspace, token: &str) -> Result<Option<(i64, String, String)>, AppError> {

@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_it() {
-        assert_eq!(csv_line(&["a", "b,c", "say \"hi\""]), "a,\"b,c\",\"say \"\"hi\"\"\"\r\n");
+        assert_eq!(
+            csv_line(&["a", "b,c", "say \"hi\""]),
+            "a,\"b,c\",\"say \"\"hi\"\"\"\r\n"
+        );
         assert_eq!(csv_line(&["=cmd()", "x"]), "'=cmd(),x\r\n");
         assert_eq!(csv_line(&["two\nlines"]), "\"two\nlines\"\r\n");
     }

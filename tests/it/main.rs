@@ -14,6 +14,7 @@ mod jobs;
 mod mail;
 mod org_admins;
 mod orgs;
+mod people;
 mod security;
 mod sessions;
 mod web;

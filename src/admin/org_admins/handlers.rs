@@ -75,7 +75,13 @@ fn actor(ctx: &OrgAdmin) -> Person {
 }
 
 pub async fn page(ctx: OrgAdmin, q: web::Query<SearchQuery>) -> Result<HttpResponse, AppError> {
-    render_page(&ctx, q.into_inner().q, Validation::default(), InviteForm::default()).await
+    render_page(
+        &ctx,
+        q.into_inner().q,
+        Validation::default(),
+        InviteForm::default(),
+    )
+    .await
 }
 
 /// The page, with the search for `q` and the invite form's messages in `v`.
@@ -104,11 +110,7 @@ async fn render_page(
             } else {
                 None
             };
-            Ok((
-                model::admins(c, org)?,
-                found,
-                invitations::pending(c, org)?,
-            ))
+            Ok((model::admins(c, org)?, found, invitations::pending(c, org)?))
         })
         .await?;
     let page = OrgAdminsPage {

@@ -240,13 +240,17 @@ pub fn resend(
         let Some((name, login, _, _)) = invitee(c, org, id)? else {
             return Ok(false);
         };
-        let n = diesel::update(inv::table.filter(inv::org_id.eq(org)).filter(inv::id.eq(id)))
-            .set((
-                inv::token_hash.eq(token_hash(token)),
-                inv::expires_at.eq(by.now + chrono::Duration::days(INVITE_DAYS)),
-                inv::sent_at.eq(by.now),
-            ))
-            .execute(c)?;
+        let n = diesel::update(
+            inv::table
+                .filter(inv::org_id.eq(org))
+                .filter(inv::id.eq(id)),
+        )
+        .set((
+            inv::token_hash.eq(token_hash(token)),
+            inv::expires_at.eq(by.now + chrono::Duration::days(INVITE_DAYS)),
+            inv::sent_at.eq(by.now),
+        ))
+        .execute(c)?;
         if n != 1 {
             return Ok(false);
         }

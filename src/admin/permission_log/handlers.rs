@@ -98,10 +98,10 @@ struct Parsed {
 fn local_to_utc(tz: Tz, s: &str) -> Option<NaiveDateTime> {
     let local = NaiveDateTime::parse_from_str(s.trim(), INPUT_FORMAT).ok()?;
     // A time skipped by a DST change reads as the instant after the gap.
-    let t = tz
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())?;
+    let t = tz.from_local_datetime(&local).earliest().or_else(|| {
+        tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
+            .earliest()
+    })?;
     Some(t.naive_utc())
 }
 
@@ -403,7 +403,10 @@ pub async fn export_csv(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpRe
         Err(resp) => return Ok(resp),
     };
     let (i18n, lang) = (ctx.state.i18n.clone(), ctx.lang);
-    let head = format!("\u{feff}{}", crate::xlsx::csv_line(&headers(&i18n, lang, tz)));
+    let head = format!(
+        "\u{feff}{}",
+        crate::xlsx::csv_line(&headers(&i18n, lang, tz))
+    );
     let st = ExportState {
         state: ctx.state.clone(),
         org: ctx.org_id(),
@@ -411,9 +414,8 @@ pub async fn export_csv(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpRe
         after: None,
         done: false,
     };
-    let first = futures_util::stream::once(async move {
-        Ok::<_, AppError>(web::Bytes::from(head))
-    });
+    let first =
+        futures_util::stream::once(async move { Ok::<_, AppError>(web::Bytes::from(head)) });
     let body = futures_util::stream::unfold(st, move |mut st| {
         let (i18n, services) = (i18n.clone(), services.clone());
         async move {
@@ -442,10 +444,7 @@ pub async fn export_csv(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpRe
 
 /// xlsx: written in constant memory to a temporary file on a blocking thread, reading the
 /// rows chunk by chunk, then sent from the file.
-pub async fn export_xlsx(
-    ctx: OrgAdmin,
-    q: web::Query<LogQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn export_xlsx(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse, AppError> {
     let (filter, tz, services) = match export_filter(&ctx, &q).await? {
         Ok(x) => x,
         Err(resp) => return Ok(resp),
@@ -495,7 +494,10 @@ pub async fn export_xlsx(
     })
     .await?
     .map_err(AppError::internal)?;
-    let len = file.metadata().map(|m| m.len()).map_err(AppError::internal)?;
+    let len = file
+        .metadata()
+        .map(|m| m.len())
+        .map_err(AppError::internal)?;
     let body = file_stream(file);
     Ok(attachment(
         "permission-logs.xlsx",

@@ -161,7 +161,8 @@ pub struct Filter {
 }
 
 /// Where a page ends: the `(at, id)` of its last row. Written in links as
-/// `{unix microseconds}.{id}`.
+/// `{unix nanoseconds}.{id}` (SQLite keeps the nanoseconds it was given; a cursor that
+/// dropped them would not equal its own row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub at: NaiveDateTime,
@@ -170,12 +171,13 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.at.and_utc().timestamp_micros(), self.id)
+        let ns = self.at.and_utc().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        format!("{ns}.{}", self.id)
     }
 
     pub fn decode(s: &str) -> Option<Cursor> {
         let (at, id) = s.split_once('.')?;
-        let at = chrono::DateTime::from_timestamp_micros(at.parse().ok()?)?.naive_utc();
+        let at = chrono::DateTime::from_timestamp_nanos(at.parse().ok()?).naive_utc();
         let id = id.parse().ok()?;
         Some(Cursor { at, id })
     }
@@ -303,9 +305,7 @@ mod tests {
 
     #[test]
     fn cursor_round_trips() {
-        let at = chrono::DateTime::from_timestamp_micros(1_765_000_000_123_456)
-            .unwrap()
-            .naive_utc();
+        let at = chrono::DateTime::from_timestamp_nanos(1_765_000_000_123_456_789).naive_utc();
         let k = Cursor { at, id: 42 };
         assert_eq!(Cursor::decode(&k.encode()), Some(k));
         assert_eq!(Cursor::decode("x.1"), None);

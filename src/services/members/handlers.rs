@@ -233,10 +233,7 @@ pub async fn change(
     )))
 }
 
-pub async fn remove(
-    ctx: Member,
-    path: web::Path<(String, i64)>,
-) -> Result<HttpResponse, AppError> {
+pub async fn remove(ctx: Member, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
     let (sid, id) = path.into_inner();
     let s = service(&ctx, sid).await?;
     let (org, sref, sid) = (ctx.org_id(), s.id, s.service_id.clone());

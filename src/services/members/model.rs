@@ -465,7 +465,10 @@ mod tests {
                 chat: false
             })
         );
-        assert_eq!(Grant::parse(" admin ", false, true).map(|g| g.role), Some("admin"));
+        assert_eq!(
+            Grant::parse(" admin ", false, true).map(|g| g.role),
+            Some("admin")
+        );
         assert_eq!(Grant::parse("owner", false, false), None);
         assert_eq!(Grant::parse("", false, false), None);
     }

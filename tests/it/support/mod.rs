@@ -467,7 +467,11 @@ impl Client {
                     .insert(c.name().to_string(), c.value().to_string());
             }
         }
-        let bytes = res.into_body().try_into_bytes().unwrap_or_default();
+        // Streamed bodies (exports) are read to the end, as a browser would.
+        let bytes = match actix_web::body::to_bytes(res.into_body()).await {
+            Ok(b) => b,
+            Err(e) => panic!("reading the body failed: {e}"),
+        };
         let body = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(t) = csrf_in(&body) {
             self.csrf = Some(t);
