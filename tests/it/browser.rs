@@ -559,3 +559,147 @@ async fn service_contract_suspend_terminate_and_fees() {
         c.close().await.unwrap();
     }
 }
+
+/// Signs in on a workspace login page.
+async fn ws_sign_in(c: &Client, ws: &str, login_id: &str, password: &str) {
+    c.goto(&format!("{ws}/login")).await.unwrap();
+    fill(c, "#login_id", login_id).await;
+    fill(c, "#password", password).await;
+    click(c, "#login-submit").await;
+    wait_for(c, "#welcome").await;
+}
+
+async fn sign_out(c: &Client) {
+    click(c, "#account-menu").await;
+    click(c, "#logout").await;
+    wait_for(c, "#login_id").await;
+}
+
+/// The OWNER invites a person, who sets a password from the mail; the OWNER makes them an
+/// org admin; they add a third member to a service as an agent with phone permission; the
+/// permission-change log shows all of it, in Korean, with readable before/after.
+#[actix_web::test]
+async fn invite_delegate_and_read_the_log_in_korean() {
+    use diesel::prelude::*;
+    use online_contact::admin::permission_log::model::Person;
+    use online_contact::console::orgs::model::{NewOrgMember, add_member};
+    let Some(d) = driver() else { return };
+    for backend in backends() {
+        let served = serve(&backend);
+        let ws = online_contact::admin::contracts::demo::seed(
+            &served.state,
+            "people",
+            1,
+            1,
+            "own3r-pw!",
+        )
+        .unwrap();
+        {
+            let mut conn = served.state.pool.get().unwrap();
+            let org = online_contact::auth::sessions::tenant_by_domain(&mut conn, "people")
+                .unwrap()
+                .unwrap()
+                .org_id;
+            add_member(
+                &mut conn,
+                org,
+                &NewOrgMember {
+                    login_id: "agent.park".into(),
+                    name: "박상담".into(),
+                    email: "park@people.example".into(),
+                    phone: None,
+                    owner: false,
+                    locale: "ko".into(),
+                },
+                &Person {
+                    name: "test".into(),
+                    login: String::new(),
+                },
+                "",
+                chrono::Utc::now().naive_utc(),
+            )
+            .unwrap();
+            diesel::sql_query("UPDATE org_members SET locale = 'ko'")
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        let c = browser(&d).await;
+        // The OWNER invites.
+        ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+        c.goto(&format!("{ws}/admin/org-admins")).await.unwrap();
+        fill(&c, "#name", "이초대").await;
+        fill(&c, "#login_id", "lee.invited").await;
+        fill(&c, "#email", "lee@people.example").await;
+        click(&c, "#invite-submit").await;
+        wait_for(&c, "#flash").await;
+        wait_for(&c, "#invitation-lee\\.invited").await;
+        let link = newest_link(&served.state);
+        assert!(link.starts_with(&format!("{ws}/invite?token=")), "{link}");
+        sign_out(&c).await;
+        // The invitee sets a password from the mailed link and is signed in.
+        c.goto(&link).await.unwrap();
+        assert_eq!(
+            wait_for(&c, "#invite-login-id").await.text().await.unwrap(),
+            "lee.invited"
+        );
+        fill(&c, "#password", "1nvited!").await;
+        fill(&c, "#password_confirm", "1nvited!").await;
+        click(&c, "#invite-submit").await;
+        let h = wait_for(&c, "#welcome").await.text().await.unwrap();
+        assert!(h.contains("이초대"), "{h}");
+        sign_out(&c).await;
+        // The OWNER makes them an org admin.
+        ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+        c.goto(&format!("{ws}/admin/org-admins")).await.unwrap();
+        fill(&c, "#q", "lee").await;
+        click(&c, "#org-admins-search").await;
+        click(&c, "#add-lee\\.invited").await;
+        wait_for(&c, "#admin-lee\\.invited").await;
+        sign_out(&c).await;
+        // The new org admin adds a third member to the service: agent, phone.
+        ws_sign_in(&c, &ws, "lee.invited", "1nvited!").await;
+        c.goto(&format!("{ws}/services/svcaaa/members"))
+            .await
+            .unwrap();
+        fill(&c, "#q", "park").await;
+        click(&c, "#members-search").await;
+        click(&c, "#service-members-found input[name='phone']").await;
+        click(&c, "#add-agent\\.park").await;
+        wait_for(&c, "#flash").await;
+        let row = wait_for(&c, "#service-members tbody tr").await;
+        assert!(row.text().await.unwrap().contains("박상담"));
+        // The log, in Korean, newest first.
+        click(&c, "#nav-admin").await;
+        click(&c, "#menu-permission-log").await;
+        let table = wait_for(&c, "#permission-logs").await.text().await.unwrap();
+        let lines: Vec<&str> = table.lines().collect();
+        let find = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} in\n{table}"))
+        };
+        let added = find("서비스 멤버 추가");
+        let granted = find("조직관리자 추가");
+        let accepted = find("초대 수락");
+        let sent = find("초대 발송");
+        assert!(
+            added < granted && granted < accepted && accepted < sent,
+            "{table}"
+        );
+        assert!(lines[added].contains("박상담") && lines[added].contains("상담원 · 전화"));
+        assert!(lines[added].contains("이초대"), "actor: {}", lines[added]);
+        assert!(lines[granted].contains("멤버") && lines[granted].contains("조직관리자"));
+        assert!(lines[accepted].contains("초대됨"));
+        assert_eq!(
+            wait_for(&c, "html")
+                .await
+                .attr("lang")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("ko")
+        );
+        c.close().await.unwrap();
+    }
+}
