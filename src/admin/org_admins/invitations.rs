@@ -6,6 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+pub use crate::admin::permission_log::model::By;
 use crate::admin::permission_log::model::{self as log, Entry, Person};
 use crate::auth::token_hash;
 use crate::console::orgs::model::NewOrgMember;
@@ -80,39 +81,6 @@ pub fn pending(c: &mut DbConn, org: i64) -> Result<Vec<Pending>, AppError> {
         .collect())
 }
 
-/// Who acts, from where, when.
-pub struct By<'a> {
-    pub actor: &'a Person,
-    pub ip: &'a str,
-    pub now: NaiveDateTime,
-}
-
-fn write_log(
-    c: &mut DbConn,
-    org: i64,
-    action: &'static str,
-    target: &Person,
-    before: &str,
-    after: &str,
-    by: &By<'_>,
-) -> Result<(), AppError> {
-    log::record(
-        c,
-        &Entry {
-            org_id: org,
-            action,
-            service_ref: None,
-            actor: by.actor,
-            target,
-            before,
-            after,
-            ip: by.ip,
-        },
-        by.now,
-    )?;
-    Ok(())
-}
-
 #[derive(Debug, PartialEq, Eq)]
 pub enum Invite {
     Sent,
@@ -171,14 +139,13 @@ pub fn invite(
             name: m.name.clone(),
             login: m.login_id.clone(),
         };
-        write_log(
+        by.log(
             c,
             org,
             log::INVITATION_SENT,
+            None,
             &target,
-            log::NONE,
-            log::INVITED,
-            by,
+            (log::NONE, log::INVITED),
         )?;
         crate::mail::enqueue(c, mail, by.now)?;
         Ok(Invite::Sent)
@@ -255,14 +222,13 @@ pub fn resend(
             return Ok(false);
         }
         let target = Person { name, login };
-        write_log(
+        by.log(
             c,
             org,
             log::INVITATION_RESENT,
+            None,
             &target,
-            log::INVITED,
-            log::INVITED,
-            by,
+            (log::INVITED, log::INVITED),
         )?;
         crate::mail::enqueue(c, mail, by.now)?;
         Ok(true)
@@ -305,14 +271,13 @@ pub fn cancel(c: &mut DbConn, org: i64, id: i64, by: &By<'_>) -> Result<bool, Ap
             None,
         )?;
         let target = Person { name, login };
-        write_log(
+        by.log(
             c,
             org,
             log::INVITATION_CANCELLED,
+            None,
             &target,
-            log::INVITED,
-            log::NONE,
-            by,
+            (log::INVITED, log::NONE),
         )?;
         Ok(true)
     })

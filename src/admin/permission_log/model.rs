@@ -149,6 +149,42 @@ pub fn record(c: &mut DbConn, e: &Entry<'_>, now: NaiveDateTime) -> QueryResult<
     Ok(())
 }
 
+/// Who makes a change, from where, when: what every log row of the change shares.
+pub struct By<'a> {
+    pub actor: &'a Person,
+    pub ip: &'a str,
+    pub now: NaiveDateTime,
+}
+
+impl By<'_> {
+    /// Appends the row of one change to `target` (`service_ref` None: the organization);
+    /// call it inside the change's transaction.
+    pub fn log(
+        &self,
+        c: &mut DbConn,
+        org_id: i64,
+        action: &'static str,
+        service_ref: Option<i64>,
+        target: &Person,
+        (before, after): (&str, &str),
+    ) -> QueryResult<()> {
+        record(
+            c,
+            &Entry {
+                org_id,
+                action,
+                service_ref,
+                actor: self.actor,
+                target,
+                before,
+                after,
+                ip: self.ip,
+            },
+            self.now,
+        )
+    }
+}
+
 /// What the search asks for. Times are UTC.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

@@ -2,11 +2,11 @@
 //! role and channel permissions, and the changes (each logged in its own transaction).
 //! Every query takes the tenant's org id; a member or service of another org is not found.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::admin::contracts::model::{Service, live_service};
-use crate::admin::permission_log::model::{self as log, Entry, Person};
+pub use crate::admin::permission_log::model::By;
+use crate::admin::permission_log::model::{self as log, Person};
 use crate::db::schema::{org_members as om, service_members as sm, services as sv};
 use crate::db::{DbConn, contains_pattern, lower};
 use crate::error::AppError;
@@ -213,40 +213,6 @@ fn current(
         .optional()?)
 }
 
-/// Who changes what, from where.
-pub struct By<'a> {
-    pub actor: &'a Person,
-    pub ip: &'a str,
-    pub now: NaiveDateTime,
-}
-
-fn write_log(
-    c: &mut DbConn,
-    org: i64,
-    service_ref: i64,
-    action: &'static str,
-    who: &Person,
-    before: &str,
-    after: &str,
-    by: &By<'_>,
-) -> Result<(), AppError> {
-    log::record(
-        c,
-        &Entry {
-            org_id: org,
-            action,
-            service_ref: Some(service_ref),
-            actor: by.actor,
-            target: who,
-            before,
-            after,
-            ip: by.ip,
-        },
-        by.now,
-    )?;
-    Ok(())
-}
-
 /// Adds an org member to the service with a role, and logs it. Of two simultaneous
 /// additions the unique index lets one through; the other changes nothing.
 pub fn add(
@@ -279,15 +245,13 @@ pub fn add(
             Err(e) if crate::db::is_unique_violation(&e) => return Err(Tx::Duplicate),
             Err(e) => return Err(e.into()),
         }
-        write_log(
+        by.log(
             c,
             org,
-            service_ref,
             log::SERVICE_MEMBER_ADDED,
+            Some(service_ref),
             &who,
-            log::NONE,
-            &g.value(),
-            by,
+            (log::NONE, &g.value()),
         )?;
         Ok(Outcome::Done(who.name))
     })
@@ -354,15 +318,13 @@ pub fn change(
         if n != 1 {
             return Ok(Outcome::Unchanged);
         }
-        write_log(
+        by.log(
             c,
             org,
-            service_ref,
             log::SERVICE_MEMBER_CHANGED,
+            Some(service_ref),
             &who,
-            &before,
-            &after,
-            by,
+            (&before, &after),
         )?;
         Ok(Outcome::Done(who.name))
     })
@@ -389,15 +351,13 @@ pub fn remove(
             return Ok(Outcome::Unchanged);
         }
         let before = log::service_value(&role, phone, chat);
-        write_log(
+        by.log(
             c,
             org,
-            service_ref,
             log::SERVICE_MEMBER_REMOVED,
+            Some(service_ref),
             &who,
-            &before,
-            log::NONE,
-            by,
+            (&before, log::NONE),
         )?;
         Ok(Outcome::Done(who.name))
     })

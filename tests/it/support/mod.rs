@@ -7,7 +7,7 @@ pub mod smtp;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::test;
 use actix_web::web::Data;
