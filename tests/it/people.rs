@@ -16,6 +16,7 @@ on_all_backends!(
     permission_log_search_and_paging,
     permission_log_exports,
     people_routes_are_for_the_right_people_of_the_right_org,
+    the_change_and_its_log_row_commit_together,
 );
 
 fn member_id(app: &TestApp, org_domain: &str, login: &str) -> i64 {
@@ -919,4 +920,96 @@ async fn people_routes_are_for_the_right_people_of_the_right_org(app: TestApp) {
         }
     }
     assert_eq!(log_rows(&app).len(), before);
+}
+
+async fn the_change_and_its_log_row_commit_together(app: TestApp) {
+    let mut boss = org_with_service(&app, "atomic").await;
+    let a1 = member_id(&app, "atomic", "agent1");
+    let logs = log_rows(&app);
+    // Append-only in the database itself.
+    for sql in [
+        "UPDATE permission_logs SET action = 'forged'",
+        "DELETE FROM permission_logs",
+    ] {
+        let r = diesel::sql_query(sql).execute(&mut *app.conn() as &mut online_contact::db::DbConn);
+        assert!(r.is_err(), "{sql} was allowed");
+    }
+    assert_eq!(log_rows(&app), logs);
+    // When the log row cannot be written, the change is not made either.
+    let pg = app.db.url.starts_with("postgres");
+    app.exec(if pg {
+        "CREATE TRIGGER refuse_log BEFORE INSERT ON permission_logs \
+         FOR EACH ROW EXECUTE FUNCTION permission_logs_append_only()"
+    } else {
+        "CREATE TRIGGER refuse_log BEFORE INSERT ON permission_logs \
+         BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    });
+    let members = |app: &TestApp| -> i64 {
+        use online_contact::db::schema::service_members::dsl as sm;
+        sm::service_members
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap()
+    };
+    boss.get("/services/care/members").await;
+    boss.post_form(
+        "/services/care/members",
+        &[("member_id", &a1.to_string()), ("role", "agent")],
+    )
+    .await
+    .assert_status(500);
+    assert_eq!(members(&app), 0);
+    boss.get("/admin/org-admins").await;
+    boss.post_form("/admin/org-admins", &[("member_id", &a1.to_string())])
+        .await
+        .assert_status(500);
+    let mails = app.outbox().len();
+    boss.get("/admin/org-admins").await;
+    boss.post_form(
+        "/admin/org-admins/invite",
+        &[
+            ("name", "No One"),
+            ("login_id", "noone"),
+            ("email", "noone@example.com"),
+        ],
+    )
+    .await
+    .assert_status(500);
+    assert_eq!(
+        app.outbox().len(),
+        mails,
+        "no invitation mail without its log row"
+    );
+    {
+        use online_contact::db::schema::org_members::dsl as om;
+        let (admins, invited): (i64, i64) = (
+            om::org_members
+                .filter(om::is_org_admin.eq(true))
+                .count()
+                .get_result(&mut *app.conn())
+                .unwrap(),
+            om::org_members
+                .filter(om::login_id.eq("noone"))
+                .count()
+                .get_result(&mut *app.conn())
+                .unwrap(),
+        );
+        assert_eq!((admins, invited), (0, 0));
+    }
+    assert_eq!(log_rows(&app), logs);
+    // Once the log can be written again, so can the change.
+    app.exec(if pg {
+        "DROP TRIGGER refuse_log ON permission_logs"
+    } else {
+        "DROP TRIGGER refuse_log"
+    });
+    boss.get("/services/care/members").await;
+    boss.post_form(
+        "/services/care/members",
+        &[("member_id", &a1.to_string()), ("role", "agent")],
+    )
+    .await
+    .assert_status(303);
+    assert_eq!(members(&app), 1);
+    assert_eq!(log_rows(&app).len(), logs.len() + 1);
 }

@@ -1,3 +1,5 @@
+DROP TRIGGER permission_logs_no_change ON permission_logs;
+DROP FUNCTION permission_logs_append_only();
 DROP INDEX permission_logs_org_service_at;
 DROP INDEX permission_logs_org_action_at;
 DROP TABLE invitations;

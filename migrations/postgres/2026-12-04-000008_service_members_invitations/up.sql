@@ -33,3 +33,12 @@ CREATE UNIQUE INDEX invitations_token ON invitations (token_hash);
 -- (the name filter reads the date range in order and stops at a page).
 CREATE INDEX permission_logs_org_action_at ON permission_logs (org_id, action, at, id);
 CREATE INDEX permission_logs_org_service_at ON permission_logs (org_id, service_ref, at, id);
+
+-- The log is append-only in the database itself, whatever code runs against it.
+CREATE FUNCTION permission_logs_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'permission_logs is append-only';
+END
+$$;
+CREATE TRIGGER permission_logs_no_change BEFORE UPDATE OR DELETE ON permission_logs
+FOR EACH ROW EXECUTE FUNCTION permission_logs_append_only();
