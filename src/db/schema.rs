@@ -146,6 +146,7 @@ diesel::table! {
         before_value -> Text,
         after_value -> Text,
         ip -> Text,
+        search_text -> Text,
     }
 }
 

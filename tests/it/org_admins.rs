@@ -12,18 +12,6 @@ on_all_backends!(
     moving_the_owner_is_logged,
 );
 
-fn member_id(app: &TestApp, org_domain: &str, login: &str) -> i64 {
-    use online_contact::db::schema::org_members::dsl as om;
-    use online_contact::db::schema::organizations::dsl as o;
-    om::org_members
-        .inner_join(o::organizations)
-        .filter(o::domain.eq(org_domain))
-        .filter(om::login_id.eq(login))
-        .select(om::id)
-        .first(&mut *app.conn())
-        .unwrap()
-}
-
 /// (action, actor login, target login, before, after), oldest first.
 fn log_rows(app: &TestApp) -> Vec<(String, String, String, String, String)> {
     use online_contact::db::schema::permission_logs::dsl as l;
@@ -86,7 +74,7 @@ async fn grant_and_remove_the_org_admin_right(app: TestApp) {
     let r = boss.get("/admin/org-admins?q=nobody-here").await;
     assert!(r.body.contains("id=\"org-admins-none-found\""));
     // Grant.
-    let agent = member_id(&app, "oadmins", "agent1");
+    let agent = app.member_id("oadmins", "agent1");
     let mut a1 = app.ws_login("oadmins", "agent1", GOOD_PW).await;
     a1.get("/admin").await.assert_status(403);
     boss.get("/admin/org-admins").await;
@@ -103,7 +91,7 @@ async fn grant_and_remove_the_org_admin_right(app: TestApp) {
         .await
         .assert_status(303);
     // The OWNER's rights stay.
-    let owner = member_id(&app, "oadmins", "boss");
+    let owner = app.member_id("oadmins", "boss");
     boss.get("/admin/org-admins").await;
     boss.post_form(&format!("/admin/org-admins/{owner}/remove"), &[])
         .await
@@ -147,7 +135,7 @@ async fn grant_and_remove_the_org_admin_right(app: TestApp) {
 async fn org_admins_are_for_admins_and_their_own_org(app: TestApp) {
     let mut a = app.admin("orga").await;
     let mut b = app.admin("orgb").await;
-    let a_agent = member_id(&app, "orga", "agent1");
+    let a_agent = app.member_id("orga", "agent1");
     let before = log_rows(&app).len();
     // An agent: 403 on every route.
     let mut agent = app.ws_login("orga", "agent1", GOOD_PW).await;
@@ -163,7 +151,7 @@ async fn org_admins_are_for_admins_and_their_own_org(app: TestApp) {
     // Org B's admin neither finds nor changes org A's members.
     let r = b.get("/admin/org-admins?q=agent1").await;
     assert!(r.body.contains("id=\"add-agent1\""), "B's own agent1");
-    let b_agent = member_id(&app, "orgb", "agent1");
+    let b_agent = app.member_id("orgb", "agent1");
     assert!(r.body.contains(&format!("value=\"{b_agent}\"")));
     assert!(!r.body.contains(&format!("value=\"{a_agent}\"")));
     b.post_form("/admin/org-admins", &[("member_id", &a_agent.to_string())])
@@ -223,7 +211,7 @@ async fn moving_the_owner_is_logged(app: TestApp) {
             "owner"
         )]
     );
-    let second = member_id(&app, "movelog", "second");
+    let second = app.member_id("movelog", "second");
     let mut c = on.console;
     let mp = format!("/console/orgs/{}/members", on.public_id);
     c.get(&mp).await;

@@ -19,18 +19,6 @@ on_all_backends!(
     the_change_and_its_log_row_commit_together,
 );
 
-fn member_id(app: &TestApp, org_domain: &str, login: &str) -> i64 {
-    use online_contact::db::schema::org_members::dsl as om;
-    use online_contact::db::schema::organizations::dsl as o;
-    om::org_members
-        .inner_join(o::organizations)
-        .filter(o::domain.eq(org_domain))
-        .filter(om::login_id.eq(login))
-        .select(om::id)
-        .first(&mut *app.conn())
-        .unwrap()
-}
-
 fn org_id(app: &TestApp, domain: &str) -> i64 {
     use online_contact::db::schema::organizations::dsl as o;
     o::organizations
@@ -113,7 +101,7 @@ async fn org_with_service(app: &TestApp, domain: &str) -> Client {
 async fn service_members_roles_and_permissions(app: TestApp) {
     let mut boss = org_with_service(&app, "people").await;
     let care = service_ref(&app, "care");
-    let a1 = member_id(&app, "people", "agent1");
+    let a1 = app.member_id("people", "agent1");
     let before = log_rows(&app).len();
     let page = boss.get("/services/care/members").await;
     page.assert_status(200);
@@ -272,9 +260,9 @@ async fn service_admins_manage_only_their_service(app: TestApp) {
         .await
         .assert_status(303);
     let (a1, a2, a3) = (
-        member_id(&app, "svcadm", "agent1"),
-        member_id(&app, "svcadm", "agent2"),
-        member_id(&app, "svcadm", "agent3"),
+        app.member_id("svcadm", "agent1"),
+        app.member_id("svcadm", "agent2"),
+        app.member_id("svcadm", "agent3"),
     );
     boss.get("/services/care/members").await;
     boss.post_form(
@@ -642,7 +630,7 @@ fn write_rows(app: &TestApp, org: i64, n: usize, name: &str, at: chrono::NaiveDa
 async fn permission_log_search_and_paging(app: TestApp) {
     let mut boss = org_with_service(&app, "logs").await;
     let org = org_id(&app, "logs");
-    let a1 = member_id(&app, "logs", "agent1");
+    let a1 = app.member_id("logs", "agent1");
     boss.get("/services/care/members").await;
     boss.post_form(
         "/services/care/members",
@@ -812,8 +800,8 @@ async fn permission_log_exports(app: TestApp) {
 async fn people_routes_are_for_the_right_people_of_the_right_org(app: TestApp) {
     let mut a = org_with_service(&app, "porga").await;
     let mut b = org_with_service(&app, "porgb").await;
-    let a1 = member_id(&app, "porga", "agent1");
-    let b1 = member_id(&app, "porgb", "agent1");
+    let a1 = app.member_id("porga", "agent1");
+    let b1 = app.member_id("porgb", "agent1");
     // Org A: agent1 is a member of care; a pending invitation.
     a.get("/services/care/members").await;
     a.post_form(
@@ -924,7 +912,7 @@ async fn people_routes_are_for_the_right_people_of_the_right_org(app: TestApp) {
 
 async fn the_change_and_its_log_row_commit_together(app: TestApp) {
     let mut boss = org_with_service(&app, "atomic").await;
-    let a1 = member_id(&app, "atomic", "agent1");
+    let a1 = app.member_id("atomic", "agent1");
     let logs = log_rows(&app);
     // Append-only in the database itself.
     for sql in [

@@ -4,10 +4,10 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::invitations::{self, By, INVITE_DAYS, Invite, Pending};
+use super::invitations::{self, INVITE_DAYS, Invite, Pending};
 use super::model::{self, Change, SEARCH_MIN};
 use crate::admin::Tabs;
-use crate::admin::permission_log::model::Person;
+use crate::admin::permission_log::model::{Person, acting};
 use crate::console::orgs::model::OrgMember;
 use crate::error::AppError;
 use crate::routes::Urls;
@@ -225,18 +225,11 @@ pub async fn invite(ctx: OrgAdmin, form: web::Form<InviteForm>) -> Result<HttpRe
         owner: false,
         locale: ctx.lang.code().to_string(),
     };
-    let (org, who, ip) = (ctx.org_id(), actor(&ctx), ctx.client.ip.clone());
-    let r = ctx
-        .state
-        .db(move |c| {
-            let by = By {
-                actor: &who,
-                ip: &ip,
-                now: now(),
-            };
-            invitations::invite(c, org, &new, &token, &by, &mail)
-        })
-        .await?;
+    let org = ctx.org_id();
+    let r = acting(&ctx, &ctx.user, move |c, by| {
+        invitations::invite(c, org, &new, &token, by, &mail)
+    })
+    .await?;
     if r == Invite::LoginIdTaken {
         v.add("login_id", Msg::new("login-id-taken"));
         return render_page(&ctx, String::new(), v, form).await;
@@ -257,18 +250,10 @@ pub async fn resend(ctx: OrgAdmin, path: web::Path<i64>) -> Result<HttpResponse,
         .ok_or(AppError::NotFound)?;
     let token = crate::auth::random_token(32);
     let mail = invite_mail(&ctx, &to, &name, &login_id, &token)?;
-    let (who, ip) = (actor(&ctx), ctx.client.ip.clone());
-    let done = ctx
-        .state
-        .db(move |c| {
-            let by = By {
-                actor: &who,
-                ip: &ip,
-                now: now(),
-            };
-            invitations::resend(c, org, id, &token, &by, &mail)
-        })
-        .await?;
+    let done = acting(&ctx, &ctx.user, move |c, by| {
+        invitations::resend(c, org, id, &token, by, &mail)
+    })
+    .await?;
     if !done {
         return Err(AppError::NotFound);
     }
@@ -281,18 +266,10 @@ pub async fn resend(ctx: OrgAdmin, path: web::Path<i64>) -> Result<HttpResponse,
 
 pub async fn cancel(ctx: OrgAdmin, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let (org, id) = (ctx.org_id(), path.into_inner());
-    let (who, ip) = (actor(&ctx), ctx.client.ip.clone());
-    let done = ctx
-        .state
-        .db(move |c| {
-            let by = By {
-                actor: &who,
-                ip: &ip,
-                now: now(),
-            };
-            invitations::cancel(c, org, id, &by)
-        })
-        .await?;
+    let done = acting(&ctx, &ctx.user, move |c, by| {
+        invitations::cancel(c, org, id, by)
+    })
+    .await?;
     if !done {
         return Err(AppError::NotFound);
     }

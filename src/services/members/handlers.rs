@@ -5,9 +5,9 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::model::{self, By, Candidate, Grant, Outcome, SEARCH_MIN, ServiceMember};
+use super::model::{self, Candidate, Grant, Outcome, SEARCH_MIN, ServiceMember};
 use crate::admin::contracts::model::Service;
-use crate::admin::permission_log::model::Person;
+use crate::admin::permission_log::model::acting;
 use crate::error::AppError;
 use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation, checked};
@@ -66,10 +66,6 @@ pub struct MemberForm {
     pub role: String,
     pub phone: String,
     pub chat: String,
-}
-
-fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
 }
 
 /// The service, if this member may manage it.
@@ -171,18 +167,10 @@ pub async fn add(
         return render_page(&ctx, s, ListQuery::default(), v, form, Some(id)).await;
     };
     let (org, sref, sid) = (ctx.org_id(), s.id, s.service_id.clone());
-    let (actor, ip) = (Person::member(&ctx.user), ctx.client.ip.clone());
-    let r = ctx
-        .state
-        .db(move |c| {
-            let by = By {
-                actor: &actor,
-                ip: &ip,
-                now: now(),
-            };
-            model::add(c, org, sref, id, &g, &by)
-        })
-        .await?;
+    let r = acting(&ctx, &ctx.user, move |c, by| {
+        model::add(c, org, sref, id, &g, by)
+    })
+    .await?;
     match r {
         Outcome::Done(_) => ctx.flash("success", "service-member-added")?,
         Outcome::Unchanged => ctx.flash("info", "service-member-already")?,
@@ -206,19 +194,11 @@ pub async fn change(
         return render_page(&ctx, s, ListQuery::default(), v, form, Some(id)).await;
     };
     let (org, sref, sid) = (ctx.org_id(), s.id, s.service_id.clone());
-    let (actor, ip) = (Person::member(&ctx.user), ctx.client.ip.clone());
     let stays_admin = g.role == model::ROLE_ADMIN;
-    let r = ctx
-        .state
-        .db(move |c| {
-            let by = By {
-                actor: &actor,
-                ip: &ip,
-                now: now(),
-            };
-            model::change(c, org, sref, id, &g, &by)
-        })
-        .await?;
+    let r = acting(&ctx, &ctx.user, move |c, by| {
+        model::change(c, org, sref, id, &g, by)
+    })
+    .await?;
     match r {
         Outcome::Done(_) => ctx.flash("success", "service-member-changed")?,
         Outcome::Unchanged => ctx.flash("info", "service-member-unchanged")?,
@@ -237,18 +217,10 @@ pub async fn remove(ctx: Member, path: web::Path<(String, i64)>) -> Result<HttpR
     let (sid, id) = path.into_inner();
     let s = service(&ctx, sid).await?;
     let (org, sref, sid) = (ctx.org_id(), s.id, s.service_id.clone());
-    let (actor, ip) = (Person::member(&ctx.user), ctx.client.ip.clone());
-    let r = ctx
-        .state
-        .db(move |c| {
-            let by = By {
-                actor: &actor,
-                ip: &ip,
-                now: now(),
-            };
-            model::remove(c, org, sref, id, &by)
-        })
-        .await?;
+    let r = acting(&ctx, &ctx.user, move |c, by| {
+        model::remove(c, org, sref, id, by)
+    })
+    .await?;
     match r {
         Outcome::Done(_) => ctx.flash("success", "service-member-removed")?,
         Outcome::Unchanged => return Err(AppError::NotFound),

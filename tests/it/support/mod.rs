@@ -175,6 +175,19 @@ impl TestApp {
             .unwrap();
     }
 
+    /// The id of the member `login` of the organization `domain`.
+    pub fn member_id(&self, domain: &str, login: &str) -> i64 {
+        use online_contact::db::schema::org_members::dsl as om;
+        use online_contact::db::schema::organizations::dsl as o;
+        om::org_members
+            .inner_join(o::organizations)
+            .filter(o::domain.eq(domain))
+            .filter(om::login_id.eq(login))
+            .select(om::id)
+            .first(&mut *self.conn())
+            .unwrap()
+    }
+
     /// Mails queued so far, oldest first: (to, subject, text, html).
     pub fn outbox(&self) -> Vec<(String, String, String, String)> {
         use online_contact::db::schema::mail_outbox::dsl as m;
