@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod error;
+pub mod helpcenter;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;

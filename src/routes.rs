@@ -5,6 +5,7 @@ use actix_web::guard::{self, GuardContext};
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use crate::admin::company::handlers as company;
 use crate::admin::contracts::handlers as contracts;
 use crate::admin::fees::handlers as fees;
 use crate::admin::org::handlers as org;
@@ -14,7 +15,9 @@ use crate::api;
 use crate::config::BaseUrl;
 use crate::console::handlers as console;
 use crate::console::orgs::handlers as orgs;
+use crate::helpcenter::handlers as hc;
 use crate::services::handlers as services;
+use crate::services::help_center;
 use crate::services::members::handlers as members;
 use crate::workspace::handlers as workspace;
 use crate::workspace::invite;
@@ -173,6 +176,33 @@ impl Urls {
     pub fn service_member_remove(&self, service_id: &str, member: &i64) -> String {
         format!("/services/{service_id}/members/{member}/remove")
     }
+    pub fn admin_company_info(&self) -> &'static str {
+        "/admin/company-info"
+    }
+    pub fn company_info_new(&self) -> &'static str {
+        "/admin/company-info/new"
+    }
+    pub fn company_info_edit(&self, id: &i64) -> String {
+        format!("/admin/company-info/{id}/edit")
+    }
+    pub fn company_info_delete(&self, id: &i64) -> String {
+        format!("/admin/company-info/{id}/delete")
+    }
+    pub fn service_home(&self, service_id: &str) -> String {
+        format!("/services/{service_id}")
+    }
+    pub fn service_help_center(&self, service_id: &str) -> String {
+        format!("/services/{service_id}/help-center")
+    }
+    pub fn help_center(&self, service_id: &str) -> String {
+        format!("/hc/{service_id}")
+    }
+    pub fn help_center_lang(&self, service_id: &str, lang: &str) -> String {
+        format!("/hc/{service_id}/{lang}")
+    }
+    pub fn help_center_banner(&self, service_id: &str) -> String {
+        format!("/hc/{service_id}/banner")
+    }
     pub fn asset(&self, name: &str) -> String {
         format!("/static/{name}?v={}", env!("CARGO_PKG_VERSION"))
     }
@@ -248,6 +278,20 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/admin/permission-logs" => permission_log::page;
     get "/admin/permission-logs/export.csv" => permission_log::export_csv;
     get "/admin/permission-logs/export.xlsx" => permission_log::export_xlsx;
+    get "/admin/company-info" => company::list;
+    get "/admin/company-info/new" => company::new_page;
+    post "/admin/company-info/new" => company::create;
+    get "/admin/company-info/{id}/edit" => company::edit_page;
+    post "/admin/company-info/{id}/edit" => company::update;
+    post "/admin/company-info/{id}/delete" => company::delete;
+    get "/services/{service_id}" => services::home;
+    get "/services/{service_id}/help-center" => help_center::page;
+    post "/services/{service_id}/help-center" => help_center::apply;
+    get "/hc/{service_id}" => hc::root;
+    get "/hc/{service_id}/banner" => hc::banner;
+    get "/hc/{service_id}/{lang}" => hc::home;
+    get "/hc/{service_id}/{lang}/terms" => hc::terms;
+    get "/hc/{service_id}/{lang}/privacy" => hc::privacy;
     get "/services/{service_id}/banner" => services::banner;
     get "/services/{service_id}/members" => members::page;
     post "/services/{service_id}/members" => members::add;
@@ -391,6 +435,13 @@ mod tests {
             u.service_members("care"),
             u.service_member("care", &3),
             u.service_member_remove("care", &3),
+            u.company_info_edit(&5),
+            u.company_info_delete(&5),
+            u.service_home("care"),
+            u.service_help_center("care"),
+            u.help_center("care"),
+            u.help_center_lang("care", "ko"),
+            u.help_center_banner("care"),
         ];
         let fixed = [
             u.home(),
@@ -425,6 +476,8 @@ mod tests {
             u.admin_permission_logs(),
             u.admin_permission_logs_csv(),
             u.admin_permission_logs_xlsx(),
+            u.admin_company_info(),
+            u.company_info_new(),
         ];
         for p in owned.iter().map(String::as_str).chain(fixed) {
             assert!(routed(p), "no route answers {p}");

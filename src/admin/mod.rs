@@ -3,6 +3,7 @@
 //! permission change log, data migration. Only the OWNER and org admins reach it (the
 //! `OrgAdmin` extractor).
 
+pub mod company;
 pub mod contracts;
 pub mod fees;
 pub mod org;
@@ -28,8 +29,10 @@ const CONTRACT_STATUS: [&str; 3] = ["contracts", "fees", "org"];
 
 impl Tabs {
     /// The product's menus in its order; a menu whose area does not exist yet is not shown
-    /// (org admins, company info, CTI, permission log and data migration come next).
-    pub fn menu(&self) -> Vec<MenuItem> {
+    /// (CTI and data migration come next), nor company info for an organization without a
+    /// counselling service.
+    pub fn menu(&self, has_counseling: &bool) -> Vec<MenuItem> {
+        let has_counseling = *has_counseling;
         let u = crate::routes::Urls;
         let all: [(&'static str, Option<&'static str>, &'static str); 6] = [
             (
@@ -38,7 +41,11 @@ impl Tabs {
                 "menu-contract-status",
             ),
             ("org-admins", Some(u.admin_org_admins()), "menu-org-admins"),
-            ("company", None, "menu-company"),
+            (
+                "company",
+                has_counseling.then(|| u.admin_company_info()),
+                "menu-company",
+            ),
             ("cti", None, "menu-cti"),
             (
                 "permission-log",

@@ -72,6 +72,65 @@ impl User {
     }
 }
 
+/// A service shown as a tab in the workspace's top navigation.
+#[derive(Debug, Clone)]
+pub struct ServiceTab {
+    pub service_id: String,
+    pub name: String,
+    pub kind: String,
+    pub has_banner: bool,
+}
+
+impl ServiceTab {
+    /// Shown when the service has no banner: its first two letters.
+    pub fn initials(&self) -> String {
+        self.name
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .take(2)
+            .flat_map(char::to_uppercase)
+            .collect()
+    }
+}
+
+/// The services `user` may use, as tabs: every live service for the OWNER and org admins,
+/// the services they belong to for everybody else; in the order they were added.
+pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<ServiceTab>, AppError> {
+    use crate::db::schema::{service_members as sm, services as sv};
+    let mut q = sv::table
+        .filter(sv::org_id.eq(org))
+        .filter(sv::status.ne("terminated"))
+        .into_boxed::<crate::db::Backend>();
+    if !user.is_admin() {
+        q = q.filter(
+            sv::id.eq_any(
+                sm::table
+                    .filter(sm::org_id.eq(org))
+                    .filter(sm::member_id.eq(user.id))
+                    .select(sm::service_ref),
+            ),
+        );
+    }
+    let rows: Vec<(String, String, String, bool)> = q
+        .order(sv::id)
+        .select((
+            sv::service_id,
+            sv::name,
+            sv::kind,
+            sv::banner_type.is_not_null(),
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(service_id, name, kind, has_banner)| ServiceTab {
+            service_id,
+            name,
+            kind,
+            has_banner,
+        })
+        .collect())
+}
+
 /// The enabled organization whose workspace domain is `domain`.
 pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, AppError> {
     let row: Option<(i64, String, Option<String>, Option<String>)> = o::table

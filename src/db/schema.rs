@@ -117,6 +117,7 @@ diesel::table! {
         updated_at -> Timestamp,
         latest_effective -> Nullable<Text>,
         latest_cost -> Nullable<BigInt>,
+        company_info_id -> Nullable<BigInt>,
     }
 }
 
@@ -183,6 +184,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    company_infos (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        company_name -> Text,
+        representative -> Text,
+        business_number -> Text,
+        address -> Text,
+        phone -> Text,
+        email -> Text,
+        copyright -> Text,
+        terms -> Text,
+        privacy -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_members -> services (service_ref));
 diesel::joinable!(service_members -> org_members (member_id));
 diesel::joinable!(invitations -> org_members (member_id));
@@ -202,6 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     permission_logs,
     service_members,
     invitations,
+    company_infos,
 );
 
 diesel::table! {

@@ -56,6 +56,11 @@ fn codes() -> &'static std::collections::HashSet<&'static str> {
     })
 }
 
+/// The language with this code.
+pub fn find(code: &str) -> Option<&'static Language> {
+    all().iter().find(|l| l.code == code)
+}
+
 pub fn is_known(code: &str) -> bool {
     codes().contains(code)
 }

@@ -58,12 +58,13 @@ macro_rules! ftl_files {
             include_str!(concat!("../../locales/", $lang, "/account.ftl")),
             include_str!(concat!("../../locales/", $lang, "/contracts.ftl")),
             include_str!(concat!("../../locales/", $lang, "/admin.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/helpcenter.ftl")),
         ]
     };
 }
 
 /// Raw sources per language, for the key-consistency tests.
-pub fn sources(lang: Lang) -> [&'static str; 7] {
+pub fn sources(lang: Lang) -> [&'static str; 8] {
     match lang {
         Lang::En => ftl_files!("en"),
         Lang::Ja => ftl_files!("ja"),

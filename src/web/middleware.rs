@@ -332,6 +332,8 @@ pub async fn error_pages(
         // for the organization (no database lookup on an error path).
         org_name: crate::web::workspace_domain(&http_req, state),
         is_admin: false,
+        service_tabs: Vec::new(),
+        has_counseling: false,
     };
     let text = res.response().extensions().get::<ErrorText>().map(|t| t.0);
     let view = ErrorPage {

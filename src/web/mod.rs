@@ -28,7 +28,7 @@ use session::Flash;
 #[derive(Clone, Copy)]
 pub struct Rendered;
 
-pub use crate::auth::sessions::{Realm, Tenant, User};
+pub use crate::auth::sessions::{Realm, ServiceTab, Tenant, User};
 
 /// Everything a handler needs about the request: state, session, language, the tenant (on
 /// a workspace host), the signed-in account (already checked against its realm, the
@@ -46,6 +46,8 @@ pub struct Ctx {
     pub is_get: bool,
     /// Address and browser, recorded with a new session.
     pub client: crate::auth::sessions::Client,
+    /// On a workspace, signed in: the services shown as tabs.
+    pub service_tabs: Vec<ServiceTab>,
 }
 
 impl FromRequest for Ctx {
@@ -69,8 +71,8 @@ impl FromRequest for Ctx {
             // Anonymous console requests need no database at all.
             let needs_db = domain.is_some() || token.is_some();
             let lookup = token.clone();
-            let (tenant, user) = if !needs_db {
-                (None, None)
+            let (tenant, user, service_tabs) = if !needs_db {
+                (None, None, Vec::new())
             } else {
                 state
                     .db(move |c| {
@@ -88,7 +90,14 @@ impl FromRequest for Ctx {
                             Some(t) => crate::auth::sessions::resolve(c, realm, &t, now, idle)?,
                             None => None,
                         };
-                        Ok((tenant, user))
+                        // A signed-in member's service tabs, in the same trip.
+                        let tabs = match (&tenant, &user) {
+                            (Some(t), Some(u)) => {
+                                crate::auth::sessions::service_tabs(c, t.org_id, u)?
+                            }
+                            _ => Vec::new(),
+                        };
+                        Ok((tenant, user, tabs))
                     })
                     .await?
             };
@@ -115,6 +124,7 @@ impl FromRequest for Ctx {
                     .to_string(),
             };
             Ok(Ctx {
+                service_tabs,
                 is_get,
                 state,
                 session,
@@ -181,6 +191,8 @@ impl Ctx {
             urls: Urls,
             org_name: self.tenant.as_ref().map(|t| t.name.clone()),
             is_admin: self.user.as_ref().is_some_and(User::is_admin),
+            has_counseling: self.service_tabs.iter().any(|t| t.kind == "counseling"),
+            service_tabs: self.service_tabs.clone(),
         }
     }
 
@@ -267,6 +279,11 @@ pub struct PageCtx {
     pub org_name: Option<String>,
     /// The global-management menu is shown.
     pub is_admin: bool,
+    /// The services shown as tabs (signed in on a workspace).
+    pub service_tabs: Vec<ServiceTab>,
+    /// The organization has a live counselling service (for an admin: the company-info
+    /// menu is shown).
+    pub has_counseling: bool,
 }
 
 /// One option of a select, radio group or checkbox list.
@@ -309,6 +326,13 @@ impl PageCtx {
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
         self.i18n
             .t_args(self.lang, key, &[(name, value.to_string())])
+    }
+
+    /// Whether this page belongs to the service `service_id` (its tab is marked).
+    pub fn in_service(&self, service_id: &str) -> bool {
+        let path = self.here.split(['?', '#']).next().unwrap_or("");
+        let base = format!("/services/{service_id}");
+        path == base || path.starts_with(&format!("{base}/"))
     }
 
     pub fn lang_options(&self) -> Vec<LangOption> {

@@ -142,10 +142,20 @@ pub fn live_service(
     org: i64,
     service_id: &str,
 ) -> Result<Option<Service>, AppError> {
+    Ok(any_service(c, org, service_id)?.filter(|s| !s.is_terminated()))
+}
+
+/// The org's service with this ID, whatever its status: the live one if there is one (a
+/// terminated service's ID may be reused), else the newest terminated one.
+pub fn any_service(
+    c: &mut DbConn,
+    org: i64,
+    service_id: &str,
+) -> Result<Option<Service>, AppError> {
     let row: Option<Row> = sv::table
         .filter(sv::org_id.eq(org))
         .filter(sv::service_id_lower.eq(service_id.to_ascii_lowercase()))
-        .filter(sv::status.ne(TERMINATED))
+        .order((sv::status.eq(TERMINATED).asc(), sv::id.desc()))
         .select(service_columns!())
         .first(c)
         .optional()?;

@@ -174,7 +174,6 @@ pub const MEMBER_NAME_MAX: usize = 50;
 pub const LOGIN_ID_MIN: usize = 3;
 pub const LOGIN_ID_MAX: usize = 40;
 
-/// Letters, digits, `.`, `_`, `-`; 3–40 characters.
 /// Longest phone number we keep (E.164 allows 15 digits; room for separators).
 pub const PHONE_MAX: usize = 20;
 
@@ -195,6 +194,7 @@ pub fn check_phone(v: &mut Validation, field: &'static str, value: &str) -> Opti
     Some(t.to_string())
 }
 
+/// Letters, digits, `.`, `_`, `-`; 3–40 characters.
 pub fn check_login_id(id: &str) -> Vec<Msg> {
     let mut out = Vec::new();
     if id.is_empty() {

@@ -47,6 +47,29 @@ pub fn managed_service(
     }
 }
 
+/// The live service `service_id` of `org` with `user`'s role there (role, phone, chat),
+/// if `user` may see it: a member of it, the OWNER or an org admin. No such service: 404;
+/// not a member: 403.
+pub fn viewable_service(
+    c: &mut DbConn,
+    org: i64,
+    user: &User,
+    service_id: &str,
+) -> Result<(Service, Option<(String, bool, bool)>), AppError> {
+    let service = live_service(c, org, service_id)?.ok_or(AppError::NotFound)?;
+    let mine: Option<(String, bool, bool)> = sm::table
+        .filter(sm::org_id.eq(org))
+        .filter(sm::service_ref.eq(service.id))
+        .filter(sm::member_id.eq(user.id))
+        .select((sm::role, sm::phone, sm::chat))
+        .first(c)
+        .optional()?;
+    if mine.is_none() && !user.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    Ok((service, mine))
+}
+
 /// One member of a service.
 #[derive(Debug, Clone)]
 pub struct ServiceMember {
