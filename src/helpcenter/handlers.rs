@@ -144,7 +144,9 @@ async fn page(
         .languages
         .iter()
         .map(|code| LangLink {
-            label: languages::find(code).map_or(code.as_str(), |l| l.label()).to_string(),
+            label: languages::find(code)
+                .map_or(code.as_str(), |l| l.label())
+                .to_string(),
             href: format!(
                 "{origin}{}",
                 Urls.help_center_lang(&service.service_id, code)

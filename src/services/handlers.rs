@@ -13,7 +13,7 @@ pub struct ServiceHome {
     pub ctx: PageCtx,
     pub service: Service,
     /// The member's role and permissions here (None: the OWNER or an org admin without one).
-    pub mine: Option<(String, bool, bool)>,
+    pub mine: Option<super::members::model::Role>,
     /// May manage the members and the help center.
     pub manages: bool,
 }

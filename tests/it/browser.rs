@@ -703,3 +703,92 @@ async fn invite_delegate_and_read_the_log_in_korean() {
         c.close().await.unwrap();
     }
 }
+
+/// Whether the page scrolls sideways at the window's width.
+async fn overflows(c: &Client) -> bool {
+    let v = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_bool().unwrap_or(true)
+}
+
+/// The OWNER writes company info and applies it to a service with ko, ja and en; the public
+/// help center shows the footer, switches language with the picker, and fits a 390 px
+/// phone (a screenshot is kept in the build folder).
+#[actix_web::test]
+async fn company_info_in_the_help_center_on_a_phone() {
+    let Some(d) = driver() else { return };
+    for backend in backends() {
+        let served = serve(&backend);
+        let ws = online_contact::admin::contracts::demo::seed(
+            &served.state,
+            "helpdesk",
+            1,
+            1,
+            "own3r-pw!",
+        )
+        .unwrap();
+        let c = browser(&d).await;
+        ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+        // The demo's first service is a counselling service with ko, en, ja.
+        c.goto(&format!("{ws}/admin/company-info")).await.unwrap();
+        click(&c, "#company-add").await;
+        fill(&c, "#company_name", "Helpdesk Co.").await;
+        fill(&c, "#representative", "Choi Minji").await;
+        fill(&c, "#business_number", "220-81-12345").await;
+        fill(&c, "#address", "12 Teheran-ro, Gangnam-gu, Seoul").await;
+        fill(&c, "#phone", "02-555-0100").await;
+        fill(&c, "#email", "support@helpdesk.example").await;
+        fill(&c, "#copyright", "© 2026 Helpdesk Co. All rights reserved.").await;
+        fill(&c, "#terms", "<h2>Terms</h2><p>Use it kindly.</p>").await;
+        fill(&c, "#privacy", "We keep what we must.").await;
+        click(&c, "#company-submit").await;
+        wait_for(&c, "#company-infos").await;
+        c.goto(&format!("{ws}/services/svcaaa/help-center"))
+            .await
+            .unwrap();
+        wait_for(&c, "#company_info_id")
+            .await
+            .select_by_label("Helpdesk Co.")
+            .await
+            .unwrap();
+        click(&c, "#hc-apply").await;
+        wait_for(&c, "#hc-preview").await;
+        // The public help center, on a phone, signed out.
+        sign_out(&c).await;
+        c.set_window_size(390, 844).await.unwrap();
+        c.goto(&format!("{ws}/hc/svcaaa")).await.unwrap();
+        assert_eq!(
+            wait_for(&c, "#hc-company-name").await.text().await.unwrap(),
+            "Helpdesk Co."
+        );
+        assert_eq!(
+            wait_for(&c, "#hc-copyright").await.text().await.unwrap(),
+            "© 2026 Helpdesk Co. All rights reserved."
+        );
+        assert!(!overflows(&c).await, "no horizontal scroll at 390 px");
+        // Switch to Korean, then Japanese, with the picker.
+        click(&c, "#hc-lang summary").await;
+        click(&c, "#hc-lang-ko").await;
+        wait_for(&c, "html[lang='ko']").await;
+        let empty = wait_for(&c, "#hc-empty").await.text().await.unwrap();
+        assert!(empty.contains("아직 게시물이 없습니다"), "{empty}");
+        assert!(!overflows(&c).await, "ko fits at 390 px");
+        let shot = c.screenshot().await.unwrap();
+        let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+        let _ = std::fs::create_dir_all(&dir);
+        std::fs::write(format!("{dir}/help-center-ko-390.png"), shot).unwrap();
+        click(&c, "#hc-lang summary").await;
+        click(&c, "#hc-lang-ja").await;
+        wait_for(&c, "html[lang='ja']").await;
+        click(&c, "#hc-terms-link").await;
+        let doc = wait_for(&c, "#hc-doc h2").await.text().await.unwrap();
+        assert_eq!(doc, "Terms");
+        assert!(!overflows(&c).await, "terms fit at 390 px");
+        c.close().await.unwrap();
+    }
+}

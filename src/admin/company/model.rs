@@ -57,11 +57,18 @@ pub fn check(f: &mut CompanyInfo, v: &mut Validation) {
     let mut optional = |field: &'static str, value: &mut String, max: usize| {
         *value = value.trim().to_string();
         if value.chars().count() > max {
-            v.add(field, Msg::with("field-too-long", &[("max", max.to_string())]));
+            v.add(
+                field,
+                Msg::with("field-too-long", &[("max", max.to_string())]),
+            );
         }
     };
     optional("representative", &mut f.representative, SHORT_MAX);
-    optional("business_number", &mut f.business_number, BUSINESS_NUMBER_MAX);
+    optional(
+        "business_number",
+        &mut f.business_number,
+        BUSINESS_NUMBER_MAX,
+    );
     optional("address", &mut f.address, ADDRESS_MAX);
     optional("copyright", &mut f.copyright, COPYRIGHT_MAX);
     for (field, value) in [("terms", &mut f.terms), ("privacy", &mut f.privacy)] {
@@ -237,9 +244,13 @@ pub fn apply(
         {
             return Ok(false);
         }
-        diesel::update(sv::table.filter(sv::org_id.eq(org)).filter(sv::id.eq(service_ref)))
-            .set(sv::company_info_id.eq(entry))
-            .execute(c)?;
+        diesel::update(
+            sv::table
+                .filter(sv::org_id.eq(org))
+                .filter(sv::id.eq(service_ref)),
+        )
+        .set(sv::company_info_id.eq(entry))
+        .execute(c)?;
         Ok(true)
     })
 }

@@ -47,6 +47,9 @@ pub fn managed_service(
     }
 }
 
+/// A role in a service as stored: (role, phone, chat).
+pub type Role = (String, bool, bool);
+
 /// The live service `service_id` of `org` with `user`'s role there (role, phone, chat),
 /// if `user` may see it: a member of it, the OWNER or an org admin. No such service: 404;
 /// not a member: 403.
@@ -55,9 +58,9 @@ pub fn viewable_service(
     org: i64,
     user: &User,
     service_id: &str,
-) -> Result<(Service, Option<(String, bool, bool)>), AppError> {
+) -> Result<(Service, Option<Role>), AppError> {
     let service = live_service(c, org, service_id)?.ok_or(AppError::NotFound)?;
-    let mine: Option<(String, bool, bool)> = sm::table
+    let mine: Option<Role> = sm::table
         .filter(sm::org_id.eq(org))
         .filter(sm::service_ref.eq(service.id))
         .filter(sm::member_id.eq(user.id))
@@ -223,11 +226,7 @@ fn org_member(c: &mut DbConn, org: i64, id: i64) -> Result<Person, AppError> {
 }
 
 /// The member's current role in the service, as the log words it.
-fn current(
-    c: &mut DbConn,
-    service_ref: i64,
-    member: i64,
-) -> Result<Option<(String, bool, bool)>, AppError> {
+fn current(c: &mut DbConn, service_ref: i64, member: i64) -> Result<Option<Role>, AppError> {
     Ok(sm::table
         .filter(sm::service_ref.eq(service_ref))
         .filter(sm::member_id.eq(member))
