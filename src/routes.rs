@@ -18,6 +18,8 @@ use crate::console::orgs::handlers as orgs;
 use crate::helpcenter::handlers as hc;
 use crate::services::handlers as services;
 use crate::services::help_center;
+use crate::services::ticket_fields::handlers as ticket_fields;
+use crate::services::tickets::handlers as tickets;
 use crate::services::members::handlers as members;
 use crate::workspace::handlers as workspace;
 use crate::workspace::invite;
@@ -203,6 +205,27 @@ impl Urls {
     pub fn help_center_banner(&self, service_id: &str) -> String {
         format!("/hc/{service_id}/banner")
     }
+    pub fn ticket_fields(&self, service_id: &str) -> String {
+        format!("/services/{service_id}/ticket-fields")
+    }
+    pub fn ticket_field(&self, service_id: &str, id: &i64) -> String {
+        format!("/services/{service_id}/ticket-fields/{id}")
+    }
+    pub fn tickets(&self, service_id: &str) -> String {
+        format!("/services/{service_id}/tickets")
+    }
+    pub fn new_ticket(&self, service_id: &str) -> String {
+        format!("/services/{service_id}/tickets/new")
+    }
+    pub fn ticket(&self, service_id: &str, number: &i64) -> String {
+        format!("/services/{service_id}/tickets/{number}")
+    }
+    pub fn ticket_assign(&self, service_id: &str, number: &i64) -> String {
+        format!("/services/{service_id}/tickets/{number}/assign")
+    }
+    pub fn ticket_status(&self, service_id: &str, number: &i64) -> String {
+        format!("/services/{service_id}/tickets/{number}/status")
+    }
     pub fn asset(&self, name: &str) -> String {
         format!("/static/{name}?v={}", env!("CARGO_PKG_VERSION"))
     }
@@ -293,6 +316,17 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/hc/{service_id}/{lang}/terms" => hc::terms;
     get "/hc/{service_id}/{lang}/privacy" => hc::privacy;
     get "/services/{service_id}/banner" => services::banner;
+    get "/services/{service_id}/ticket-fields" => ticket_fields::page;
+    post "/services/{service_id}/ticket-fields" => ticket_fields::create;
+    get "/services/{service_id}/ticket-fields/{id}" => ticket_fields::edit_page;
+    post "/services/{service_id}/ticket-fields/{id}" => ticket_fields::update;
+    get "/services/{service_id}/tickets" => tickets::list;
+    get "/services/{service_id}/tickets/new" => tickets::new_page;
+    post "/services/{service_id}/tickets/new" => tickets::create;
+    get "/services/{service_id}/tickets/{number}" => tickets::show;
+    post "/services/{service_id}/tickets/{number}" => tickets::update;
+    post "/services/{service_id}/tickets/{number}/assign" => tickets::assign;
+    post "/services/{service_id}/tickets/{number}/status" => tickets::set_status;
     get "/services/{service_id}/members" => members::page;
     post "/services/{service_id}/members" => members::add;
     post "/services/{service_id}/members/{member_id}" => members::change;
@@ -442,6 +476,13 @@ mod tests {
             u.help_center("care"),
             u.help_center_lang("care", "ko"),
             u.help_center_banner("care"),
+            u.ticket_fields("care"),
+            u.ticket_field("care", &2),
+            u.tickets("care"),
+            u.new_ticket("care"),
+            u.ticket("care", &12),
+            u.ticket_assign("care", &12),
+            u.ticket_status("care", &12),
         ];
         let fixed = [
             u.home(),

@@ -202,6 +202,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_fields (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        service_ref -> BigInt,
+        field_key -> Text,
+        kind -> Text,
+        labels -> Text,
+        required -> Bool,
+        position -> Integer,
+        active -> Bool,
+        options -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        service_ref -> BigInt,
+        number -> BigInt,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        priority -> Text,
+        requester_name -> Text,
+        requester_email -> Text,
+        requester_phone -> Text,
+        channel -> Text,
+        assignee_id -> Nullable<BigInt>,
+        tags -> Text,
+        custom -> Text,
+        created_by -> Nullable<BigInt>,
+        source_upload -> Nullable<BigInt>,
+        source_row -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tickets -> org_members (assignee_id));
 diesel::joinable!(service_members -> services (service_ref));
 diesel::joinable!(service_members -> org_members (member_id));
 diesel::joinable!(invitations -> org_members (member_id));
@@ -222,6 +265,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_members,
     invitations,
     company_infos,
+    ticket_fields,
+    tickets,
 );
 
 diesel::table! {

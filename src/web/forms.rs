@@ -1,6 +1,7 @@
 //! Form validation results: field messages kept as Fluent keys until the page knows its
 //! language, then shown next to their fields.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::i18n::{I18n, Lang};
@@ -41,12 +42,17 @@ impl Msg {
 /// Messages per field, collected by validation.
 #[derive(Debug, Default, Clone)]
 pub struct Validation {
-    errs: Vec<(&'static str, Msg)>,
+    errs: Vec<(Cow<'static, str>, Msg)>,
 }
 
 impl Validation {
     pub fn add(&mut self, field: &'static str, msg: Msg) {
-        self.errs.push((field, msg));
+        self.errs.push((Cow::Borrowed(field), msg));
+    }
+
+    /// A message for a field whose name is made at run time (a custom ticket field).
+    pub fn add_owned(&mut self, field: String, msg: Msg) {
+        self.errs.push((Cow::Owned(field), msg));
     }
 
     pub fn add_all(&mut self, field: &'static str, msgs: Vec<Msg>) {
@@ -60,21 +66,21 @@ impl Validation {
     }
 
     pub fn has(&self, field: &str) -> bool {
-        self.errs.iter().any(|(f, _)| *f == field)
+        self.errs.iter().any(|(f, _)| f == field)
     }
 
     pub fn keys(&self, field: &str) -> Vec<&'static str> {
         self.errs
             .iter()
-            .filter(|(f, _)| *f == field)
+            .filter(|(f, _)| f == field)
             .map(|(_, m)| m.key)
             .collect()
     }
 
     pub fn localize(&self, i18n: &I18n, lang: Lang) -> FieldErrors {
-        let mut map: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        let mut map: BTreeMap<Cow<'static, str>, Vec<String>> = BTreeMap::new();
         for (f, m) in &self.errs {
-            map.entry(f).or_default().push(m.localize(i18n, lang));
+            map.entry(f.clone()).or_default().push(m.localize(i18n, lang));
         }
         FieldErrors { map }
     }
@@ -83,7 +89,7 @@ impl Validation {
 /// Localized messages per field, as the templates read them.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors {
-    map: BTreeMap<&'static str, Vec<String>>,
+    map: BTreeMap<Cow<'static, str>, Vec<String>>,
 }
 
 impl FieldErrors {
