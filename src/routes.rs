@@ -18,9 +18,9 @@ use crate::console::orgs::handlers as orgs;
 use crate::helpcenter::handlers as hc;
 use crate::services::handlers as services;
 use crate::services::help_center;
+use crate::services::members::handlers as members;
 use crate::services::ticket_fields::handlers as ticket_fields;
 use crate::services::tickets::handlers as tickets;
-use crate::services::members::handlers as members;
 use crate::workspace::handlers as workspace;
 use crate::workspace::invite;
 

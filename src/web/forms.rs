@@ -80,7 +80,9 @@ impl Validation {
     pub fn localize(&self, i18n: &I18n, lang: Lang) -> FieldErrors {
         let mut map: BTreeMap<Cow<'static, str>, Vec<String>> = BTreeMap::new();
         for (f, m) in &self.errs {
-            map.entry(f.clone()).or_default().push(m.localize(i18n, lang));
+            map.entry(f.clone())
+                .or_default()
+                .push(m.localize(i18n, lang));
         }
         FieldErrors { map }
     }

@@ -18,5 +18,6 @@ mod orgs;
 mod people;
 mod security;
 mod sessions;
+mod tickets;
 mod web;
 mod workspace;

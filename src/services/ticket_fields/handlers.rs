@@ -38,7 +38,11 @@ impl FieldForm {
             label_ko: l("ko"),
             label_ja: l("ja"),
             label_en: l("en"),
-            required: if f.required { "on".into() } else { String::new() },
+            required: if f.required {
+                "on".into()
+            } else {
+                String::new()
+            },
             position: f.position.to_string(),
             active: if f.active { "on".into() } else { String::new() },
             options: f.options.join("\n"),
@@ -121,7 +125,12 @@ fn check(form: &mut FieldForm, kind: Option<&str>, v: &mut Validation) -> FieldI
         }
     };
     let mut options: Vec<String> = Vec::new();
-    for o in form.options.lines().map(str::trim).filter(|o| !o.is_empty()) {
+    for o in form
+        .options
+        .lines()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         if o.chars().count() > model::OPTION_MAX || o.contains(',') {
             v.add("options", Msg::new("tf-option-invalid"));
             break;
@@ -133,7 +142,10 @@ fn check(form: &mut FieldForm, kind: Option<&str>, v: &mut Validation) -> FieldI
     if options.len() > model::OPTIONS_MAX {
         v.add(
             "options",
-            Msg::with("tf-options-too-many", &[("max", model::OPTIONS_MAX.to_string())]),
+            Msg::with(
+                "tf-options-too-many",
+                &[("max", model::OPTIONS_MAX.to_string())],
+            ),
         );
     }
     let select = kind == "select" || kind == "multi_select";

@@ -107,7 +107,9 @@ impl Field {
             .iter()
             .flat_map(|r| {
                 if self.kind == "multi_select" {
-                    r.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>()
+                    r.split(',')
+                        .map(|s| s.trim().to_string())
+                        .collect::<Vec<_>>()
                 } else {
                     vec![r.trim().to_string()]
                 }
@@ -130,7 +132,10 @@ impl Field {
                 Ok(None)
             };
         }
-        if items.iter().any(|v| crate::web::forms::has_forbidden_control(v)) {
+        if items
+            .iter()
+            .any(|v| crate::web::forms::has_forbidden_control(v))
+        {
             return Err(Msg::new("field-invalid-chars"));
         }
         let one = items.swap_remove(0);
@@ -167,7 +172,10 @@ impl Field {
                 let mut all = vec![one];
                 all.extend(items);
                 if let Some(bad) = all.iter().find(|v| !self.options.contains(v)) {
-                    return Err(Msg::with("tf-value-option-named", &[("value", bad.clone())]));
+                    return Err(Msg::with(
+                        "tf-value-option-named",
+                        &[("value", bad.clone())],
+                    ));
                 }
                 // In the options' order, each once.
                 let chosen: Vec<String> = self
@@ -291,7 +299,12 @@ pub fn create(
         if n >= FIELDS_MAX {
             return Ok(None);
         }
-        let key = format!("c_{}", &crate::auth::random_token(6).to_lowercase().replace(['-', '_'], "x"));
+        let key = format!(
+            "c_{}",
+            &crate::auth::random_token(6)
+                .to_lowercase()
+                .replace(['-', '_'], "x")
+        );
         let insert = diesel::insert_into(tf::table).values((
             tf::org_id.eq(org),
             tf::service_ref.eq(service_ref),
@@ -360,11 +373,17 @@ mod tests {
     #[test]
     fn values_are_checked_by_kind() {
         let t = |s: &str| Some(Value::Text(s.to_string()));
-        assert_eq!(field("number", false, &[]).check(&one("1,234")), Ok(t("1234")));
+        assert_eq!(
+            field("number", false, &[]).check(&one("1,234")),
+            Ok(t("1234"))
+        );
         assert_eq!(field("number", false, &[]).check(&one("2.5")), Ok(t("2.5")));
         assert!(field("number", false, &[]).check(&one("NaN")).is_err());
         assert!(field("number", false, &[]).check(&one("x")).is_err());
-        assert_eq!(field("date", false, &[]).check(&one("2026/06/01")), Ok(t("2026-06-01")));
+        assert_eq!(
+            field("date", false, &[]).check(&one("2026/06/01")),
+            Ok(t("2026-06-01"))
+        );
         assert!(field("date", false, &[]).check(&one("2026-02-30")).is_err());
         assert_eq!(
             field("datetime", false, &[]).check(&one("2026-06-01 09:30")),
@@ -390,8 +409,16 @@ mod tests {
         assert_eq!(cb.check(&one("예")), Ok(Some(Value::Flag(true))));
         assert_eq!(cb.check(&[]), Ok(Some(Value::Flag(false))));
         assert!(field("checkbox", true, &[]).check(&[]).is_err());
-        assert!(field("text", false, &[]).check(&one(&"x".repeat(501))).is_err());
-        assert!(field("long_text", false, &[]).check(&one(&"x".repeat(501))).is_ok());
+        assert!(
+            field("text", false, &[])
+                .check(&one(&"x".repeat(501)))
+                .is_err()
+        );
+        assert!(
+            field("long_text", false, &[])
+                .check(&one(&"x".repeat(501)))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -71,7 +71,11 @@ fn status_choices(ctx: &PageCtx, selected: &str, with_all: bool) -> Vec<Choice> 
             selected: selected.is_empty(),
         });
     }
-    v.extend(choices(STATUSES, |s| ctx.t(&format!("ticket-status-{s}")), selected));
+    v.extend(choices(
+        STATUSES,
+        |s| ctx.t(&format!("ticket-status-{s}")),
+        selected,
+    ));
     v
 }
 
@@ -283,9 +287,12 @@ fn check(
     } else {
         crate::web::forms::email(v, "requester_email", &email_raw)
     };
-    let requester_phone =
-        crate::console::orgs::rules::check_phone(v, "requester_phone", &typed.get("requester_phone"))
-            .unwrap_or_default();
+    let requester_phone = crate::console::orgs::rules::check_phone(
+        v,
+        "requester_phone",
+        &typed.get("requester_phone"),
+    )
+    .unwrap_or_default();
     let tags = match model::parse_tags(&typed.get("tags")) {
         Ok(t) => t,
         Err(m) => {
@@ -517,10 +524,7 @@ pub async fn create(
     }
 }
 
-pub async fn show(
-    ctx: Member,
-    path: web::Path<(String, i64)>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(ctx: Member, path: web::Path<(String, i64)>) -> Result<HttpResponse, AppError> {
     let (sid, n) = path.into_inner();
     let s = member_service(&ctx, sid).await?;
     ticket_page(&ctx, s, Some(n), None, &Validation::default(), None).await
@@ -549,7 +553,15 @@ pub async fn update(
     let ticket = ticket.ok_or(AppError::NotFound)?;
     if !ticket.is_open() {
         let msg = ctx.t("ticket-closed");
-        return ticket_page(&ctx, service, Some(n), None, &Validation::default(), Some(msg)).await;
+        return ticket_page(
+            &ctx,
+            service,
+            Some(n),
+            None,
+            &Validation::default(),
+            Some(msg),
+        )
+        .await;
     }
     // Values of fields no longer active are kept as they were.
     let keep: BTreeMap<String, Value> = ticket
@@ -601,11 +613,27 @@ pub async fn assign(
         }
         Change::NotAssignable => {
             let msg = ctx.t("ticket-not-assignable");
-            ticket_page(&ctx, service, Some(n), None, &Validation::default(), Some(msg)).await
+            ticket_page(
+                &ctx,
+                service,
+                Some(n),
+                None,
+                &Validation::default(),
+                Some(msg),
+            )
+            .await
         }
         Change::NotNow => {
             let msg = ctx.t("ticket-closed");
-            ticket_page(&ctx, service, Some(n), None, &Validation::default(), Some(msg)).await
+            ticket_page(
+                &ctx,
+                service,
+                Some(n),
+                None,
+                &Validation::default(),
+                Some(msg),
+            )
+            .await
         }
         Change::NotFound => Err(AppError::NotFound),
     }
@@ -641,7 +669,15 @@ pub async fn set_status(
         Change::NotFound => Err(AppError::NotFound),
         _ => {
             let msg = ctx.t("ticket-move-not-now");
-            ticket_page(&ctx, service, Some(n), None, &Validation::default(), Some(msg)).await
+            ticket_page(
+                &ctx,
+                service,
+                Some(n),
+                None,
+                &Validation::default(),
+                Some(msg),
+            )
+            .await
         }
     }
 }

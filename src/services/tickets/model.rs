@@ -90,8 +90,26 @@ pub fn parse_tags(s: &str) -> Result<Vec<String>, crate::web::forms::Msg> {
 }
 
 type Row = (
-    (i64, i64, String, String, String, String, String, String, String),
-    (String, Option<i64>, String, String, NaiveDateTime, NaiveDateTime, Option<i32>),
+    (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    ),
+    (
+        String,
+        Option<i64>,
+        String,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<i32>,
+    ),
     Option<(String, String)>,
 );
 
@@ -221,11 +239,7 @@ pub fn get(
 }
 
 /// Service members who accept assignments: (id, name, login ID), by name.
-pub fn assignable(
-    c: &mut DbConn,
-    org: i64,
-    service_ref: i64,
-) -> Result<Vec<Assignee>, AppError> {
+pub fn assignable(c: &mut DbConn, org: i64, service_ref: i64) -> Result<Vec<Assignee>, AppError> {
     let rows: Vec<(i64, String, String)> = sm::table
         .inner_join(om::table)
         .filter(sm::org_id.eq(org))
@@ -240,8 +254,15 @@ pub fn assignable(
         .collect())
 }
 
-fn is_assignable(c: &mut DbConn, org: i64, service_ref: i64, member: i64) -> Result<bool, AppError> {
-    Ok(assignable(c, org, service_ref)?.iter().any(|a| a.id == member))
+fn is_assignable(
+    c: &mut DbConn,
+    org: i64,
+    service_ref: i64,
+    member: i64,
+) -> Result<bool, AppError> {
+    Ok(assignable(c, org, service_ref)?
+        .iter()
+        .any(|a| a.id == member))
 }
 
 /// Where a new ticket's row comes from.
@@ -298,6 +319,17 @@ fn next_number(c: &mut DbConn, service_ref: i64) -> QueryResult<i64> {
     Ok(max.unwrap_or(0) + 1)
 }
 
+/// Serializes the ticket numbering of a service: a no-op update as the transaction's first
+/// statement takes the service row's lock on Postgres and the write lock on SQLite (a
+/// transaction that read first could not upgrade to writing under contention).
+pub fn lock_service(c: &mut DbConn, service_ref: i64) -> QueryResult<()> {
+    use crate::db::schema::services as sv;
+    diesel::update(sv::table.filter(sv::id.eq(service_ref)))
+        .set(sv::id.eq(service_ref))
+        .execute(c)?;
+    Ok(())
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Created {
     Number(i64),
@@ -305,8 +337,9 @@ pub enum Created {
     NotAssignable,
 }
 
-/// Creates a ticket with the next number of the service. Two simultaneous creations may
-/// pick the same number; the unique index refuses one, which then takes the next.
+/// Creates a ticket with the next number of the service (creations of one service are
+/// serialized by `lock_service`; the unique index stays the last word, and a refused
+/// number is retried).
 pub fn create(
     c: &mut DbConn,
     org: i64,
@@ -318,6 +351,7 @@ pub fn create(
 ) -> Result<Created, AppError> {
     for _ in 0..5 {
         let r = c.transaction(|c| {
+            lock_service(c, service_ref)?;
             if let Some(a) = assignee
                 && !is_assignable(c, org, service_ref, a)?
             {
