@@ -104,6 +104,13 @@ pub fn jobs_registry(state: &AppState, transport: Arc<mail::Transport>) -> jobs:
         transport,
         state.config.mail_from.clone(),
     );
+    let (pool, i18n) = (state.pool.clone(), state.i18n.clone());
+    let reg = reg.on(admin::migration::model::JOB_KIND, move |c, job| {
+        let id: i64 = job.payload.parse().map_err(|_| "bad payload".to_string())?;
+        // Progress is written on a second connection, outside the import's transaction.
+        let mut progress = pool.get().map_err(|e| e.to_string())?;
+        admin::migration::model::run(c, &mut progress, id, &i18n)
+    });
     reg.on(HOUSEKEEPING, move |c, _job| {
         let now = chrono::Utc::now().naive_utc();
         let sessions = auth::sessions::purge_expired(c, now, idle).map_err(|e| e.to_string())?;

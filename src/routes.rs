@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use crate::admin::company::handlers as company;
 use crate::admin::contracts::handlers as contracts;
 use crate::admin::fees::handlers as fees;
+use crate::admin::migration::handlers as migration;
 use crate::admin::org::handlers as org;
 use crate::admin::org_admins::handlers as org_admins;
 use crate::admin::permission_log::handlers as permission_log;
@@ -226,6 +227,21 @@ impl Urls {
     pub fn ticket_status(&self, service_id: &str, number: &i64) -> String {
         format!("/services/{service_id}/tickets/{number}/status")
     }
+    pub fn admin_data_migrations(&self) -> &'static str {
+        "/admin/data-migrations"
+    }
+    pub fn data_migration_template(&self) -> &'static str {
+        "/admin/data-migrations/template"
+    }
+    pub fn data_migration(&self, id: &i64) -> String {
+        format!("/admin/data-migrations/{id}")
+    }
+    pub fn data_migration_confirm(&self, id: &i64) -> String {
+        format!("/admin/data-migrations/{id}/confirm")
+    }
+    pub fn data_migration_delete(&self, id: &i64) -> String {
+        format!("/admin/data-migrations/{id}/delete")
+    }
     pub fn asset(&self, name: &str) -> String {
         format!("/static/{name}?v={}", env!("CARGO_PKG_VERSION"))
     }
@@ -301,6 +317,12 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/admin/permission-logs" => permission_log::page;
     get "/admin/permission-logs/export.csv" => permission_log::export_csv;
     get "/admin/permission-logs/export.xlsx" => permission_log::export_xlsx;
+    get "/admin/data-migrations" => migration::list;
+    post "/admin/data-migrations" => migration::upload_file;
+    get "/admin/data-migrations/template" => migration::template;
+    get "/admin/data-migrations/{id}" => migration::show;
+    post "/admin/data-migrations/{id}/confirm" => migration::confirm;
+    post "/admin/data-migrations/{id}/delete" => migration::delete;
     get "/admin/company-info" => company::list;
     get "/admin/company-info/new" => company::new_page;
     post "/admin/company-info/new" => company::create;
@@ -483,6 +505,9 @@ mod tests {
             u.ticket("care", &12),
             u.ticket_assign("care", &12),
             u.ticket_status("care", &12),
+            u.data_migration(&3),
+            u.data_migration_confirm(&3),
+            u.data_migration_delete(&3),
         ];
         let fixed = [
             u.home(),
@@ -519,6 +544,8 @@ mod tests {
             u.admin_permission_logs_xlsx(),
             u.admin_company_info(),
             u.company_info_new(),
+            u.admin_data_migrations(),
+            u.data_migration_template(),
         ];
         for p in owned.iter().map(String::as_str).chain(fixed) {
             assert!(routed(p), "no route answers {p}");

@@ -6,6 +6,7 @@
 pub mod company;
 pub mod contracts;
 pub mod fees;
+pub mod migration;
 pub mod org;
 pub mod org_admins;
 pub mod permission_log;
@@ -52,7 +53,11 @@ impl Tabs {
                 Some(u.admin_permission_logs()),
                 "menu-permission-log",
             ),
-            ("migration", None, "menu-migration"),
+            (
+                "migration",
+                Some(u.admin_data_migrations()),
+                "menu-migration",
+            ),
         ];
         all.into_iter()
             .filter_map(|(id, href, key)| {

@@ -244,6 +244,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_migrations (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        service_ref -> BigInt,
+        file_name -> Text,
+        file_bytes -> Nullable<Binary>,
+        rows_total -> Integer,
+        rows_done -> Integer,
+        status -> Text,
+        scheduled_for -> Nullable<Timestamp>,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        imported -> Nullable<Integer>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(data_migrations -> services (service_ref));
 diesel::joinable!(tickets -> org_members (assignee_id));
 diesel::joinable!(service_members -> services (service_ref));
 diesel::joinable!(service_members -> org_members (member_id));
@@ -267,6 +287,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     company_infos,
     ticket_fields,
     tickets,
+    data_migrations,
 );
 
 diesel::table! {

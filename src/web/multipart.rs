@@ -47,6 +47,16 @@ impl Parts {
     }
 }
 
+impl Parts {
+    /// The file name the browser sent with the file field `name`.
+    pub fn file_name(&self, name: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|(k, ..)| k == name)
+            .map(|(.., f)| f.as_str())
+    }
+}
+
 pub async fn read(mut mp: Multipart, file_limit: usize) -> Result<Parts, AppError> {
     let mut parts = Parts::default();
     let mut total = 0usize;

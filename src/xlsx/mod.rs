@@ -3,6 +3,8 @@
 //! neutralized in both. xlsx is written with rust_xlsxwriter in constant-memory mode to a
 //! temporary file (memory stays flat whatever the row count), then streamed.
 
+pub mod read;
+
 use std::borrow::Cow;
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
