@@ -203,6 +203,9 @@ pub fn run_due_with(
     // so a pass always ends.
     let last: Option<i64> = j::table.select(diesel::dsl::max(j::id)).first(c)?;
     let last = last.unwrap_or(0);
+    // A job is tried once a pass: one that failed waits for its backoff and the next pass
+    // (with `Due::All` it would otherwise be retried at once until it gave up).
+    let mut tried = std::collections::HashSet::new();
     loop {
         let now = chrono::Utc::now().naive_utc();
         let claimable = claimable(now, due);
@@ -219,6 +222,9 @@ pub fn run_due_with(
         }
         let mut claimed_any = false;
         for id in ids {
+            if !tried.insert(id) {
+                continue;
+            }
             let Some(job) = claim(c, id, now, due)? else {
                 continue; // another runner has it
             };

@@ -147,7 +147,11 @@ pub fn rows(
 ) -> Result<(), Refusal> {
     check_zip(bytes, caps)?;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| Refusal::NotXlsx)?;
-    let first = book.sheet_names().first().cloned().ok_or(Refusal::NoSheet)?;
+    let first = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(Refusal::NoSheet)?;
     let mut reader = book
         .worksheet_cells_reader(&first)
         .map_err(|_| Refusal::NoSheet)?;
@@ -231,6 +235,9 @@ mod tests {
         let mut cfb = CFB_MAGIC.to_vec();
         cfb.extend_from_slice(&[0; 512]);
         assert_eq!(check_zip(&cfb, &caps), Err(Refusal::EncryptedOrLegacy));
-        assert_eq!(check_zip(b"PK\x03\x04garbage", &caps), Err(Refusal::NotXlsx));
+        assert_eq!(
+            check_zip(b"PK\x03\x04garbage", &caps),
+            Err(Refusal::NotXlsx)
+        );
     }
 }

@@ -13,6 +13,7 @@ mod helpcenter;
 mod i18n;
 mod jobs;
 mod mail;
+mod migration;
 mod org_admins;
 mod orgs;
 mod people;

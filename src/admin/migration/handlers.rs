@@ -198,7 +198,7 @@ pub async fn upload_file(ctx: OrgAdmin, mp: Multipart) -> Result<HttpResponse, A
             );
             None
         }
-        Some((b, false)) if b.is_empty() => {
+        Some(([], false)) => {
             v.add("file", Msg::new("mig-file-empty"));
             None
         }

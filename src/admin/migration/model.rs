@@ -14,8 +14,7 @@ use diesel::prelude::*;
 use super::sheet::{self, Context, Parsed};
 use crate::db::DbConn;
 use crate::db::schema::{
-    data_migrations as dm, org_members as om, service_members as sm, services as sv,
-    tickets as tk,
+    data_migrations as dm, org_members as om, service_members as sm, services as sv, tickets as tk,
 };
 use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
@@ -225,12 +224,7 @@ pub fn delete(c: &mut DbConn, org: i64, id: i64, now: NaiveDateTime) -> Result<b
 
 /// Runs one import (the job's handler). `progress` is a second connection, outside the
 /// import's transaction, where the rows done are written as they go.
-pub fn run(
-    c: &mut DbConn,
-    progress: &mut DbConn,
-    id: i64,
-    i18n: &I18n,
-) -> Result<(), String> {
+pub fn run(c: &mut DbConn, progress: &mut DbConn, id: i64, i18n: &I18n) -> Result<(), String> {
     let now = chrono::Utc::now().naive_utc();
     let row: Option<(i64, i64, String, Option<Vec<u8>>)> = dm::table
         .filter(dm::id.eq(id))
@@ -249,7 +243,11 @@ pub fn run(
         return Ok(());
     };
     diesel::update(dm::table.filter(dm::id.eq(id)))
-        .set((dm::status.eq(RUNNING), dm::rows_done.eq(0), dm::error.eq(None::<String>)))
+        .set((
+            dm::status.eq(RUNNING),
+            dm::rows_done.eq(0),
+            dm::error.eq(None::<String>),
+        ))
         .execute(progress)
         .map_err(|e| e.to_string())?;
     let result = import(c, progress, org, service_ref, id, &bytes, i18n, now);
@@ -282,7 +280,11 @@ pub fn run(
         }
         Err(Outcome::Retry(msg)) => {
             diesel::update(dm::table.filter(dm::id.eq(id)))
-                .set((dm::status.eq(FAILED), dm::error.eq(Some(msg.clone())), dm::rows_done.eq(0)))
+                .set((
+                    dm::status.eq(FAILED),
+                    dm::error.eq(Some(msg.clone())),
+                    dm::rows_done.eq(0),
+                ))
                 .execute(progress)
                 .map_err(|e| e.to_string())?;
             Err(msg)
@@ -313,7 +315,8 @@ fn import(
     i18n: &I18n,
     now: NaiveDateTime,
 ) -> Result<i32, Outcome> {
-    let all_fields = fields::fields(c, org, service_ref, true).map_err(|e| Outcome::Retry(e.to_string()))?;
+    let all_fields =
+        fields::fields(c, org, service_ref, true).map_err(|e| Outcome::Retry(e.to_string()))?;
     let members =
         members_by_login(c, org, service_ref).map_err(|e| Outcome::Retry(e.to_string()))?;
     c.transaction(|c| {
@@ -334,7 +337,11 @@ fn import(
         let mut done: i32 = 0;
         let mut failure: Option<Outcome> = None;
         let fail_after = FAIL_AFTER_ROWS.load(Ordering::SeqCst);
-        let mut flush = |c: &mut DbConn, batch: &mut Vec<Parsed>, done: &mut i32, next: &mut i64| -> Result<(), Outcome> {
+        let mut flush = |c: &mut DbConn,
+                         batch: &mut Vec<Parsed>,
+                         done: &mut i32,
+                         next: &mut i64|
+         -> Result<(), Outcome> {
             if batch.is_empty() {
                 return Ok(());
             }
@@ -343,11 +350,18 @@ fn import(
             *done += i32::try_from(batch.len()).unwrap_or(0);
             batch.clear();
             if fail_after > 0 && (*done as usize) >= fail_after {
-                return Err(Outcome::Retry("test hook: failing in the middle of an import".into()));
+                return Err(Outcome::Retry(
+                    "test hook: failing in the middle of an import".into(),
+                ));
             }
-            let _ = diesel::update(dm::table.filter(dm::id.eq(id)))
-                .set(dm::rows_done.eq(*done))
-                .execute(progress);
+            // Progress goes through the second connection, committed at once, so the list
+            // page shows it while the import's transaction is open. SQLite has one writer:
+            // there the import holds it, and progress shows only at the end.
+            if matches!(progress, DbConn::Pg(_)) {
+                let _ = diesel::update(dm::table.filter(dm::id.eq(id)))
+                    .set(dm::rows_done.eq(*done))
+                    .execute(progress);
+            }
             Ok(())
         };
         let checked = sheet::check(bytes, &ctx, |p| {

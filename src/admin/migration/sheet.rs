@@ -60,8 +60,12 @@ fn rule(c: &Column, i18n: &I18n, lang: Lang) -> String {
     let t = |k: &str| i18n.t(lang, k);
     match c {
         Column::System("status", _) => format!("{}: {}", t("mig-rule-one-of"), STATUSES.join(", ")),
-        Column::System("priority", _) => format!("{}: {}", t("mig-rule-one-of"), PRIORITIES.join(", ")),
-        Column::System("channel", _) => format!("{}: {}", t("mig-rule-one-of"), CHANNELS.join(", ")),
+        Column::System("priority", _) => {
+            format!("{}: {}", t("mig-rule-one-of"), PRIORITIES.join(", "))
+        }
+        Column::System("channel", _) => {
+            format!("{}: {}", t("mig-rule-one-of"), CHANNELS.join(", "))
+        }
         Column::System("assignee", _) => t("mig-rule-assignee"),
         Column::System("created_at", _) => t("mig-rule-datetime"),
         Column::System("requester_email", _) => t("mig-rule-email"),
@@ -94,19 +98,16 @@ fn list(c: &Column) -> Option<Vec<String>> {
 
 /// The template: sheet 1 has the labels (required ones marked with *) in row 1 and the
 /// hidden field keys in row 2, data from row 3; sheet 2 the rules of every column.
-pub fn template(
-    cols: &[Column],
-    i18n: &I18n,
-    lang: Lang,
-) -> Result<Vec<u8>, String> {
-    use umya_spreadsheet::structs::{DataValidation, DataValidationValues, DataValidations, Pane, PaneStateValues, PaneValues, SequenceOfReferences};
+pub fn template(cols: &[Column], i18n: &I18n, lang: Lang) -> Result<Vec<u8>, String> {
+    use umya_spreadsheet::structs::{
+        DataValidation, DataValidationValues, DataValidations, Pane, PaneStateValues, PaneValues,
+        SequenceOfReferences,
+    };
     let mut book = umya_spreadsheet::new_file();
     let data_name = i18n.t(lang, "mig-sheet-data");
     let rules_name = i18n.t(lang, "mig-sheet-rules");
     {
-        let sheet = book
-            .get_sheet_mut(&0)
-            .ok_or("no first sheet")?;
+        let sheet = book.get_sheet_mut(&0).ok_or("no first sheet")?;
         sheet.set_name(data_name.clone());
         let last_row = 2 + 50_000;
         let mut validations = DataValidations::default();
@@ -120,7 +121,9 @@ pub fn template(
             let head = sheet.get_cell_mut((col, 1));
             head.set_value_string(label);
             head.get_style_mut().get_font_mut().set_bold(true);
-            sheet.get_cell_mut((col, 2)).set_value_string(c.key().to_string());
+            sheet
+                .get_cell_mut((col, 2))
+                .set_value_string(c.key().to_string());
             let width = match c {
                 Column::System("description", _) => 40.0,
                 Column::System("title", _) => 30.0,
@@ -172,12 +175,19 @@ pub fn template(
         pane.get_top_left_cell_mut().set_coordinate("A3");
         pane.set_active_pane(PaneValues::BottomLeft);
         pane.set_state(PaneStateValues::Frozen);
-        if let Some(view) = sheet.get_sheet_views_mut().get_sheet_view_list_mut().first_mut() {
+        if let Some(view) = sheet
+            .get_sheet_views_mut()
+            .get_sheet_view_list_mut()
+            .first_mut()
+        {
             view.set_pane(pane);
         }
     }
     let rules = book.new_sheet(rules_name).map_err(|e| e.to_string())?;
-    for (i, h) in ["mig-rules-field", "mig-rules-key", "mig-rules-rule"].iter().enumerate() {
+    for (i, h) in ["mig-rules-field", "mig-rules-key", "mig-rules-rule"]
+        .iter()
+        .enumerate()
+    {
         let c = rules.get_cell_mut((u32::try_from(i + 1).unwrap_or(1), 1));
         c.set_value_string(i18n.t(lang, h));
         c.get_style_mut().get_font_mut().set_bold(true);
@@ -189,8 +199,12 @@ pub fn template(
             label.push_str(" *");
         }
         rules.get_cell_mut((1, row)).set_value_string(label);
-        rules.get_cell_mut((2, row)).set_value_string(c.key().to_string());
-        rules.get_cell_mut((3, row)).set_value_string(rule(c, i18n, lang));
+        rules
+            .get_cell_mut((2, row))
+            .set_value_string(c.key().to_string());
+        rules
+            .get_cell_mut((3, row))
+            .set_value_string(rule(c, i18n, lang));
         if let Some(values) = list(c) {
             for (j, v) in values.iter().enumerate() {
                 let col = u32::try_from(j + 4).map_err(|e| e.to_string())?;
@@ -275,7 +289,12 @@ fn map_keys(
             Column::System(..) => true,
         };
         if active && c.required() && !out.iter().any(|(_, x)| x.key() == c.key()) {
-            errors.push((2, 0, c.label(ctx.i18n, ctx.lang), Msg::new("mig-missing-column")));
+            errors.push((
+                2,
+                0,
+                c.label(ctx.i18n, ctx.lang),
+                Msg::new("mig-missing-column"),
+            ));
         }
     }
     out
@@ -332,8 +351,8 @@ fn parse_row(
                 }
                 "requester_phone" => {
                     let mut v = crate::web::forms::Validation::default();
-                    c.requester_phone =
-                        crate::console::orgs::rules::check_phone(&mut v, "p", raw).unwrap_or_default();
+                    c.requester_phone = crate::console::orgs::rules::check_phone(&mut v, "p", raw)
+                        .unwrap_or_default();
                     if !v.is_empty() {
                         bad(Msg::new("phone-invalid"));
                     }
@@ -352,10 +371,15 @@ fn parse_row(
                 },
                 "assignee" if !raw.is_empty() => match ctx.members.get(&raw.to_lowercase()) {
                     Some(id) => assignee = Some(*id),
-                    None => bad(Msg::with("mig-assignee-unknown", &[("login", raw.to_string())])),
+                    None => bad(Msg::with(
+                        "mig-assignee-unknown",
+                        &[("login", raw.to_string())],
+                    )),
                 },
                 "created_at" if !raw.is_empty() => {
-                    match parse_datetime(raw).or_else(|| parse_date(raw).and_then(|d| d.and_hms_opt(0, 0, 0))) {
+                    match parse_datetime(raw)
+                        .or_else(|| parse_date(raw).and_then(|d| d.and_hms_opt(0, 0, 0)))
+                    {
                         Some(t) => created_at = Some(t),
                         None => bad(Msg::new("tf-value-datetime")),
                     }

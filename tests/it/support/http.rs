@@ -155,7 +155,8 @@ impl Http {
                 }
             }
         }
-        let body = String::from_utf8_lossy(&body).into_owned();
+        let bytes = body;
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(t) = super::csrf_in(&body) {
             self.csrf = Some(t);
         }
@@ -163,6 +164,7 @@ impl Http {
             status,
             headers,
             body,
+            bytes,
         }
     }
 }

@@ -376,7 +376,9 @@ pub struct Client {
 pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text (lossy), and as it came.
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -493,6 +495,7 @@ impl Client {
             status,
             headers,
             body,
+            bytes: bytes.to_vec(),
         }
     }
 
