@@ -60,6 +60,51 @@ fn used_keys() -> BTreeSet<String> {
     for l in Lang::ALL {
         keys.insert(format!("lang-name-{}", l.code()));
     }
+    // Keys of the people, log, ticket and migration pages, built from their codes.
+    use online_contact::admin::migration::model as mig;
+    use online_contact::admin::permission_log::model as log;
+    use online_contact::services::ticket_fields::model as tf;
+    use online_contact::services::tickets::model as tk;
+    for v in [
+        "none",
+        "invited",
+        "member",
+        "org-admin",
+        "owner",
+        "admin",
+        "agent",
+    ] {
+        keys.insert(format!("perm-value-{v}"));
+    }
+    for c in ["phone", "chat"] {
+        keys.insert(format!("perm-channel-{c}"));
+    }
+    for a in log::ACTIONS {
+        keys.insert(format!("log-action-{a}"));
+    }
+    for k in tf::KINDS {
+        keys.insert(format!("tf-kind-{k}"));
+    }
+    for s in tk::STATUSES {
+        keys.insert(format!("ticket-status-{s}"));
+        keys.insert(format!("ticket-move-{s}"));
+    }
+    for p in tk::PRIORITIES {
+        keys.insert(format!("ticket-priority-{p}"));
+    }
+    for c in tk::CHANNELS {
+        keys.insert(format!("ticket-channel-{c}"));
+    }
+    for s in [
+        mig::PENDING,
+        mig::RESERVED,
+        mig::RUNNING,
+        mig::DONE,
+        mig::FAILED,
+        mig::DELETED,
+    ] {
+        keys.insert(format!("mig-status-{s}"));
+    }
     let book = online_contact::pricing::PriceBook::parse(online_contact::pricing::DEFAULT).unwrap();
     for f in book.features.keys() {
         keys.insert(format!("feature-{}", f.replace('_', "-")));

@@ -13,6 +13,10 @@ use crate::services::tickets::model::{self as tickets, CHANNELS, Content, PRIORI
 use crate::web::forms::Msg;
 use crate::xlsx::read::{self, Caps, Refusal, column_letter};
 
+/// Number formats of date columns in the template.
+const DATE_FORMAT: &str = "yyyy-mm-dd";
+const DATETIME_FORMAT: &str = "yyyy-mm-dd hh:mm";
+
 /// Errors shown at most.
 pub const ERRORS_SHOWN: usize = 1000;
 
@@ -131,9 +135,9 @@ pub fn template(cols: &[Column], i18n: &I18n, lang: Lang) -> Result<Vec<u8>, Str
             };
             sheet.get_column_dimension_mut(&letter).set_width(width);
             let format = match c {
-                Column::System("created_at", _) => Some("yyyy-mm-dd hh:mm"),
-                Column::Custom(f) if f.kind == "date" => Some("yyyy-mm-dd"),
-                Column::Custom(f) if f.kind == "datetime" => Some("yyyy-mm-dd hh:mm"),
+                Column::System("created_at", _) => Some(DATETIME_FORMAT),
+                Column::Custom(f) if f.kind == "date" => Some(DATE_FORMAT),
+                Column::Custom(f) if f.kind == "datetime" => Some(DATETIME_FORMAT),
                 _ => None,
             };
             if let Some(code) = format {
