@@ -135,6 +135,27 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 }
 
+/// Why a transaction that inserts under a unique index rolled back: a duplicate is an
+/// answer for the caller (a taken login ID, a simultaneous addition), anything else an
+/// error. Return `Err(TxError::Duplicate)` from the closure on a unique violation.
+#[derive(Debug)]
+pub enum TxError {
+    Duplicate,
+    App(crate::error::AppError),
+}
+
+impl From<crate::error::AppError> for TxError {
+    fn from(e: crate::error::AppError) -> Self {
+        TxError::App(e)
+    }
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::App(e.into())
+    }
+}
+
 /// Runs an insert of one row and evaluates to the new row's id: `RETURNING` on Postgres,
 /// `last_insert_rowid()` on SQLite (on the same connection, so no other insert can come
 /// between). A macro because the insert's type differs per table.

@@ -792,3 +792,207 @@ async fn company_info_in_the_help_center_on_a_phone() {
         c.close().await.unwrap();
     }
 }
+
+/// An admin adds a ticket field, gets the template, uploads a file with two bad cells and
+/// sees them, fixes them, confirms; the batch runs; the tickets are there.
+#[actix_web::test]
+async fn data_migration_from_template_to_tickets() {
+    use diesel::prelude::*;
+    let Some(d) = driver() else { return };
+    for backend in backends() {
+        let served = serve(&backend);
+        let ws = online_contact::admin::contracts::demo::seed(
+            &served.state,
+            "migrate",
+            1,
+            1,
+            "own3r-pw!",
+        )
+        .unwrap();
+        let c = browser(&d).await;
+        ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+        // A required number field.
+        c.goto(&format!("{ws}/services/svcaaa/ticket-fields"))
+            .await
+            .unwrap();
+        wait_for(&c, "#kind")
+            .await
+            .select_by_value("number")
+            .await
+            .unwrap();
+        fill(&c, "#label_en", "Order no").await;
+        click(&c, "#required").await;
+        click(&c, "#field-submit").await;
+        wait_for(&c, "#flash").await;
+        // The template, fetched with this browser's session.
+        c.goto(&format!("{ws}/admin/data-migrations"))
+            .await
+            .unwrap();
+        wait_for(&c, "#template-download").await;
+        let cookie: String = c
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| format!("{}={}", k.name(), k.value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let port: u16 = ws.rsplit(':').next().unwrap().parse().unwrap();
+        let mut h = crate::support::http::Http::new(port, &format!("migrate.localhost:{port}"));
+        for kv in cookie.split("; ") {
+            if let Some((k, v)) = kv.split_once('=') {
+                h.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let t = h.get("/admin/data-migrations/template?service=svcaaa");
+        assert_eq!(t.status, 200);
+        let keys: Vec<String> = {
+            use calamine::Reader;
+            let mut book: calamine::Xlsx<_> =
+                calamine::Xlsx::new(std::io::Cursor::new(t.bytes.clone())).unwrap();
+            let first = book.sheet_names()[0].clone();
+            let range = book.worksheet_range(&first).unwrap();
+            range
+                .rows()
+                .nth(1)
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect()
+        };
+        let order = keys.last().unwrap().clone();
+        let write = |rows: &[(&str, &str)], path: &std::path::Path| {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let sheet = wb.add_worksheet();
+            for (i, k) in keys.iter().enumerate() {
+                let col = u16::try_from(i).unwrap();
+                sheet.write_string(0, col, k.as_str()).unwrap();
+                sheet.write_string(1, col, k.as_str()).unwrap();
+            }
+            let oc = u16::try_from(keys.len() - 1).unwrap();
+            for (r, (title, no)) in rows.iter().enumerate() {
+                let r = u32::try_from(r + 2).unwrap();
+                sheet.write_string(r, 0, *title).unwrap();
+                sheet.write_string(r, oc, *no).unwrap();
+            }
+            wb.save(path).unwrap();
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.xlsx");
+        write(
+            &[("Imported A", "1"), ("", "2"), ("Imported C", "three")],
+            &bad,
+        );
+        wait_for(&c, "#service")
+            .await
+            .select_by_value("svcaaa")
+            .await
+            .unwrap();
+        wait_for(&c, "#file")
+            .await
+            .send_keys(bad.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&c, "#upload-submit").await;
+        let errors = wait_for(&c, "#cell-errors").await.text().await.unwrap();
+        assert!(
+            errors.contains("Title") && errors.contains("Order no"),
+            "{errors}"
+        );
+        assert_eq!(
+            c.find_all(Locator::Css("#cell-errors tbody tr"))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let _ = order;
+        // Fixed, uploaded, confirmed.
+        let good = dir.path().join("good.xlsx");
+        write(
+            &[
+                ("Imported A", "1"),
+                ("Imported B", "2"),
+                ("Imported C", "3"),
+            ],
+            &good,
+        );
+        wait_for(&c, "#service")
+            .await
+            .select_by_value("svcaaa")
+            .await
+            .unwrap();
+        wait_for(&c, "#file")
+            .await
+            .send_keys(good.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&c, "#upload-submit").await;
+        click(&c, "#upload-confirm").await;
+        let status = wait_for(&c, "#upload-status").await.text().await.unwrap();
+        assert_eq!(status, "Reserved");
+        // The 01:00 batch, now.
+        let outbox = dir.path().join("outbox");
+        let reg = online_contact::jobs_registry(
+            &served.state,
+            std::sync::Arc::new(online_contact::mail::Transport::File(outbox)),
+        );
+        let report = online_contact::jobs::run_due(
+            &mut served.state.pool.get().unwrap(),
+            &reg,
+            online_contact::jobs::Due::All,
+            Some("data-migration"),
+        )
+        .unwrap();
+        assert_eq!(report.done, 1);
+        c.refresh().await.unwrap();
+        assert!(
+            wait_for(&c, "#upload-imported")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains('3')
+        );
+        // The tickets, seen by a member of the service.
+        {
+            let mut conn = served.state.pool.get().unwrap();
+            use online_contact::db::schema::{
+                org_members as om, service_members as sm, services as sv,
+            };
+            let (org, sref): (i64, i64) = sv::table
+                .filter(sv::service_id.eq("svcaaa"))
+                .select((sv::org_id, sv::id))
+                .first(&mut *conn)
+                .unwrap();
+            let owner: i64 = om::table
+                .filter(om::org_id.eq(org))
+                .filter(om::login_id.eq("owner"))
+                .select(om::id)
+                .first(&mut *conn)
+                .unwrap();
+            let now = chrono::Utc::now().naive_utc();
+            diesel::insert_into(sm::table)
+                .values((
+                    sm::org_id.eq(org),
+                    sm::service_ref.eq(sref),
+                    sm::member_id.eq(owner),
+                    sm::role.eq("admin"),
+                    sm::phone.eq(false),
+                    sm::chat.eq(false),
+                    sm::created_at.eq(now),
+                    sm::updated_at.eq(now),
+                ))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        c.goto(&format!("{ws}/services/svcaaa/tickets"))
+            .await
+            .unwrap();
+        let list = wait_for(&c, "#tickets").await.text().await.unwrap();
+        for t in ["Imported A", "Imported B", "Imported C"] {
+            assert!(list.contains(t), "{t} in {list}");
+        }
+        c.close().await.unwrap();
+    }
+}

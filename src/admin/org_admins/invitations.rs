@@ -10,8 +10,8 @@ pub use crate::admin::permission_log::model::By;
 use crate::admin::permission_log::model::{self as log, Entry, Person};
 use crate::auth::token_hash;
 use crate::console::orgs::model::NewOrgMember;
-use crate::db::DbConn;
 use crate::db::schema::{invitations as inv, org_members as om};
+use crate::db::{DbConn, TxError};
 use crate::error::AppError;
 use crate::mail::OutgoingMail;
 
@@ -116,7 +116,7 @@ pub fn invite(
             .execute(c);
         match r {
             Ok(_) => {}
-            Err(e) if crate::db::is_unique_violation(&e) => return Err(Tx::Duplicate),
+            Err(e) if crate::db::is_unique_violation(&e) => return Err(TxError::Duplicate),
             Err(e) => return Err(e.into()),
         }
         let member: i64 = om::table
@@ -152,26 +152,8 @@ pub fn invite(
     });
     match r {
         Ok(x) => Ok(x),
-        Err(Tx::Duplicate) => Ok(Invite::LoginIdTaken),
-        Err(Tx::App(e)) => Err(e),
-    }
-}
-
-/// Why a transaction here rolled back: a taken login ID is an answer, not an error.
-enum Tx {
-    Duplicate,
-    App(AppError),
-}
-
-impl From<AppError> for Tx {
-    fn from(e: AppError) -> Self {
-        Tx::App(e)
-    }
-}
-
-impl From<diesel::result::Error> for Tx {
-    fn from(e: diesel::result::Error) -> Self {
-        Tx::App(e.into())
+        Err(TxError::Duplicate) => Ok(Invite::LoginIdTaken),
+        Err(TxError::App(e)) => Err(e),
     }
 }
 

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::admin::permission_log::model::{self as log, Entry, Person};
-use crate::db::DbConn;
 use crate::db::schema::{org_members as om, organizations as o, payment_methods as pm};
+use crate::db::{DbConn, TxError};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable)]
@@ -356,25 +356,6 @@ pub fn add_member(
         TxError::Duplicate => Ok(false),
         TxError::App(e) => Err(e),
     })
-}
-
-/// Why `add_member`'s transaction rolled back: a duplicate login ID is an answer, not an
-/// error.
-enum TxError {
-    Duplicate,
-    App(AppError),
-}
-
-impl From<AppError> for TxError {
-    fn from(e: AppError) -> Self {
-        TxError::App(e)
-    }
-}
-
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        TxError::App(e.into())
-    }
 }
 
 fn clear_owner(c: &mut DbConn, org_id: i64) -> Result<(), AppError> {

@@ -8,7 +8,7 @@ use crate::admin::contracts::model::{Service, live_service};
 pub use crate::admin::permission_log::model::By;
 use crate::admin::permission_log::model::{self as log, Person};
 use crate::db::schema::{org_members as om, service_members as sm, services as sv};
-use crate::db::{DbConn, contains_pattern, lower};
+use crate::db::{DbConn, TxError, contains_pattern, lower};
 use crate::error::AppError;
 use crate::web::User;
 
@@ -264,7 +264,7 @@ pub fn add(
             .execute(c);
         match r {
             Ok(_) => {}
-            Err(e) if crate::db::is_unique_violation(&e) => return Err(Tx::Duplicate),
+            Err(e) if crate::db::is_unique_violation(&e) => return Err(TxError::Duplicate),
             Err(e) => return Err(e.into()),
         }
         by.log(
@@ -277,29 +277,10 @@ pub fn add(
         )?;
         Ok(Outcome::Done(who.name))
     })
-    .or_else(|e: Tx| match e {
-        Tx::Duplicate => Ok(Outcome::Unchanged),
-        Tx::App(e) => Err(e),
+    .or_else(|e: TxError| match e {
+        TxError::Duplicate => Ok(Outcome::Unchanged),
+        TxError::App(e) => Err(e),
     })
-}
-
-/// Why `add`'s transaction rolled back: a simultaneous addition is an answer, not an
-/// error.
-enum Tx {
-    Duplicate,
-    App(AppError),
-}
-
-impl From<AppError> for Tx {
-    fn from(e: AppError) -> Self {
-        Tx::App(e)
-    }
-}
-
-impl From<diesel::result::Error> for Tx {
-    fn from(e: diesel::result::Error) -> Self {
-        Tx::App(e.into())
-    }
 }
 
 /// Changes a member's role and permissions in the service, and logs before and after.
