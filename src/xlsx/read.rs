@@ -143,9 +143,19 @@ pub fn serial_to_text(serial: f64) -> String {
 pub fn rows(
     bytes: &[u8],
     caps: &Caps,
-    mut on_row: impl FnMut(u32, &[String]) -> bool,
+    on_row: impl FnMut(u32, &[String]) -> bool,
 ) -> Result<(), Refusal> {
     check_zip(bytes, caps)?;
+    rows_of_checked(bytes, caps, on_row)
+}
+
+/// `rows` for bytes that already passed `check_zip` (an upload kept after its check):
+/// the container is not inflated a second time. The cell caps still hold.
+pub fn rows_of_checked(
+    bytes: &[u8],
+    caps: &Caps,
+    mut on_row: impl FnMut(u32, &[String]) -> bool,
+) -> Result<(), Refusal> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| Refusal::NotXlsx)?;
     let first = book
         .sheet_names()

@@ -368,7 +368,7 @@ fn import(
             }
             Ok(())
         };
-        let checked = sheet::check(bytes, &ctx, |p| {
+        let checked = sheet::recheck(bytes, &ctx, |p| {
             batch.push(p);
             if batch.len() >= BATCH
                 && let Err(e) = flush(c, &mut batch, &mut done, &mut next)

@@ -435,6 +435,25 @@ fn parse_row(
 pub fn check(
     bytes: &[u8],
     ctx: &Context<'_>,
+    on_row: impl FnMut(Parsed) -> bool,
+) -> Result<Checked, Refusal> {
+    check_rows(bytes, ctx, false, on_row)
+}
+
+/// `check` of an upload whose container was checked when it arrived (the import): the
+/// zip is not inflated twice; every cell is checked again against the fields of now.
+pub fn recheck(
+    bytes: &[u8],
+    ctx: &Context<'_>,
+    on_row: impl FnMut(Parsed) -> bool,
+) -> Result<Checked, Refusal> {
+    check_rows(bytes, ctx, true, on_row)
+}
+
+fn check_rows(
+    bytes: &[u8],
+    ctx: &Context<'_>,
+    container_checked: bool,
     mut on_row: impl FnMut(Parsed) -> bool,
 ) -> Result<Checked, Refusal> {
     let caps = Caps::default();
@@ -450,7 +469,7 @@ pub fn check(
     };
     let mut seen_key_row = false;
     let mut stopped = false;
-    read::rows(bytes, &caps, |row, cells| {
+    let each = |row: u32, cells: &[String]| {
         if row < 1 {
             return true;
         }
@@ -493,7 +512,12 @@ pub fn check(
             }
         }
         true
-    })?;
+    };
+    if container_checked {
+        read::rows_of_checked(bytes, &caps, each)?;
+    } else {
+        read::rows(bytes, &caps, each)?;
+    }
     if !seen_key_row || cols.as_ref().is_none_or(Vec::is_empty) {
         return Err(Refusal::NoSheet);
     }
