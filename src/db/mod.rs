@@ -99,10 +99,11 @@ impl Manager {
     }
 }
 
-/// Every SQLite connection: foreign keys on, wait for locks instead of failing at once,
-/// WAL so readers do not block the writer.
-const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+/// Every SQLite connection: foreign keys on, wait for locks instead of failing at once.
+/// (WAL, so readers do not block the writer, is a property of the file: `build_pool` sets
+/// it once, on one connection, before the pool opens its own.)
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
 
 impl diesel::r2d2::ManageConnection for Manager {
     type Connection = DbConn;
@@ -184,6 +185,16 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
     {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    // The journal mode is switched once, alone: pool connections opening at the same
+    // moment on a fresh file each switching it raced ("database is locked" at start-up).
+    if let DbUrl::Sqlite(path) = url
+        && path != ":memory:"
+    {
+        let mut c = SqliteConnection::establish(path)
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+            .map_err(|e| format!("cannot switch the database to WAL: {e}"))?;
     }
     // No `SELECT 1` on every checkout (a round trip per request on Postgres): broken
     // connections are found by `has_broken` when they return, and a query on a connection

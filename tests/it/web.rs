@@ -188,3 +188,34 @@ async fn https_cookie_is_secure_and_host_prefixed() {
     assert!(cookie.contains("Secure") && cookie.contains("Path=/"));
     assert!(r.header("strict-transport-security").is_some());
 }
+
+/// The very first start on a fresh SQLite file logs no error (the journal mode is switched
+/// once, before the pool opens its connections), however often it is tried.
+#[test]
+fn a_fresh_sqlite_file_starts_cleanly() {
+    for i in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_online-contact"))
+            .arg("migrate")
+            .env(
+                "OC_DATABASE_URL",
+                format!("sqlite://{}/fresh.db", dir.path().display()),
+            )
+            .env("OC_DATA_DIR", dir.path())
+            .env(
+                "OC_SECRET_KEY",
+                "test-secret-key-that-is-long-enough-0123456789",
+            )
+            .env("OC_LOG", "info")
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "start {i}: {all}");
+        assert!(!all.contains("ERROR"), "start {i}: {all}");
+        assert!(all.contains("migrations applied"), "start {i}: {all}");
+    }
+}
