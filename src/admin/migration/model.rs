@@ -337,10 +337,11 @@ fn import(
             i18n,
             lang: Lang::En,
         };
-        let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
         let mut done: i32 = 0;
         let mut failure: Option<Outcome> = None;
         let fail_after = FAIL_AFTER_ROWS.load(Ordering::SeqCst);
+        let started = std::time::Instant::now();
+        let mut inserting = std::time::Duration::ZERO;
         let mut flush = |c: &mut DbConn,
                          batch: &mut Vec<Parsed>,
                          done: &mut i32,
@@ -349,7 +350,9 @@ fn import(
             if batch.is_empty() {
                 return Ok(());
             }
+            let t = std::time::Instant::now();
             insert_batch(c, org, service_ref, id, batch, *next, now)?;
+            inserting += t.elapsed();
             *next += batch.len() as i64;
             *done += i32::try_from(batch.len()).unwrap_or(0);
             batch.clear();
@@ -368,16 +371,39 @@ fn import(
             }
             Ok(())
         };
-        let checked = sheet::recheck(bytes, &ctx, |p| {
-            batch.push(p);
-            if batch.len() >= BATCH
-                && let Err(e) = flush(c, &mut batch, &mut done, &mut next)
-            {
-                failure = Some(e);
-                return false;
+        // The workbook is parsed on its own thread while this one inserts the batches it
+        // hands over: reading the cells and writing the rows overlap.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(2);
+        let checked = std::thread::scope(|scope| {
+            let ctx = &ctx;
+            let parser = scope.spawn(move || {
+                let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
+                let r = sheet::recheck(bytes, ctx, |p| {
+                    batch.push(p);
+                    if batch.len() >= BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // The inserting side stopped: stop reading.
+                        if tx.send(full).is_err() {
+                            return false;
+                        }
+                    }
+                    true
+                });
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                r
+            });
+            while let Ok(mut rows) = rx.recv() {
+                if let Err(e) = flush(c, &mut rows, &mut done, &mut next) {
+                    failure = Some(e);
+                    break;
+                }
             }
-            true
+            drop(rx);
+            parser.join()
         });
+        let checked = checked.map_err(|_| Outcome::Retry("the workbook reader stopped".into()))?;
         if let Some(f) = failure {
             return Err(f);
         }
@@ -393,7 +419,14 @@ fn import(
                 checked.error_count
             )));
         }
-        flush(c, &mut batch, &mut done, &mut next)?;
+        drop(flush);
+        tracing::info!(
+            upload = id,
+            rows = done,
+            total_ms = started.elapsed().as_millis() as u64,
+            insert_ms = inserting.as_millis() as u64,
+            "data migration imported"
+        );
         Ok(done)
     })
 }
