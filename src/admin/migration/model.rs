@@ -419,7 +419,6 @@ fn import(
                 checked.error_count
             )));
         }
-        drop(flush);
         tracing::info!(
             upload = id,
             rows = done,
