@@ -1,5 +1,5 @@
-//! `/services/{service_id}/help-center` (help center → 구성관리): which company-info entry
-//! the service's help-center footer shows, applied (반영) at once; a preview of that footer
+//! `/services/{service_id}/help-center` (help center → configuration): which company-info entry
+//! the service's help-center footer shows, applied at once; a preview of that footer
 //! and the link to the public help center. The OWNER, org admins and that service's admins.
 
 use actix_web::{HttpResponse, web};

@@ -173,3 +173,16 @@ fn templates_hold_no_literal_text() {
         );
     }
 }
+
+/// The log's before/after values read in the product's Korean terms.
+#[test]
+fn log_values_read_in_korean() {
+    use online_contact::admin::permission_log::model::readable;
+    let i18n = online_contact::i18n::I18n::load().unwrap();
+    assert_eq!(readable(&i18n, Lang::Ko, "org-admin"), "조직관리자");
+    assert_eq!(
+        readable(&i18n, Lang::Ko, "agent+phone+chat"),
+        "상담원 · 전화, 채팅"
+    );
+    assert_eq!(readable(&i18n, Lang::Ja, "admin+phone"), "管理者 · 電話");
+}

@@ -399,7 +399,6 @@ mod tests {
             readable(&i18n, Lang::En, "admin+phone+chat"),
             "Admin · Phone, Chat".to_string()
         );
-        assert_eq!(readable(&i18n, Lang::Ko, "org-admin"), "조직관리자");
         assert_eq!(readable(&i18n, Lang::En, "weird"), "weird");
     }
 }

@@ -194,7 +194,7 @@ impl Field {
 fn is_truthy(v: &str) -> bool {
     matches!(
         v.to_lowercase().as_str(),
-        "y" | "yes" | "true" | "1" | "o" | "예" | "はい" | "✓"
+        "y" | "yes" | "true" | "1" | "o" | "✓"
     )
 }
 
@@ -406,7 +406,8 @@ mod tests {
         assert_eq!(m.check(&[]), Ok(None));
         let cb = field("checkbox", false, &[]);
         assert_eq!(cb.check(&one("on")), Ok(Some(Value::Flag(true))));
-        assert_eq!(cb.check(&one("예")), Ok(Some(Value::Flag(true))));
+        assert_eq!(cb.check(&one("TRUE")), Ok(Some(Value::Flag(true))));
+        assert_eq!(cb.check(&one("FALSE")), Ok(Some(Value::Flag(false))));
         assert_eq!(cb.check(&[]), Ok(Some(Value::Flag(false))));
         assert!(field("checkbox", true, &[]).check(&[]).is_err());
         assert!(
@@ -425,7 +426,7 @@ mod tests {
     fn labels_fall_back() {
         let mut f = field("text", false, &[]);
         assert_eq!(f.label(Lang::Ko), "X");
-        f.labels.insert("ko".into(), "엑스".into());
-        assert_eq!(f.label(Lang::Ko), "엑스");
+        f.labels.insert("ko".into(), "X (ko)".into());
+        assert_eq!(f.label(Lang::Ko), "X (ko)");
     }
 }

@@ -1,6 +1,6 @@
 //! Tickets of a service: per-service numbers, the system fields and the service's custom
 //! fields, assignment to members who accept assignments, and the product's statuses
-//! (미할당 unassigned → 처리중 in progress → 해결 solved → 완료 closed).
+//! (unassigned → in progress → solved → closed; their product terms are in the locales).
 
 pub mod handlers;
 pub mod model;
