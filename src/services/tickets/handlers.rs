@@ -463,6 +463,25 @@ async fn ticket_page(
     }
 }
 
+/// The ticket page again, with why the last action was refused.
+async fn refused(
+    ctx: &Member,
+    service: Service,
+    number: i64,
+    key: &str,
+) -> Result<HttpResponse, AppError> {
+    let msg = ctx.t(key);
+    ticket_page(
+        ctx,
+        service,
+        Some(number),
+        None,
+        &Validation::default(),
+        Some(msg),
+    )
+    .await
+}
+
 pub async fn new_page(ctx: Member, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let s = member_service(&ctx, path.into_inner()).await?;
     ticket_page(&ctx, s, None, None, &Validation::default(), None).await
@@ -552,16 +571,7 @@ pub async fn update(
         .await?;
     let ticket = ticket.ok_or(AppError::NotFound)?;
     if !ticket.is_open() {
-        let msg = ctx.t("ticket-closed");
-        return ticket_page(
-            &ctx,
-            service,
-            Some(n),
-            None,
-            &Validation::default(),
-            Some(msg),
-        )
-        .await;
+        return refused(&ctx, service, n, "ticket-closed").await;
     }
     // Values of fields no longer active are kept as they were.
     let keep: BTreeMap<String, Value> = ticket
@@ -611,30 +621,8 @@ pub async fn assign(
             ctx.flash("success", "ticket-assigned")?;
             Ok(see_other(&Urls.ticket(&service.service_id, &n)))
         }
-        Change::NotAssignable => {
-            let msg = ctx.t("ticket-not-assignable");
-            ticket_page(
-                &ctx,
-                service,
-                Some(n),
-                None,
-                &Validation::default(),
-                Some(msg),
-            )
-            .await
-        }
-        Change::NotNow => {
-            let msg = ctx.t("ticket-closed");
-            ticket_page(
-                &ctx,
-                service,
-                Some(n),
-                None,
-                &Validation::default(),
-                Some(msg),
-            )
-            .await
-        }
+        Change::NotAssignable => refused(&ctx, service, n, "ticket-not-assignable").await,
+        Change::NotNow => refused(&ctx, service, n, "ticket-closed").await,
         Change::NotFound => Err(AppError::NotFound),
     }
 }
@@ -667,17 +655,6 @@ pub async fn set_status(
             Ok(see_other(&Urls.ticket(&service.service_id, &n)))
         }
         Change::NotFound => Err(AppError::NotFound),
-        _ => {
-            let msg = ctx.t("ticket-move-not-now");
-            ticket_page(
-                &ctx,
-                service,
-                Some(n),
-                None,
-                &Validation::default(),
-                Some(msg),
-            )
-            .await
-        }
+        _ => refused(&ctx, service, n, "ticket-move-not-now").await,
     }
 }
