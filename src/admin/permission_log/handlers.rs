@@ -2,6 +2,8 @@
 //! last 7 days), action, name and service, newest first, 50 a page by keyset (`after=`);
 //! and the exports of the current filter as CSV and xlsx, both streamed page by page.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -220,18 +222,25 @@ fn query_string(q: &LogQuery) -> String {
 
 pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
-    let (tz, services) = org_context(&ctx).await?;
     let now = chrono::Utc::now().naive_utc();
-    let mut v = Validation::default();
-    let p = parse(&q, tz, &services, now, &mut v);
-    let rows = if v.is_empty() {
-        let (org, f, after) = (ctx.org_id(), p.filter.clone(), p.after);
-        ctx.state
-            .db(move |c| Ok(model::search(c, org, &f, after, PAGE + 1)?))
-            .await?
-    } else {
-        Vec::new()
-    };
+    // The org's time zone and services, the filter read with them, and the rows: one
+    // database trip (this page is measured against `/`).
+    let (org, query) = (ctx.org_id(), q.clone());
+    let (tz, services, p, v, rows) = ctx
+        .state
+        .db(move |c| {
+            let tz: Tz = org_timezone(c, org)?.parse().unwrap_or(Tz::UTC);
+            let services = services_of(c, org)?;
+            let mut v = Validation::default();
+            let p = parse(&query, tz, &services, now, &mut v);
+            let rows = if v.is_empty() {
+                model::search(c, org, &p.filter, p.after, PAGE + 1)?
+            } else {
+                Vec::new()
+            };
+            Ok((tz, services, p, v, rows))
+        })
+        .await?;
     let more = rows.len() > PAGE as usize;
     let mut rows = rows;
     rows.truncate(PAGE as usize);
@@ -371,25 +380,62 @@ struct ExportState {
     filter: Filter,
     after: Option<Cursor>,
     done: bool,
+    /// How rows are shown (shared with the blocking threads that format them).
+    view: Arc<RowView>,
 }
 
-/// Reads the next chunk of rows (None when done).
-async fn next_chunk(s: &mut ExportState) -> Result<Option<Vec<LogRow>>, AppError> {
+/// What showing a row needs: the reader's language, the org's time zone and services.
+struct RowView {
+    i18n: Arc<I18n>,
+    lang: Lang,
+    tz: Tz,
+    services: Vec<Service>,
+}
+
+impl ExportState {
+    fn new(ctx: &OrgAdmin, filter: Filter, tz: Tz, services: Vec<Service>) -> ExportState {
+        ExportState {
+            state: ctx.state.clone(),
+            org: ctx.org_id(),
+            filter,
+            after: None,
+            done: false,
+            view: Arc::new(RowView {
+                i18n: ctx.state.i18n.clone(),
+                lang: ctx.lang,
+                tz,
+                services,
+            }),
+        }
+    }
+}
+
+/// Reads the next chunk of rows, shown as cells (None when done); the rows are read and
+/// formatted on the blocking pool, not on the async workers.
+async fn next_chunk(s: &mut ExportState) -> Result<Option<Vec<[String; 10]>>, AppError> {
     if s.done {
         return Ok(None);
     }
-    let (org, f, after) = (s.org, s.filter.clone(), s.after);
-    let rows = s
+    let (org, f, after, view) = (s.org, s.filter.clone(), s.after, s.view.clone());
+    let (last, shown) = s
         .state
-        .db(move |c| Ok(model::search(c, org, &f, after, EXPORT_CHUNK)?))
+        .db(move |c| {
+            let rows = model::search(c, org, &f, after, EXPORT_CHUNK)?;
+            let last = rows.last().map(|r| Cursor { at: r.at, id: r.id });
+            let shown: Vec<[String; 10]> = rows
+                .into_iter()
+                .map(|r| cells(show(r, view.tz, &view.services, &view.i18n, view.lang)))
+                .collect();
+            Ok((last, shown))
+        })
         .await?;
-    if (rows.len() as i64) < EXPORT_CHUNK {
+    if (shown.len() as i64) < EXPORT_CHUNK {
         s.done = true;
     }
-    match rows.last() {
-        Some(r) => {
-            s.after = Some(Cursor { at: r.at, id: r.id });
-            Ok(Some(rows))
+    match last {
+        Some(k) => {
+            s.after = Some(k);
+            Ok(Some(shown))
         }
         None => Ok(None),
     }
@@ -402,39 +448,27 @@ pub async fn export_csv(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpRe
         Ok(x) => x,
         Err(resp) => return Ok(resp),
     };
-    let (i18n, lang) = (ctx.state.i18n.clone(), ctx.lang);
     let head = format!(
         "\u{feff}{}",
-        crate::xlsx::csv_line(&headers(&i18n, lang, tz))
+        crate::xlsx::csv_line(&headers(&ctx.state.i18n, ctx.lang, tz))
     );
-    let st = ExportState {
-        state: ctx.state.clone(),
-        org: ctx.org_id(),
-        filter,
-        after: None,
-        done: false,
-    };
+    let st = ExportState::new(&ctx, filter, tz, services);
     let first =
         futures_util::stream::once(async move { Ok::<_, AppError>(web::Bytes::from(head)) });
-    let body = futures_util::stream::unfold(st, move |mut st| {
-        let (i18n, services) = (i18n.clone(), services.clone());
-        async move {
-            match next_chunk(&mut st).await {
-                Ok(Some(rows)) => {
-                    let mut out = String::with_capacity(rows.len() * 160);
-                    for r in rows {
-                        out.push_str(&crate::xlsx::csv_line(&cells(show(
-                            r, tz, &services, &i18n, lang,
-                        ))));
-                    }
-                    Some((Ok(web::Bytes::from(out)), st))
+    let body = futures_util::stream::unfold(st, move |mut st| async move {
+        match next_chunk(&mut st).await {
+            Ok(Some(rows)) => {
+                let mut out = String::with_capacity(rows.len() * 160);
+                for r in &rows {
+                    out.push_str(&crate::xlsx::csv_line(r));
                 }
-                Ok(None) => None,
-                Err(e) => {
-                    tracing::error!(error = %e, "permission log CSV export stopped");
-                    st.done = true;
-                    Some((Err(e), st))
-                }
+                Some((Ok(web::Bytes::from(out)), st))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "permission log CSV export stopped");
+                st.done = true;
+                Some((Err(e), st))
             }
         }
     });
@@ -449,16 +483,9 @@ pub async fn export_xlsx(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpR
         Ok(x) => x,
         Err(resp) => return Ok(resp),
     };
-    let (i18n, lang) = (ctx.state.i18n.clone(), ctx.lang);
-    let mut st = ExportState {
-        state: ctx.state.clone(),
-        org: ctx.org_id(),
-        filter,
-        after: None,
-        done: false,
-    };
+    let heads = headers(&ctx.state.i18n, ctx.lang, tz);
+    let mut st = ExportState::new(&ctx, filter, tz, services);
     let sheet_name = ctx.t("menu-permission-log");
-    let heads = headers(&i18n, lang, tz);
     let mut sheet = web::block(move || {
         crate::xlsx::Sheet::new(
             &sheet_name.chars().take(31).collect::<String>(),
@@ -468,11 +495,7 @@ pub async fn export_xlsx(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpR
     })
     .await?
     .map_err(AppError::internal)?;
-    while let Some(rows) = next_chunk(&mut st).await? {
-        let shown: Vec<[String; 10]> = rows
-            .into_iter()
-            .map(|r| cells(show(r, tz, &services, &i18n, lang)))
-            .collect();
+    while let Some(shown) = next_chunk(&mut st).await? {
         sheet = web::block(move || {
             for r in &shown {
                 sheet.row(r)?;
