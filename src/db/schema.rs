@@ -148,6 +148,16 @@ diesel::table! {
         after_value -> Text,
         ip -> Text,
         search_text -> Text,
+        actor_ref -> Nullable<BigInt>,
+        target_ref -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    permission_log_people (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        search_text -> Text,
     }
 }
 
@@ -282,6 +292,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     jobs,
     permission_logs,
+    permission_log_people,
     service_members,
     invitations,
     company_infos,

@@ -6,6 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::schema::permission_log_people as plp;
 use crate::db::schema::permission_logs as pl;
 use crate::db::{DbConn, contains_pattern};
 use crate::error::AppError;
@@ -138,8 +139,41 @@ pub fn search_text(actor: &Person, target: &Person) -> String {
         .join("\u{1f}")
 }
 
+/// How a person is found by the name filter: lowercased name and login ID, separated like
+/// `search_text`.
+fn person_key(p: &Person) -> String {
+    format!("{}\u{1f}{}", p.name.to_lowercase(), p.login.to_lowercase())
+}
+
+/// The id of `p` among the people the org's log names, added the first time. Safe when two
+/// transactions name a new person at once (the insert yields to the other's row).
+pub fn person_ref(c: &mut DbConn, org: i64, p: &Person) -> QueryResult<i64> {
+    let key = person_key(p);
+    let find = |c: &mut DbConn| {
+        plp::table
+            .filter(plp::org_id.eq(org))
+            .filter(plp::search_text.eq(&key))
+            .select(plp::id)
+            .first::<i64>(c)
+            .optional()
+    };
+    if let Some(id) = find(c)? {
+        return Ok(id);
+    }
+    let insert = diesel::insert_into(plp::table)
+        .values((plp::org_id.eq(org), plp::search_text.eq(&key)));
+    // `ON CONFLICT` is per backend (the multi-backend type has none).
+    match c {
+        DbConn::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
+        DbConn::Sqlite(s) => insert.on_conflict_do_nothing().execute(s)?,
+    };
+    find(c)?.ok_or(diesel::result::Error::NotFound)
+}
+
 /// Appends a row; call it inside the transaction of the change it records.
 pub fn record(c: &mut DbConn, e: &Entry<'_>, now: NaiveDateTime) -> QueryResult<()> {
+    let actor_ref = person_ref(c, e.org_id, e.actor)?;
+    let target_ref = person_ref(c, e.org_id, e.target)?;
     diesel::insert_into(pl::table)
         .values((
             pl::org_id.eq(e.org_id),
@@ -154,6 +188,8 @@ pub fn record(c: &mut DbConn, e: &Entry<'_>, now: NaiveDateTime) -> QueryResult<
             pl::after_value.eq(e.after),
             pl::ip.eq(e.ip),
             pl::search_text.eq(search_text(e.actor, e.target)),
+            pl::actor_ref.eq(actor_ref),
+            pl::target_ref.eq(target_ref),
         ))
         .execute(c)?;
     Ok(())
@@ -268,6 +304,88 @@ pub struct LogRow {
     pub ip: String,
 }
 
+/// A name that matches more people than this is searched by scanning the range instead:
+/// so many people match that 50 rows are found near the range's end anyway.
+const PEOPLE_MAX: i64 = 100;
+
+/// The query of `search` for one backend (the multi-backend type has no `UNION`). With
+/// `$people`, the rows are those whose actor or target is one of them, read through the
+/// `(org_id, actor_ref, at, id)` and `(org_id, target_ref, at, id)` indexes; the union of
+/// the two id lists is a subquery, a shape both planners answer from those indexes even
+/// without statistics.
+macro_rules! search_on {
+    ($conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr) => {{
+        let (org, f, after): (i64, &Filter, Option<Cursor>) = ($org, $f, $after);
+        let mut q = pl::table
+            .filter(pl::org_id.eq(org))
+            .into_boxed::<$db>();
+        if let Some(from) = f.from {
+            q = q.filter(pl::at.ge(from));
+        }
+        if let Some(to) = f.to {
+            q = q.filter(pl::at.le(to));
+        }
+        if let Some(a) = f.action {
+            q = q.filter(pl::action.eq(a));
+        }
+        if let Some(s) = f.service_ref {
+            q = q.filter(pl::service_ref.eq(s));
+        }
+        if let Some(k) = after {
+            q = q.filter(pl::at.lt(k.at).or(pl::at.eq(k.at).and(pl::id.lt(k.id))));
+        }
+        match ($people, $pattern) {
+            (Some(ids), _) => {
+                let ids: Vec<i64> = ids;
+                let mut by_actor = pl::table
+                    .filter(pl::org_id.eq(org))
+                    .filter(pl::actor_ref.eq_any(ids.clone()))
+                    .select(pl::id)
+                    .into_boxed::<$db>();
+                let mut by_target = pl::table
+                    .filter(pl::org_id.eq(org))
+                    .filter(pl::target_ref.eq_any(ids))
+                    .select(pl::id)
+                    .into_boxed::<$db>();
+                if let Some(from) = f.from {
+                    by_actor = by_actor.filter(pl::at.ge(from));
+                    by_target = by_target.filter(pl::at.ge(from));
+                }
+                let upto = match (f.to, after) {
+                    (Some(to), Some(k)) => Some(to.min(k.at)),
+                    (to, k) => to.or(k.map(|k| k.at)),
+                };
+                if let Some(upto) = upto {
+                    by_actor = by_actor.filter(pl::at.le(upto));
+                    by_target = by_target.filter(pl::at.le(upto));
+                }
+                q = q.filter(pl::id.eq_any(by_actor.union_all(by_target)));
+            }
+            (None, Some(p)) => {
+                let p: String = p;
+                q = q.filter(pl::search_text.like(p).escape('\\'));
+            }
+            (None, None) => {}
+        }
+        q.order((pl::at.desc(), pl::id.desc()))
+            .limit($limit)
+            .select((
+                pl::id,
+                pl::at,
+                pl::action,
+                pl::service_ref,
+                pl::actor_name,
+                pl::actor_login,
+                pl::target_name,
+                pl::target_login,
+                pl::before_value,
+                pl::after_value,
+                pl::ip,
+            ))
+            .load::<LogRow>($conn)
+    }};
+}
+
 /// Up to `limit` rows of `org` matching `f`, newest first, after `after`.
 pub fn search(
     c: &mut DbConn,
@@ -276,44 +394,49 @@ pub fn search(
     after: Option<Cursor>,
     limit: i64,
 ) -> QueryResult<Vec<LogRow>> {
-    let mut q = pl::table
-        .filter(pl::org_id.eq(org))
-        .into_boxed::<crate::db::Backend>();
-    if let Some(from) = f.from {
-        q = q.filter(pl::at.ge(from));
+    // A name is first looked up among the org's people (a few thousand short strings).
+    let (people, pattern) = match &f.name {
+        None => (None, None),
+        Some(n) => {
+            let p = contains_pattern(&n.to_lowercase());
+            let ids: Vec<i64> = plp::table
+                .filter(plp::org_id.eq(org))
+                .filter(plp::search_text.like(&p).escape('\\'))
+                .select(plp::id)
+                .limit(PEOPLE_MAX + 1)
+                .load(c)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            if ids.len() as i64 > PEOPLE_MAX {
+                (None, Some(p))
+            } else {
+                (Some(ids), None)
+            }
+        }
+    };
+    match c {
+        DbConn::Sqlite(s) => search_on!(
+            s,
+            diesel::sqlite::Sqlite,
+            org,
+            f,
+            after,
+            limit,
+            people,
+            pattern
+        ),
+        DbConn::Pg(pg) => search_on!(
+            pg,
+            diesel::pg::Pg,
+            org,
+            f,
+            after,
+            limit,
+            people,
+            pattern
+        ),
     }
-    if let Some(to) = f.to {
-        q = q.filter(pl::at.le(to));
-    }
-    if let Some(a) = f.action {
-        q = q.filter(pl::action.eq(a));
-    }
-    if let Some(s) = f.service_ref {
-        q = q.filter(pl::service_ref.eq(s));
-    }
-    if let Some(n) = &f.name {
-        let p = contains_pattern(&n.to_lowercase());
-        q = q.filter(pl::search_text.like(p).escape('\\'));
-    }
-    if let Some(k) = after {
-        q = q.filter(pl::at.lt(k.at).or(pl::at.eq(k.at).and(pl::id.lt(k.id))));
-    }
-    q.order((pl::at.desc(), pl::id.desc()))
-        .limit(limit)
-        .select((
-            pl::id,
-            pl::at,
-            pl::action,
-            pl::service_ref,
-            pl::actor_name,
-            pl::actor_login,
-            pl::target_name,
-            pl::target_login,
-            pl::before_value,
-            pl::after_value,
-            pl::ip,
-        ))
-        .load(c)
 }
 
 /// Adds `n` generated rows to `org` over the last three years (demo data for the bench),
@@ -321,6 +444,20 @@ pub fn search(
 pub fn seed(c: &mut DbConn, org: i64, n: usize, now: NaiveDateTime) -> QueryResult<()> {
     const BATCH: usize = 2000;
     let span = 3 * 365 * 24 * 3600_i64;
+    let actor = |i: usize| Person {
+        name: format!("Actor {}", i % 97),
+        login: format!("actor{}", i % 97),
+    };
+    let target = |i: usize| Person {
+        name: format!("Member {}", i % 1009),
+        login: format!("member{}", i % 1009),
+    };
+    let actor_refs = (0..97)
+        .map(|i| person_ref(c, org, &actor(i)))
+        .collect::<QueryResult<Vec<i64>>>()?;
+    let target_refs = (0..1009)
+        .map(|i| person_ref(c, org, &target(i)))
+        .collect::<QueryResult<Vec<i64>>>()?;
     let mut done = 0;
     while done < n {
         let end = (done + BATCH).min(n);
@@ -331,20 +468,15 @@ pub fn seed(c: &mut DbConn, org: i64, n: usize, now: NaiveDateTime) -> QueryResu
                     let back = span - (span * i as i64) / n.max(1) as i64;
                     let at = now - chrono::Duration::seconds(back);
                     let action = ACTIONS[i % ACTIONS.len()];
-                    let actor = Person {
-                        name: format!("Actor {}", i % 97),
-                        login: format!("actor{}", i % 97),
-                    };
-                    let target = Person {
-                        name: format!("Member {}", i % 1009),
-                        login: format!("member{}", i % 1009),
-                    };
+                    let (actor, target) = (actor(i), target(i));
                     (
                         pl::org_id.eq(org),
                         pl::at.eq(at),
                         pl::action.eq(action),
                         pl::service_ref.eq(None::<i64>),
                         pl::search_text.eq(search_text(&actor, &target)),
+                        pl::actor_ref.eq(actor_refs[i % 97]),
+                        pl::target_ref.eq(target_refs[i % 1009]),
                         pl::actor_name.eq(actor.name),
                         pl::actor_login.eq(actor.login),
                         pl::target_name.eq(target.name),
@@ -355,7 +487,7 @@ pub fn seed(c: &mut DbConn, org: i64, n: usize, now: NaiveDateTime) -> QueryResu
                     )
                 })
                 .collect();
-            // Postgres allows 65,535 bound parameters a statement: 12 a row.
+            // Postgres allows 65,535 bound parameters a statement: 14 a row.
             for chunk in rows.chunks(500) {
                 let insert = diesel::insert_into(pl::table).values(chunk.to_vec());
                 // Multi-row inserts are per backend (the multi-backend type has none).
