@@ -36,6 +36,14 @@ impl Urls {
     pub fn signup(&self) -> &'static str {
         "/signup"
     }
+
+    pub fn account(&self) -> &'static str {
+        "/account"
+    }
+
+    pub fn account_certificate(&self) -> &'static str {
+        "/account/certificate"
+    }
     pub fn login(&self) -> &'static str {
         "/login"
     }
@@ -368,6 +376,8 @@ route_table! { console_routes, CONSOLE_ROUTES:
     post "/password/reset" => console::reset;
     get "/account/password" => console::change_password_page;
     post "/account/password" => console::change_password;
+    get "/account" => console::account_page;
+    get "/account/certificate" => console::certificate;
     get "/account/sessions" => console::sessions_page;
     post "/account/sessions/end-others" => console::end_other_sessions;
     post "/account/sessions/{id}/end" => console::end_session;

@@ -53,3 +53,18 @@ change-password-submit = Change password
 current-password-wrong = The current password is incorrect.
 password-same-as-current = Choose a password different from the current one.
 password-changed = Your password has been changed. Other sessions have been signed out.
+
+## Business members: the registration certificate
+business-hint = Business membership is offered in Korea and Japan, with the business registration certificate attached.
+field-certificate = Business registration certificate
+certificate-hint = Business members only: PDF, PNG or JPEG, up to { $max } MB.
+business-country-only = Business membership is offered only in Korea and Japan. Choose Individual member, or Korea or Japan as the country.
+certificate-required = Attach the business registration certificate (PDF, PNG or JPEG).
+certificate-too-large = The certificate is larger than { $max } MB.
+certificate-empty = The chosen file is empty.
+certificate-type = The certificate must be a PDF, PNG or JPEG file.
+certificate-choose-again = Choose the certificate again: browsers do not send a chosen file back with the form.
+certificate-uploaded = uploaded { $date }
+account-title = Account
+account-since = Member since
+certificate-none = No certificate is on file.

@@ -53,3 +53,18 @@ change-password-submit = パスワードを変更
 current-password-wrong = 現在のパスワードが正しくありません。
 password-same-as-current = 現在のパスワードとは異なるパスワードを設定してください。
 password-changed = パスワードを変更しました。他のセッションはログアウトされました。
+
+## 事業者会員: 登録証明書
+business-hint = 事業者会員は韓国と日本でのみ登録でき、事業者登録証明書の添付が必要です。
+field-certificate = 事業者登録証明書
+certificate-hint = 事業者会員のみ: PDF、PNG、JPEG、最大 { $max } MB。
+business-country-only = 事業者会員は韓国と日本でのみ登録できます。個人会員を選ぶか、国を韓国または日本にしてください。
+certificate-required = 事業者登録証明書（PDF、PNG、JPEG）を添付してください。
+certificate-too-large = 証明書のファイルが { $max } MB を超えています。
+certificate-empty = 選択したファイルが空です。
+certificate-type = 証明書は PDF、PNG、JPEG のいずれかのファイルにしてください。
+certificate-choose-again = 証明書をもう一度選択してください。ブラウザーは選択したファイルをフォームと一緒に返しません。
+certificate-uploaded = { $date } アップロード
+account-title = アカウント情報
+account-since = 登録日
+certificate-none = 登録された証明書はありません。

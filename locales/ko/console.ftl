@@ -53,3 +53,18 @@ change-password-submit = 비밀번호 변경
 current-password-wrong = 현재 비밀번호가 올바르지 않습니다.
 password-same-as-current = 현재 비밀번호와 다른 비밀번호를 입력하세요.
 password-changed = 비밀번호가 변경되었습니다. 다른 세션은 로그아웃되었습니다.
+
+## 사업자 회원: 사업자등록증
+business-hint = 사업자 회원은 한국과 일본에서만 가입할 수 있으며 사업자등록증을 첨부해야 합니다.
+field-certificate = 사업자등록증
+certificate-hint = 사업자 회원만 첨부합니다: PDF, PNG, JPEG, 최대 { $max }MB.
+business-country-only = 사업자 회원은 한국과 일본에서만 가입할 수 있습니다. 개인 회원을 선택하거나 국가를 한국 또는 일본으로 선택하세요.
+certificate-required = 사업자등록증(PDF, PNG, JPEG)을 첨부하세요.
+certificate-too-large = 사업자등록증 파일이 { $max }MB보다 큽니다.
+certificate-empty = 선택한 파일이 비어 있습니다.
+certificate-type = 사업자등록증은 PDF, PNG, JPEG 파일이어야 합니다.
+certificate-choose-again = 사업자등록증을 다시 선택하세요. 브라우저는 선택한 파일을 양식과 함께 돌려보내지 않습니다.
+certificate-uploaded = { $date } 업로드
+account-title = 계정 정보
+account-since = 가입일
+certificate-none = 등록된 사업자등록증이 없습니다.

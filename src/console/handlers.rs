@@ -2,9 +2,9 @@
 //! with the form and its messages; passwords are never sent back.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 
-use super::model::{self, COUNTRIES, MEMBER_TYPES, NAME_MAX};
+use super::model::{self, BUSINESS_COUNTRIES, CERTIFICATE_MAX, COUNTRIES, MEMBER_TYPES, NAME_MAX};
 use super::views::*;
 use crate::auth::flows::{self, Login};
 use crate::auth::pages::{
@@ -66,6 +66,8 @@ pub async fn set_lang(ctx: Ctx, form: web::Form<LangForm>) -> Result<HttpRespons
 
 fn signup_view(ctx: &Ctx, form: SignupForm, errors: FieldErrors) -> SignupPage {
     SignupPage {
+        csrf_query: url::form_urlencoded::byte_serialize(ctx.csrf.as_bytes()).collect(),
+        certificate_max_mb: (CERTIFICATE_MAX / (1024 * 1024)).to_string(),
         countries: choices(
             COUNTRIES,
             |v| ctx.t(&format!("country-{}", v.to_lowercase())),
@@ -93,8 +95,96 @@ pub async fn signup_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ))
 }
 
-pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpResponse, AppError> {
-    let mut form = form.into_inner();
+/// The sign-up form as the page sends it (multipart, with the certificate) or url-encoded
+/// (no file: an individual member).
+async fn read_signup(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(SignupForm, Option<crate::web::multipart::Parts>), AppError> {
+    let multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if multipart {
+        let mp = actix_multipart::Multipart::new(req.headers(), payload.into_inner());
+        let parts = crate::web::multipart::read(mp, CERTIFICATE_MAX).await?;
+        let form = SignupForm {
+            email: parts.get("email"),
+            name: parts.get("name"),
+            password: parts.get("password"),
+            password_confirm: parts.get("password_confirm"),
+            country: parts.get("country"),
+            member_type: parts.get("member_type"),
+            agree_terms: parts.get("agree_terms"),
+        };
+        Ok((form, Some(parts)))
+    } else {
+        let form = web::Form::<SignupForm>::from_request(req, &mut payload.into_inner())
+            .await
+            .map_err(|_| AppError::BadRequest)?;
+        Ok((form.into_inner(), None))
+    }
+}
+
+/// The business rules of sign-up: business membership only in Korea and Japan, with the
+/// registration certificate attached (PDF, PNG or JPEG by content, at most 5 MiB).
+fn check_business(
+    v: &mut Validation,
+    form: &SignupForm,
+    parts: Option<&crate::web::multipart::Parts>,
+) -> Option<model::Certificate> {
+    if form.member_type != "business" {
+        return None;
+    }
+    if COUNTRIES.contains(&form.country.as_str())
+        && !BUSINESS_COUNTRIES.contains(&form.country.as_str())
+    {
+        v.add("member_type", Msg::new("business-country-only"));
+        return None;
+    }
+    match parts.and_then(|p| p.file("certificate")) {
+        None => v.add("certificate", Msg::new("certificate-required")),
+        Some((_, true)) => v.add(
+            "certificate",
+            Msg::with(
+                "certificate-too-large",
+                &[("max", (CERTIFICATE_MAX / (1024 * 1024)).to_string())],
+            ),
+        ),
+        Some(([], false)) => v.add("certificate", Msg::new("certificate-empty")),
+        Some((bytes, false)) => match model::sniff_certificate(bytes) {
+            None => v.add("certificate", Msg::new("certificate-type")),
+            Some(content_type) => {
+                let name = parts
+                    .and_then(|p| p.file_name("certificate"))
+                    .unwrap_or_default();
+                // Only the last path segment, printable, bounded.
+                let name: String = name
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(120)
+                    .collect();
+                return Some(model::Certificate {
+                    content_type,
+                    file_name: name,
+                    bytes: bytes.to_vec(),
+                });
+            }
+        },
+    }
+    None
+}
+
+pub async fn signup(
+    ctx: Ctx,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (mut form, parts) = read_signup(&req, payload).await?;
     let mut v = Validation::default();
     form.email = email(&mut v, "email", &form.email);
     form.name = required_text(&mut v, "name", &form.name, NAME_MAX);
@@ -107,6 +197,12 @@ pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpRespons
     }
     if !checked(&form.agree_terms) {
         v.add("agree_terms", Msg::new("terms-required"));
+    }
+    let certificate = check_business(&mut v, &form, parts.as_ref());
+    drop(parts);
+    if certificate.is_some() && !v.is_empty() {
+        // A browser never sends a chosen file back: say so next to the field.
+        v.add("certificate", Msg::new("certificate-choose-again"));
     }
     let password = std::mem::take(&mut form.password);
     form.password_confirm.clear();
@@ -122,6 +218,7 @@ pub async fn signup(ctx: Ctx, form: web::Form<SignupForm>) -> Result<HttpRespons
         country: form.country.clone(),
         member_type: form.member_type.clone(),
         locale: ctx.lang.code().to_string(),
+        certificate,
     };
     let created = ctx
         .state
@@ -264,4 +361,67 @@ pub async fn end_session(
 
 pub async fn end_other_sessions(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
     crate::auth::pages::end_others(&ctx, &ctx.user, Urls.account_sessions()).await
+}
+
+/// The member's account: who they are, their member type and, for a business member, the
+/// registration certificate on file.
+pub async fn account_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    let id = ctx.user.id;
+    let (info, certificate) = ctx
+        .state
+        .db(move |c| Ok((model::account_info(c, id)?, model::certificate_info(c, id)?)))
+        .await?;
+    let info = info.ok_or(AppError::NotFound)?;
+    let date = |at: chrono::NaiveDateTime| at.format("%Y-%m-%d").to_string();
+    ok(&AccountPage {
+        email: info.email,
+        name: info.name,
+        country: ctx.t(&format!("country-{}", info.country.to_lowercase())),
+        member_type: ctx.t(&format!("member-type-{}", info.member_type)),
+        is_business: info.member_type == "business",
+        since: date(info.created_at),
+        certificate: certificate.map(|(name, at)| (name, date(at))),
+        ctx: ctx.page(),
+    })
+}
+
+/// The signed-in member's own business registration certificate, as uploaded (404 when
+/// there is none). Served as an attachment so a PDF never runs in the console's origin.
+pub async fn certificate(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    let id = ctx.user.id;
+    let (content_type, name, bytes) = ctx
+        .state
+        .db(move |c| model::certificate(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ext = match content_type.as_str() {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        _ => "jpg",
+    };
+    let fallback = format!("certificate.{ext}");
+    let disposition = actix_web::http::header::ContentDisposition {
+        disposition: actix_web::http::header::DispositionType::Attachment,
+        parameters: vec![
+            actix_web::http::header::DispositionParam::Filename(fallback),
+            actix_web::http::header::DispositionParam::FilenameExt(
+                actix_web::http::header::ExtendedValue {
+                    charset: actix_web::http::header::Charset::Ext("UTF-8".into()),
+                    language_tag: None,
+                    value: if name.is_empty() {
+                        format!("certificate.{ext}")
+                    } else {
+                        name
+                    }
+                    .into_bytes(),
+                },
+            ),
+        ],
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(disposition)
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("cache-control", "private, no-store"))
+        .body(bytes))
 }

@@ -26,6 +26,9 @@ pub struct SignupForm {
 #[derive(Template)]
 #[template(path = "console/signup.html")]
 pub struct SignupPage {
+    /// The CSRF token for the multipart form's action.
+    pub csrf_query: String,
+    pub certificate_max_mb: String,
     pub ctx: PageCtx,
     pub form: SignupForm,
     pub errors: FieldErrors,
@@ -77,4 +80,18 @@ pub struct LangForm {
 #[serde(default)]
 pub struct NextQuery {
     pub next: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/account.html")]
+pub struct AccountPage {
+    pub ctx: PageCtx,
+    pub email: String,
+    pub name: String,
+    pub country: String,
+    pub member_type: String,
+    pub is_business: bool,
+    pub since: String,
+    /// The certificate's file name and upload date.
+    pub certificate: Option<(String, String)>,
 }

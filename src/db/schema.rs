@@ -154,6 +154,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    member_certificates (member_id) {
+        member_id -> BigInt,
+        content_type -> Text,
+        file_name -> Text,
+        bytes -> Binary,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     permission_log_people (id) {
         id -> BigInt,
         org_id -> BigInt,
@@ -161,6 +171,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(member_certificates -> console_members (member_id));
 diesel::joinable!(services -> organizations (org_id));
 diesel::joinable!(contracts -> services (service_ref));
 diesel::joinable!(payment_methods -> console_members (member_id));
@@ -293,6 +304,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     permission_logs,
     permission_log_people,
+    member_certificates,
     service_members,
     invitations,
     company_infos,

@@ -175,7 +175,7 @@ pub async fn sign_up(c: &Client, email: &str, name: &str, password: &str, countr
         .select_by_value(country)
         .await
         .unwrap();
-    click(c, "#member_type_business").await;
+    click(c, "#member_type_individual").await;
     click(c, "#agree_terms").await;
     click(c, "#signup-submit").await;
 }
@@ -397,6 +397,7 @@ async fn service_contract_suspend_terminate_and_fees() {
                     country: "KR".into(),
                     member_type: "business".into(),
                     locale: "en".into(),
+                    certificate: None,
                 },
                 now,
             )

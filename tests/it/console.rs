@@ -18,6 +18,7 @@ on_all_backends!(
     password_change_ends_other_sessions_only,
     password_change_validates,
     language_choice_is_saved_for_the_member,
+    business_signup_needs_a_certificate_and_korea_or_japan,
 );
 
 async fn signup_signs_in_and_stores_only_a_hash(app: TestApp) {
@@ -569,4 +570,154 @@ async fn language_choice_is_saved_for_the_member(app: TestApp) {
         "/"
     );
     assert!(b.get("/").await.body.contains("<html lang=\"ko\">"));
+}
+
+async fn business_signup_needs_a_certificate_and_korea_or_japan(app: TestApp) {
+    let pdf: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    let fields = |email: &'static str, country: &'static str| {
+        vec![
+            ("email", email),
+            ("name", "Biz Person"),
+            ("password", GOOD_PW),
+            ("password_confirm", GOOD_PW),
+            ("country", country),
+            ("member_type", "business"),
+            ("agree_terms", "on"),
+        ]
+    };
+    let mut c = app.client();
+    let page = c.get("/signup").await;
+    // The page sends the form as multipart, with the file field.
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(page.body.contains("name=\"certificate\""));
+    // A business member outside Korea and Japan: refused, naming the rule, input kept.
+    let r = c
+        .post_multipart(
+            "/signup",
+            &fields("us@example.com", "US"),
+            &[("certificate", "c.pdf", pdf)],
+        )
+        .await;
+    r.assert_status(422);
+    assert!(
+        r.field_errors("member_type")[0].contains("only in Korea and Japan"),
+        "{:?}",
+        r.field_errors("member_type")
+    );
+    assert_eq!(r.input_value("email").as_deref(), Some("us@example.com"));
+    // No certificate (url-encoded, or multipart without a file).
+    let r = c
+        .post_form("/signup", &fields("kr@example.com", "KR"))
+        .await;
+    r.assert_status(422);
+    assert!(r.field_errors("certificate")[0].contains("Attach"));
+    let r = c
+        .post_multipart("/signup", &fields("kr@example.com", "KR"), &[])
+        .await;
+    r.assert_status(422);
+    assert!(r.field_errors("certificate")[0].contains("Attach"));
+    // Checked by content, not by name: a zip called .pdf is refused; so is an empty file.
+    let r = c
+        .post_multipart(
+            "/signup",
+            &fields("kr@example.com", "KR"),
+            &[("certificate", "c.pdf", b"PK\x03\x04not a pdf")],
+        )
+        .await;
+    r.assert_status(422);
+    assert!(r.field_errors("certificate")[0].contains("PDF, PNG or JPEG"));
+    let r = c
+        .post_multipart(
+            "/signup",
+            &fields("kr@example.com", "KR"),
+            &[("certificate", "e.pdf", b"")],
+        )
+        .await;
+    r.assert_status(422);
+    assert!(r.field_errors("certificate")[0].contains("empty"));
+    // Over 5 MiB.
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(5 * 1024 * 1024 + 1, b' ');
+    let r = c
+        .post_multipart(
+            "/signup",
+            &fields("kr@example.com", "KR"),
+            &[("certificate", "big.pdf", &big)],
+        )
+        .await;
+    r.assert_status(422);
+    assert!(r.field_errors("certificate")[0].contains("larger than 5 MB"));
+    // A valid certificate with another mistake: the member is told to choose it again.
+    let mut bad = fields("kr@example.com", "KR");
+    bad[3] = ("password_confirm", "different-Password-1!");
+    let r = c
+        .post_multipart("/signup", &bad, &[("certificate", "c.pdf", pdf)])
+        .await;
+    r.assert_status(422);
+    assert!(r.field_errors("certificate")[0].contains("Choose the certificate again"));
+    // Korean business member with a PDF: signed up, the file kept in the database.
+    let r = c
+        .post_multipart(
+            "/signup",
+            &fields("kr@example.com", "KR"),
+            &[("certificate", "scans/사업자등록증.pdf", pdf)],
+        )
+        .await;
+    r.assert_status(303);
+    let account = c.get("/account").await;
+    account.assert_status(200);
+    assert!(account.body.contains("사업자등록증.pdf"), "{}", account.body);
+    assert!(account.body.contains("Business member"));
+    let file = c.get("/account/certificate").await;
+    file.assert_status(200);
+    assert_eq!(file.bytes, pdf);
+    assert_eq!(file.header("content-type"), Some("application/pdf"));
+    assert!(
+        file.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    // Japan with a PNG; an individual member needs nothing (and has no certificate).
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    let mut jp = app.client();
+    jp.get("/signup").await;
+    jp.post_multipart(
+        "/signup",
+        &fields("jp@example.com", "JP"),
+        &[("certificate", "c.png", png)],
+    )
+    .await
+    .assert_status(303);
+    let mut person = app.client();
+    person.get("/signup").await;
+    let mut individual = fields("us2@example.com", "US");
+    individual[5] = ("member_type", "individual");
+    person
+        .post_form("/signup", &individual)
+        .await
+        .assert_status(303);
+    person.get("/account/certificate").await.assert_status(404);
+    let account = person.get("/account").await;
+    assert!(account.body.contains("Individual member"));
+    assert!(!account.body.contains("id=\"certificate\""));
+    // Not signed in: no certificate.
+    let r = app.client().get("/account/certificate").await;
+    assert_ne!(r.status, 200);
+    use diesel::prelude::*;
+    use online_contact::db::schema::member_certificates::dsl as mc;
+    let stored: Vec<(String, String)> = mc::member_certificates
+        .order(mc::member_id)
+        .select((mc::content_type, mc::file_name))
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        stored,
+        vec![
+            (
+                "application/pdf".to_string(),
+                "사업자등록증.pdf".to_string()
+            ),
+            ("image/png".to_string(), "c.png".to_string()),
+        ]
+    );
 }

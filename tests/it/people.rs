@@ -745,7 +745,11 @@ async fn permission_log_search_and_paging(app: TestApp) {
     // A name of a few people reads their rows by index; one of very many people (here
     // 121 targets, over the lookup's limit) scans the range; both find the same rows.
     let page = boss.get("/admin/permission-logs?name=TARGET%2011").await;
-    assert_eq!(page.body.matches("<tr id=\"log-").count(), 11, "target 11, 110-119");
+    assert_eq!(
+        page.body.matches("<tr id=\"log-").count(),
+        11,
+        "target 11, 110-119"
+    );
     let page = boss.get("/admin/permission-logs?name=target").await;
     assert_eq!(page.body.matches("<tr id=\"log-").count(), 50);
     assert!(page.body.contains("id=\"log-next\""));

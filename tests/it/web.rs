@@ -219,3 +219,37 @@ fn a_fresh_sqlite_file_starts_cleanly() {
         assert!(all.contains("migrations applied"), "start {i}: {all}");
     }
 }
+
+/// `OC_LOG_FORMAT=json`: every line is one JSON object with the level and the message,
+/// and the lines queued for the background writer are all written before the exit.
+#[test]
+fn logs_can_be_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_online-contact"))
+        .arg("migrate")
+        .env(
+            "OC_DATABASE_URL",
+            format!("sqlite://{}/json.db", dir.path().display()),
+        )
+        .env("OC_DATA_DIR", dir.path())
+        .env(
+            "OC_SECRET_KEY",
+            "test-secret-key-that-is-long-enough-0123456789",
+        )
+        .env("OC_LOG", "info")
+        .env("OC_LOG_FORMAT", "json")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "migrations applied" && l["level"] == "INFO"),
+        "{text}"
+    );
+}

@@ -43,6 +43,11 @@ pub fn seed(
             country: "KR".into(),
             member_type: "business".into(),
             locale: "en".into(),
+            certificate: Some(crate::console::model::Certificate {
+                content_type: "application/pdf",
+                file_name: "demo-certificate.pdf".into(),
+                bytes: b"%PDF-1.4\n% demo business registration certificate\n".to_vec(),
+            }),
         },
         now,
     )

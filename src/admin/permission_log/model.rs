@@ -160,8 +160,8 @@ pub fn person_ref(c: &mut DbConn, org: i64, p: &Person) -> QueryResult<i64> {
     if let Some(id) = find(c)? {
         return Ok(id);
     }
-    let insert = diesel::insert_into(plp::table)
-        .values((plp::org_id.eq(org), plp::search_text.eq(&key)));
+    let insert =
+        diesel::insert_into(plp::table).values((plp::org_id.eq(org), plp::search_text.eq(&key)));
     // `ON CONFLICT` is per backend (the multi-backend type has none).
     match c {
         DbConn::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
@@ -316,9 +316,7 @@ const PEOPLE_MAX: i64 = 100;
 macro_rules! search_on {
     ($conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr) => {{
         let (org, f, after): (i64, &Filter, Option<Cursor>) = ($org, $f, $after);
-        let mut q = pl::table
-            .filter(pl::org_id.eq(org))
-            .into_boxed::<$db>();
+        let mut q = pl::table.filter(pl::org_id.eq(org)).into_boxed::<$db>();
         if let Some(from) = f.from {
             q = q.filter(pl::at.ge(from));
         }
@@ -426,16 +424,7 @@ pub fn search(
             people,
             pattern
         ),
-        DbConn::Pg(pg) => search_on!(
-            pg,
-            diesel::pg::Pg,
-            org,
-            f,
-            after,
-            limit,
-            people,
-            pattern
-        ),
+        DbConn::Pg(pg) => search_on!(pg, diesel::pg::Pg, org, f, after, limit, people, pattern),
     }
 }
 

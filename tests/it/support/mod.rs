@@ -212,7 +212,7 @@ impl TestApp {
                     ("password", password),
                     ("password_confirm", password),
                     ("country", "KR"),
-                    ("member_type", "business"),
+                    ("member_type", "individual"),
                     ("agree_terms", "on"),
                 ],
             )
