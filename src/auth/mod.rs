@@ -7,6 +7,7 @@ pub mod pages;
 pub mod sessions;
 pub mod store;
 pub mod throttle;
+pub mod two_factor;
 
 use std::sync::Arc;
 

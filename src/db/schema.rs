@@ -74,6 +74,7 @@ diesel::table! {
         timezone -> Text,
         api_key_hash -> Nullable<Text>,
         api_key_prefix -> Nullable<Text>,
+        require_2fa -> Bool,
     }
 }
 
@@ -150,6 +151,26 @@ diesel::table! {
         search_text -> Text,
         actor_ref -> Nullable<BigInt>,
         target_ref -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    two_factor (realm, account_id) {
+        realm -> Text,
+        account_id -> BigInt,
+        secret_enc -> Text,
+        enabled_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        realm -> Text,
+        account_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -305,6 +326,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     permission_logs,
     permission_log_people,
     member_certificates,
+    two_factor,
+    recovery_codes,
     service_members,
     invitations,
     company_infos,
