@@ -145,6 +145,19 @@ impl Urls {
     pub fn admin_org(&self) -> &'static str {
         "/admin/org"
     }
+    pub fn org_two_factor(&self) -> &'static str {
+        "/admin/org/two-factor"
+    }
+
+    pub fn org_two_factor_anchor(&self) -> &'static str {
+        "/admin/org#two-factor"
+    }
+
+    /// Two-factor sign-in settings of the signed-in account.
+    pub fn two_factor(&self, workspace: bool) -> &'static str {
+        if workspace { "/me/2fa" } else { "/account/2fa" }
+    }
+
     pub fn org_timezone(&self) -> &'static str {
         "/admin/org/timezone"
     }
@@ -297,6 +310,12 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/me/password" => workspace::password_page;
     post "/me/password" => workspace::change_password;
     get "/me/sessions" => workspace::sessions_page;
+    get "/me/2fa" => workspace::two_factor_page;
+    post "/me/2fa" => workspace::two_factor_enable;
+    post "/me/2fa/disable" => workspace::two_factor_disable;
+    post "/me/2fa/recovery-codes" => workspace::two_factor_codes;
+    get "/login/2fa" => workspace::second_step_page;
+    post "/login/2fa" => workspace::second_step;
     post "/me/sessions/end-others" => workspace::end_other_sessions;
     post "/me/sessions/{id}/end" => workspace::end_session;
     get "/admin" => workspace::admin;
@@ -314,6 +333,7 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/admin/org" => org::org_page;
     post "/admin/org/api-key" => org::rotate_key;
     post "/admin/org/timezone" => org::save_timezone;
+    post "/admin/org/two-factor" => org::save_two_factor;
     get "/admin/org-admins" => org_admins::page;
     post "/admin/org-admins" => org_admins::add;
     post "/admin/org-admins/{member_id}/remove" => org_admins::remove;
@@ -379,6 +399,12 @@ route_table! { console_routes, CONSOLE_ROUTES:
     get "/account" => console::account_page;
     get "/account/certificate" => console::certificate;
     get "/account/sessions" => console::sessions_page;
+    get "/account/2fa" => console::two_factor_page;
+    post "/account/2fa" => console::two_factor_enable;
+    post "/account/2fa/disable" => console::two_factor_disable;
+    post "/account/2fa/recovery-codes" => console::two_factor_codes;
+    get "/login/2fa" => console::second_step_page;
+    post "/login/2fa" => console::second_step;
     post "/account/sessions/end-others" => console::end_other_sessions;
     post "/account/sessions/{id}/end" => console::end_session;
     get "/console" => orgs::console;

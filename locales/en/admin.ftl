@@ -294,3 +294,13 @@ mig-rule-email = An email address
 mig-rule-tags = Tags separated by commas
 mig-rule-assignee = The login ID of a member of the service
 mig-rule-checkbox = TRUE or FALSE
+
+## Org info: two-factor requirement
+org-2fa-title = Two-factor sign-in
+org-2fa-state-required = Every member of this organization must sign in with two factors.
+org-2fa-state-optional = Members choose whether to use two-factor sign-in.
+org-2fa-require = Require two-factor sign-in for every member
+org-2fa-hint = Members without it are asked to turn it on at their next sign-in.
+org-2fa-owner-only = Only the OWNER can change this.
+org-2fa-required = Two-factor sign-in is now required for every member.
+org-2fa-optional = Two-factor sign-in is no longer required.

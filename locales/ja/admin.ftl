@@ -294,3 +294,13 @@ mig-rule-email = メールアドレス
 mig-rule-tags = カンマ区切りのタグ
 mig-rule-assignee = サービスメンバーのログインID
 mig-rule-checkbox = TRUE または FALSE
+
+## 組織情報: 2段階認証の必須化
+org-2fa-title = 2段階認証
+org-2fa-state-required = この組織のすべてのメンバーは2段階認証でログインする必要があります。
+org-2fa-state-optional = 2段階認証を使うかどうかはメンバーが選びます。
+org-2fa-require = すべてのメンバーに2段階認証を必須にする
+org-2fa-hint = 2段階認証を有効にしていないメンバーは、次回ログイン時に設定を求められます。
+org-2fa-owner-only = OWNER のみ変更できます。
+org-2fa-required = すべてのメンバーに2段階認証が必須になりました。
+org-2fa-optional = 2段階認証は必須ではなくなりました。

@@ -294,3 +294,13 @@ mig-rule-email = 이메일 주소
 mig-rule-tags = 쉼표로 구분한 태그
 mig-rule-assignee = 서비스 멤버의 로그인 ID
 mig-rule-checkbox = TRUE 또는 FALSE
+
+## 조직 정보: 2단계 인증 필수
+org-2fa-title = 2단계 인증
+org-2fa-state-required = 이 조직의 모든 구성원은 2단계 인증으로 로그인해야 합니다.
+org-2fa-state-optional = 구성원이 2단계 인증 사용 여부를 선택합니다.
+org-2fa-require = 모든 구성원에게 2단계 인증 필수
+org-2fa-hint = 2단계 인증을 켜지 않은 구성원은 다음 로그인 때 설정하도록 안내됩니다.
+org-2fa-owner-only = OWNER만 변경할 수 있습니다.
+org-2fa-required = 이제 모든 구성원에게 2단계 인증이 필수입니다.
+org-2fa-optional = 2단계 인증이 더 이상 필수가 아닙니다.

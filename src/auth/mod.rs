@@ -8,6 +8,7 @@ pub mod sessions;
 pub mod store;
 pub mod throttle;
 pub mod two_factor;
+pub mod two_factor_pages;
 
 use std::sync::Arc;
 

@@ -32,24 +32,25 @@ impl Cipher {
     pub fn new(secret_key: &[u8]) -> Cipher {
         let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"online-contact"), secret_key);
         let mut key = [0u8; 32];
-        hk.expand(b"totp-secret-v1", &mut key)
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        if hk.expand(b"totp-secret-v1", &mut key).is_err() {
+            // Unreachable (32 bytes is a valid HKDF-SHA256 length); never a zero key.
+            use sha2::Digest;
+            key = sha2::Sha256::digest([b"totp-secret-v1".as_slice(), secret_key].concat()).into();
+        }
         Cipher {
             aead: XChaCha20Poly1305::new(&key.into()),
         }
     }
 
-    /// base64(nonce ‖ ciphertext).
-    pub fn seal(&self, plain: &[u8]) -> String {
+    /// base64(nonce ‖ ciphertext); None only if the cipher refuses (it does not for
+    /// a short secret).
+    pub fn seal(&self, plain: &[u8]) -> Option<String> {
         let mut nonce = [0u8; 24];
         rand::rng().fill_bytes(&mut nonce);
-        let ct = self
-            .aead
-            .encrypt(XNonce::from_slice(&nonce), plain)
-            .expect("encryption of a short secret cannot fail");
+        let ct = self.aead.encrypt(XNonce::from_slice(&nonce), plain).ok()?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
-        base64::engine::general_purpose::STANDARD.encode(out)
+        Some(base64::engine::general_purpose::STANDARD.encode(out))
     }
 
     /// None when the text was not sealed with this key.
@@ -111,7 +112,10 @@ pub fn matching_step(secret: &[u8], code: &str, unix: u64) -> Option<i64> {
 pub fn otpauth_url(issuer: &str, account: &str, secret_b32: &str) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     // Spaces as %20 (authenticators show a `+` literally).
-    let (issuer, account) = (enc(issuer).replace('+', "%20"), enc(account).replace('+', "%20"));
+    let (issuer, account) = (
+        enc(issuer).replace('+', "%20"),
+        enc(account).replace('+', "%20"),
+    );
     format!(
         "otpauth://totp/{issuer}:{account}?secret={secret_b32}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={STEP}"
     )
@@ -204,11 +208,14 @@ pub fn enrolling_secret(
         },
         None => {
             let secret = new_secret();
+            let sealed = cipher
+                .seal(&secret)
+                .ok_or(diesel::result::Error::RollbackTransaction)?;
             diesel::insert_into(tf::table)
                 .values((
                     tf::realm.eq(realm),
                     tf::account_id.eq(id),
-                    tf::secret_enc.eq(cipher.seal(&secret)),
+                    tf::secret_enc.eq(sealed),
                     tf::last_step.eq(0_i64),
                 ))
                 .execute(c)?;
@@ -347,9 +354,13 @@ mod tests {
         let a = Cipher::new(b"key-a-that-is-long-enough-0123456789");
         let b = Cipher::new(b"key-b-that-is-long-enough-0123456789");
         let secret = new_secret();
-        let sealed = a.seal(&secret);
+        let sealed = a.seal(&secret).unwrap();
         assert!(!sealed.contains(&base32(&secret)));
-        assert_ne!(sealed, a.seal(&secret), "a fresh nonce each time");
+        assert_ne!(
+            Some(sealed.clone()),
+            a.seal(&secret),
+            "a fresh nonce each time"
+        );
         assert_eq!(a.open(&sealed), Some(secret));
         assert_eq!(b.open(&sealed), None);
         assert_eq!(a.open("not base64!"), None);
@@ -376,7 +387,10 @@ mod tests {
         assert_eq!(set.len(), RECOVERY_CODES);
         assert!(codes.iter().all(|c| c.len() == 14));
         let c = &codes[0];
-        assert_eq!(recovery_hash(c), recovery_hash(&c.replace('-', " ").to_uppercase()));
+        assert_eq!(
+            recovery_hash(c),
+            recovery_hash(&c.replace('-', " ").to_uppercase())
+        );
     }
 
     #[test]

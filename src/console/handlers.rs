@@ -11,6 +11,7 @@ use crate::auth::pages::{
     self, ChangePasswordForm, NewPasswordForm, TokenQuery, check_new_password,
 };
 use crate::auth::store::Accounts;
+use crate::auth::two_factor_pages::{self as tfp, CodeForm, DisableForm};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Urls;
@@ -259,8 +260,8 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
     let form_error = if v.is_empty() {
         match flows::login(&ctx.state, Accounts::Console, form.email.clone(), password).await? {
             Login::Ok(a) => {
-                ctx.sign_in(a.id, &a.locale).await?;
-                return Ok(see_other(safe_next(&form.next)));
+                let next = safe_next(&form.next).to_string();
+                return tfp::after_password(&ctx, Accounts::Console, a, &next, &tfp::CONSOLE).await;
             }
             Login::Locked => Some("login-locked"),
             Login::Failed | Login::NoPassword => Some("login-failed"),
@@ -424,4 +425,60 @@ pub async fn certificate(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
         .insert_header(("x-content-type-options", "nosniff"))
         .insert_header(("cache-control", "private, no-store"))
         .body(bytes))
+}
+
+/// The second step of a sign-in with two-factor on.
+pub async fn second_step_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    tfp::second_step_page(&ctx, Accounts::Console, &tfp::CONSOLE).await
+}
+
+pub async fn second_step(ctx: Ctx, form: web::Form<CodeForm>) -> Result<HttpResponse, AppError> {
+    tfp::second_step(&ctx, Accounts::Console, form.into_inner(), &tfp::CONSOLE).await
+}
+
+/// Two-factor sign-in settings.
+pub async fn two_factor_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
+    tfp::page(&ctx, &ctx.user, Accounts::Console, &tfp::CONSOLE).await
+}
+
+pub async fn two_factor_enable(
+    ctx: ConsoleMember,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    tfp::enable(
+        &ctx,
+        &ctx.user,
+        Accounts::Console,
+        form.into_inner(),
+        &tfp::CONSOLE,
+    )
+    .await
+}
+
+pub async fn two_factor_disable(
+    ctx: ConsoleMember,
+    form: web::Form<DisableForm>,
+) -> Result<HttpResponse, AppError> {
+    tfp::disable(
+        &ctx,
+        &ctx.user,
+        Accounts::Console,
+        form.into_inner(),
+        &tfp::CONSOLE,
+    )
+    .await
+}
+
+pub async fn two_factor_codes(
+    ctx: ConsoleMember,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    tfp::regenerate(
+        &ctx,
+        &ctx.user,
+        Accounts::Console,
+        form.into_inner(),
+        &tfp::CONSOLE,
+    )
+    .await
 }

@@ -105,6 +105,22 @@ impl FromRequest for Ctx {
                 // Ended, expired, or from another realm.
                 session::sign_out(&session);
             }
+            // An org that requires two-factor sign-in: a member signed in without it sees
+            // only the enrollment page (and may sign out) until it is on.
+            if user.is_some()
+                && tenant.is_some()
+                && session.contains_key(crate::auth::two_factor_pages::MUST_ENROLL)
+            {
+                let path = req.path();
+                let free = path.starts_with("/me/2fa")
+                    || matches!(path, "/logout" | "/lang" | "/healthz")
+                    || path.starts_with("/static/");
+                if !free {
+                    return Err(AppError::SignIn(
+                        crate::auth::two_factor_pages::WORKSPACE.page.to_string(),
+                    ));
+                }
+            }
             let user_locale = user.as_ref().and_then(|u| Lang::from_code(&u.locale));
             let lang = user_locale.unwrap_or_else(|| request_lang(&req, &session));
             let csrf = session::csrf_token(&session)?;

@@ -7,6 +7,7 @@ use super::views::*;
 use crate::auth::flows::{self, Login};
 use crate::auth::pages::{self, ChangePasswordForm, NewPasswordForm, TokenQuery};
 use crate::auth::store::Accounts;
+use crate::auth::two_factor_pages as tfp;
 use crate::console::orgs::model;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -71,8 +72,9 @@ pub async fn login(ctx: Workspace, form: web::Form<LoginForm>) -> Result<HttpRes
         .await?
         {
             Login::Ok(a) => {
-                ctx.sign_in(a.id, &a.locale).await?;
-                return Ok(see_other(safe_next(&form.next)));
+                let next = safe_next(&form.next).to_string();
+                return tfp::after_password(&ctx, Accounts::Org(org), a, &next, &tfp::WORKSPACE)
+                    .await;
             }
             Login::Locked => Some("login-locked"),
             Login::NoPassword => Some("ws-login-no-password"),
@@ -263,4 +265,69 @@ pub async fn end_session(ctx: Member, path: web::Path<i64>) -> Result<HttpRespon
 
 pub async fn end_other_sessions(ctx: Member) -> Result<HttpResponse, AppError> {
     crate::auth::pages::end_others(&ctx, &ctx.user, Urls.me_sessions()).await
+}
+
+/// The second step of a sign-in with two-factor on.
+pub async fn second_step_page(ctx: Workspace) -> Result<HttpResponse, AppError> {
+    let org = ctx.tenant.org_id;
+    tfp::second_step_page(&ctx, Accounts::Org(org), &tfp::WORKSPACE).await
+}
+
+pub async fn second_step(
+    ctx: Workspace,
+    form: web::Form<tfp::CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let org = ctx.tenant.org_id;
+    tfp::second_step(&ctx, Accounts::Org(org), form.into_inner(), &tfp::WORKSPACE).await
+}
+
+/// Two-factor sign-in settings.
+pub async fn two_factor_page(ctx: Member) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
+    tfp::page(&ctx, &ctx.user, Accounts::Org(org), &tfp::WORKSPACE).await
+}
+
+pub async fn two_factor_enable(
+    ctx: Member,
+    form: web::Form<tfp::CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
+    tfp::enable(
+        &ctx,
+        &ctx.user,
+        Accounts::Org(org),
+        form.into_inner(),
+        &tfp::WORKSPACE,
+    )
+    .await
+}
+
+pub async fn two_factor_disable(
+    ctx: Member,
+    form: web::Form<tfp::DisableForm>,
+) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
+    tfp::disable(
+        &ctx,
+        &ctx.user,
+        Accounts::Org(org),
+        form.into_inner(),
+        &tfp::WORKSPACE,
+    )
+    .await
+}
+
+pub async fn two_factor_codes(
+    ctx: Member,
+    form: web::Form<tfp::CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
+    tfp::regenerate(
+        &ctx,
+        &ctx.user,
+        Accounts::Org(org),
+        form.into_inner(),
+        &tfp::WORKSPACE,
+    )
+    .await
 }

@@ -666,7 +666,11 @@ async fn business_signup_needs_a_certificate_and_korea_or_japan(app: TestApp) {
     r.assert_status(303);
     let account = c.get("/account").await;
     account.assert_status(200);
-    assert!(account.body.contains("사업자등록증.pdf"), "{}", account.body);
+    assert!(
+        account.body.contains("사업자등록증.pdf"),
+        "{}",
+        account.body
+    );
     assert!(account.body.contains("Business member"));
     let file = c.get("/account/certificate").await;
     file.assert_status(200);

@@ -20,5 +20,6 @@ mod people;
 mod security;
 mod sessions;
 mod tickets;
+mod two_factor;
 mod web;
 mod workspace;

@@ -465,6 +465,16 @@ pub struct OrgInfo {
     pub oc_name: String,
     pub timezone: String,
     pub key_prefix: Option<String>,
+    /// Every member must sign in with two factors.
+    pub require_2fa: bool,
+}
+
+/// Whether every member of `org` must sign in with two factors.
+pub fn set_require_2fa(c: &mut DbConn, org: i64, on: bool) -> Result<(), AppError> {
+    diesel::update(o::table.filter(o::id.eq(org)))
+        .set(o::require_2fa.eq(on))
+        .execute(c)?;
+    Ok(())
 }
 
 pub fn org_info(c: &mut DbConn, org: i64) -> Result<OrgInfo, AppError> {
@@ -475,6 +485,7 @@ pub fn org_info(c: &mut DbConn, org: i64) -> Result<OrgInfo, AppError> {
         Option<String>,
         String,
         Option<String>,
+        bool,
     ) = o::table
         .filter(o::id.eq(org))
         .select((
@@ -484,6 +495,7 @@ pub fn org_info(c: &mut DbConn, org: i64) -> Result<OrgInfo, AppError> {
             o::oc_name,
             o::timezone,
             o::api_key_prefix,
+            o::require_2fa,
         ))
         .first(c)?;
     Ok(OrgInfo {
@@ -493,6 +505,7 @@ pub fn org_info(c: &mut DbConn, org: i64) -> Result<OrgInfo, AppError> {
         oc_name: r.3.unwrap_or_default(),
         timezone: r.4,
         key_prefix: r.5,
+        require_2fa: r.6,
     })
 }
 

@@ -125,6 +125,8 @@ pub struct FeesPage {
 #[derive(Template)]
 #[template(path = "contracts/org.html")]
 pub struct OrgInfoPage {
+    /// Only the OWNER changes the two-factor requirement.
+    pub is_owner: bool,
     pub ctx: PageCtx,
     pub tabs: Tabs,
     pub info: OrgInfo,

@@ -22,6 +22,7 @@ async fn org_view(
     let info = ctx.state.db(move |c| model::org_info(c, org)).await?;
     let timezones = timezone_opts(timezone.as_deref().unwrap_or(&info.timezone));
     Ok(OrgInfoPage {
+        is_owner: ctx.user.as_ref().is_some_and(|u| u.is_owner),
         workspace_url: ctx.origin(),
         errors: ctx.errors(v),
         ctx: ctx.page(),
@@ -84,4 +85,35 @@ pub async fn save_timezone(
         .await?;
     ctx.flash("success", "org-timezone-saved")?;
     Ok(see_other(Urls.admin_org()))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct TwoFactorForm {
+    pub require_2fa: String,
+}
+
+/// The OWNER requires (or stops requiring) two-factor sign-in of every org member; those
+/// without it are sent to enrollment at their next sign-in. Org admins see the setting.
+pub async fn save_two_factor(
+    ctx: OrgAdmin,
+    form: web::Form<TwoFactorForm>,
+) -> Result<HttpResponse, AppError> {
+    if !ctx.user.is_owner {
+        return Err(AppError::Forbidden);
+    }
+    let (org, on) = (ctx.org_id(), checked(&form.require_2fa));
+    ctx.state
+        .db(move |c| model::set_require_2fa(c, org, on))
+        .await?;
+    tracing::info!(org, by = ctx.user.id, on, "two-factor requirement changed");
+    ctx.flash(
+        "success",
+        if on {
+            "org-2fa-required"
+        } else {
+            "org-2fa-optional"
+        },
+    )?;
+    Ok(see_other(Urls.org_two_factor_anchor()))
 }

@@ -178,30 +178,56 @@ fn parse(
     }
 }
 
+/// The words of actions and before/after values, each formatted once per page or chunk
+/// (a page of 50 rows has a handful of distinct values).
+#[derive(Default)]
+struct Words(std::collections::HashMap<String, String>);
+
+impl Words {
+    fn get(&mut self, key: &str, make: impl FnOnce() -> String) -> String {
+        if let Some(w) = self.0.get(key) {
+            return w.clone();
+        }
+        let w = make();
+        self.0.insert(key.to_string(), w.clone());
+        w
+    }
+}
+
 /// Shows a row in `lang` and the org's time zone.
-fn show(r: LogRow, tz: Tz, services: &[Service], i18n: &I18n, lang: Lang) -> Shown {
+fn show(
+    r: LogRow,
+    tz: Tz,
+    services: &[Service],
+    i18n: &I18n,
+    lang: Lang,
+    words: &mut Words,
+) -> Shown {
     let service = match r.service_ref {
-        None => i18n.t(lang, "log-scope-org"),
+        None => words.get("\u{1f}org", || i18n.t(lang, "log-scope-org")),
         Some(id) => services
             .iter()
             .find(|s| s.id == id)
             .map(|s| format!("{} ({})", s.name, s.service_id))
             .unwrap_or_else(|| "—".into()),
     };
+    let action = words.get(&format!("\u{1f}a{}", r.action), || {
+        i18n.t(lang, &format!("log-action-{}", r.action))
+    });
     Shown {
         id: r.id,
         at: tz
             .from_utc_datetime(&r.at)
             .format("%Y-%m-%d %H:%M:%S")
             .to_string(),
-        action: i18n.t(lang, &format!("log-action-{}", r.action)),
+        action,
         service,
         actor_name: r.actor_name,
         actor_login: r.actor_login,
         target_name: r.target_name,
         target_login: r.target_login,
-        before: model::readable(i18n, lang, &r.before),
-        after: model::readable(i18n, lang, &r.after),
+        before: words.get(&r.before, || model::readable(i18n, lang, &r.before)),
+        after: words.get(&r.after, || model::readable(i18n, lang, &r.after)),
         ip: r.ip,
     }
 }
@@ -266,9 +292,10 @@ pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse
         _ => None,
     };
     let (i18n, lang) = (ctx.state.i18n.clone(), ctx.lang);
+    let mut words = Words::default();
     let shown: Vec<Shown> = rows
         .into_iter()
-        .map(|r| show(r, tz, &services, &i18n, lang))
+        .map(|r| show(r, tz, &services, &i18n, lang, &mut words))
         .collect();
     let qs = query_string(&applied);
     let mut actions = vec![Choice {
@@ -422,9 +449,19 @@ async fn next_chunk(s: &mut ExportState) -> Result<Option<Vec<[String; 10]>>, Ap
         .db(move |c| {
             let rows = model::search(c, org, &f, after, EXPORT_CHUNK)?;
             let last = rows.last().map(|r| Cursor { at: r.at, id: r.id });
+            let mut words = Words::default();
             let shown: Vec<[String; 10]> = rows
                 .into_iter()
-                .map(|r| cells(show(r, view.tz, &view.services, &view.i18n, view.lang)))
+                .map(|r| {
+                    cells(show(
+                        r,
+                        view.tz,
+                        &view.services,
+                        &view.i18n,
+                        view.lang,
+                        &mut words,
+                    ))
+                })
                 .collect();
             Ok((last, shown))
         })

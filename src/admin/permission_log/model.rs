@@ -316,54 +316,56 @@ const PEOPLE_MAX: i64 = 100;
 macro_rules! search_on {
     ($conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr) => {{
         let (org, f, after): (i64, &Filter, Option<Cursor>) = ($org, $f, $after);
-        let mut q = pl::table.filter(pl::org_id.eq(org)).into_boxed::<$db>();
-        if let Some(from) = f.from {
-            q = q.filter(pl::at.ge(from));
+        // The org, the range and the cursor: on the rows themselves, or (by people) on
+        // the two id lists only, so the outer query cannot prefer walking the range.
+        macro_rules! scoped {
+            ($q:expr) => {{
+                let mut q = $q.filter(pl::org_id.eq(org));
+                if let Some(from) = f.from {
+                    q = q.filter(pl::at.ge(from));
+                }
+                if let Some(to) = f.to {
+                    q = q.filter(pl::at.le(to));
+                }
+                if let Some(k) = after {
+                    q = q
+                        .filter(pl::at.le(k.at))
+                        .filter(pl::at.lt(k.at).or(pl::at.eq(k.at).and(pl::id.lt(k.id))));
+                }
+                q
+            }};
         }
-        if let Some(to) = f.to {
-            q = q.filter(pl::at.le(to));
-        }
+        let mut q = pl::table.into_boxed::<$db>();
         if let Some(a) = f.action {
             q = q.filter(pl::action.eq(a));
         }
         if let Some(s) = f.service_ref {
             q = q.filter(pl::service_ref.eq(s));
         }
-        if let Some(k) = after {
-            q = q.filter(pl::at.lt(k.at).or(pl::at.eq(k.at).and(pl::id.lt(k.id))));
-        }
         match ($people, $pattern) {
             (Some(ids), _) => {
                 let ids: Vec<i64> = ids;
-                let mut by_actor = pl::table
-                    .filter(pl::org_id.eq(org))
-                    .filter(pl::actor_ref.eq_any(ids.clone()))
-                    .select(pl::id)
-                    .into_boxed::<$db>();
-                let mut by_target = pl::table
-                    .filter(pl::org_id.eq(org))
-                    .filter(pl::target_ref.eq_any(ids))
-                    .select(pl::id)
-                    .into_boxed::<$db>();
-                if let Some(from) = f.from {
-                    by_actor = by_actor.filter(pl::at.ge(from));
-                    by_target = by_target.filter(pl::at.ge(from));
-                }
-                let upto = match (f.to, after) {
-                    (Some(to), Some(k)) => Some(to.min(k.at)),
-                    (to, k) => to.or(k.map(|k| k.at)),
-                };
-                if let Some(upto) = upto {
-                    by_actor = by_actor.filter(pl::at.le(upto));
-                    by_target = by_target.filter(pl::at.le(upto));
-                }
+                let by_actor = scoped!(
+                    pl::table
+                        .filter(pl::actor_ref.eq_any(ids.clone()))
+                        .select(pl::id)
+                        .into_boxed::<$db>()
+                );
+                let by_target = scoped!(
+                    pl::table
+                        .filter(pl::target_ref.eq_any(ids))
+                        .select(pl::id)
+                        .into_boxed::<$db>()
+                );
                 q = q.filter(pl::id.eq_any(by_actor.union_all(by_target)));
             }
             (None, Some(p)) => {
                 let p: String = p;
-                q = q.filter(pl::search_text.like(p).escape('\\'));
+                q = scoped!(q).filter(pl::search_text.like(p).escape('\\'));
             }
-            (None, None) => {}
+            (None, None) => {
+                q = scoped!(q);
+            }
         }
         q.order((pl::at.desc(), pl::id.desc()))
             .limit($limit)
