@@ -442,7 +442,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, base: &BaseUrl) {
             .is_some()
     };
     common_routes(cfg);
-    cfg.service(api_routes(web::scope("/api/v1")))
+    // Every API path also answers the methods it does not have: 405 with `Allow`.
+    let mut api = api_routes(web::scope("/api/v1"));
+    let mut paths: Vec<&str> = API_ROUTES.iter().map(|(_, p)| *p).collect();
+    paths.dedup();
+    for p in paths {
+        api = api.route(p, web::route().to(crate::api::method_not_allowed));
+    }
+    cfg.service(api.default_service(web::to(crate::api::not_found)))
         .service(
             workspace_routes(web::scope("").guard(guard::fn_guard(is_workspace.clone())))
                 .default_service(web::to(not_found)),

@@ -72,3 +72,4 @@ menu-cti = CTI management
 menu-permission-log = Permission change log
 menu-migration = Data migration
 skip-to-content = Skip to content
+value-untrimmed = Remove the spaces at the start and the end.

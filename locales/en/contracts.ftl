@@ -104,3 +104,4 @@ org-key-change = Change API key
 org-timezone = Organization time zone
 org-timezone-hint = The default time zone of new services, and the calendar of the fee page.
 org-timezone-saved = The organization's time zone has been saved.
+languages-duplicate = Choose each language only once.

@@ -104,3 +104,4 @@ org-key-change = APIキーを変更
 org-timezone = 組織のタイムゾーン
 org-timezone-hint = 新しいサービスの既定のタイムゾーンと、料金状況の暦に使われます。
 org-timezone-saved = 組織のタイムゾーンを保存しました。
+languages-duplicate = 各言語は一度だけ選んでください。

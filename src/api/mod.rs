@@ -18,7 +18,30 @@ use crate::i18n::Lang;
 use crate::web::forms::Validation;
 
 pub const KEY_HEADER: &str = "x-oc-org-key";
+/// The OpenAPI document as written; the known language codes and time-zone names are
+/// filled in from the server's own tables (`document`).
 pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// The OpenAPI document served: `OPENAPI` with the enums of `Language` and `TimeZone`
+/// taken from the tables the server checks against, so the two cannot drift.
+pub fn document() -> &'static str {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc: serde_json::Value = match serde_json::from_str(OPENAPI) {
+            Ok(d) => d,
+            Err(_) => return OPENAPI.to_string(),
+        };
+        let languages: Vec<&str> = crate::i18n::languages::all()
+            .iter()
+            .map(|l| l.code)
+            .collect();
+        let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+        let schemas = &mut doc["components"]["schemas"];
+        schemas["Language"]["enum"] = serde_json::json!(languages);
+        schemas["TimeZone"]["enum"] = serde_json::json!(zones);
+        doc.to_string()
+    })
+}
 
 pub use crate::web::middleware::JSON_LIMIT;
 
@@ -107,7 +130,83 @@ async fn find(state: &AppState, org: i64, service_id: String) -> Result<Service,
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(OPENAPI)
+        .body(document())
+}
+
+/// A method the document does not list for a path: 405 with `Allow` naming those it does.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let path = pattern.strip_prefix("/api/v1").unwrap_or(&pattern);
+    let allow: Vec<String> = crate::routes::API_ROUTES
+        .iter()
+        .filter(|(_, p)| *p == path)
+        .map(|(m, _)| m.to_ascii_uppercase())
+        .collect();
+    let mut r = crate::error::problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this method is not allowed on this path",
+        None,
+    );
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow.join(", ")) {
+        r.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    r
+}
+
+/// Paths under `/api/v1` that name nothing: a problem, never an HTML page.
+pub async fn not_found() -> HttpResponse {
+    crate::error::problem(StatusCode::NOT_FOUND, "no such resource", None)
+}
+
+/// A new service as the API takes it: exactly the documented properties.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewServiceBody {
+    pub kind: String,
+    pub name: String,
+    pub service_id: String,
+    pub languages: Vec<String>,
+    pub timezone: String,
+    pub editor: String,
+}
+
+/// What the document promises beyond the page's rules: values are taken exactly as sent
+/// (the pages forgive surrounding spaces and letter case; the API does not, so that a
+/// value the document calls invalid is never accepted), and each language once.
+fn check_exact(
+    v: &mut Validation,
+    kind: Option<&str>,
+    name: &str,
+    languages: &[String],
+    timezone: &str,
+    editor: &str,
+) {
+    use crate::web::forms::Msg;
+    if let Some(k) = kind
+        && !crate::pricing::KINDS.contains(&k)
+    {
+        v.add("kind", Msg::new("choice-required"));
+    }
+    if name != name.trim() {
+        v.add("name", Msg::new("value-untrimmed"));
+    }
+    if languages
+        .iter()
+        .any(|l| !crate::i18n::languages::is_known(l))
+    {
+        v.add("languages", Msg::new("languages-unknown"));
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        if !languages.iter().all(|l| seen.insert(l)) {
+            v.add("languages", Msg::new("languages-duplicate"));
+        }
+    }
+    if timezone != timezone.trim() {
+        v.add("timezone", Msg::new("value-untrimmed"));
+    }
+    if !crate::admin::contracts::rules::EDITORS.contains(&editor) {
+        v.add("editor", Msg::new("choice-required"));
+    }
 }
 
 pub async fn list(state: web::Data<AppState>, org: ApiOrg) -> ApiResult {
@@ -119,11 +218,30 @@ pub async fn list(state: web::Data<AppState>, org: ApiOrg) -> ApiResult {
 pub async fn create(
     state: web::Data<AppState>,
     org: ApiOrg,
-    body: web::Json<ServiceInput>,
+    body: web::Json<NewServiceBody>,
 ) -> ApiResult {
     let org = org.0;
-    let mut input = body.into_inner();
+    let b = body.into_inner();
     let mut v = Validation::default();
+    check_exact(
+        &mut v,
+        Some(&b.kind),
+        &b.name,
+        &b.languages,
+        &b.timezone,
+        &b.editor,
+    );
+    if b.service_id != b.service_id.trim() {
+        v.add("service_id", crate::web::forms::Msg::new("value-untrimmed"));
+    }
+    let mut input = ServiceInput {
+        kind: b.kind,
+        name: b.name,
+        service_id: b.service_id,
+        languages: b.languages,
+        timezone: b.timezone,
+        editor: b.editor,
+    };
     rules::check_service(&mut input, &mut v, true);
     if !v.is_empty() {
         return Err(invalid(&state, &v, &FIELDS));
@@ -148,14 +266,20 @@ pub async fn get(state: web::Data<AppState>, org: ApiOrg, path: web::Path<String
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct UpdateBody {
     pub name: String,
     pub languages: Vec<String>,
     pub timezone: String,
     pub editor: String,
-    /// `active` or `suspended`; absent leaves it.
+    /// `active` or `suspended`; absent leaves it (null is no status: refused).
+    #[serde(deserialize_with = "present_string")]
     pub status: Option<String>,
+}
+
+/// An optional property that, when present, must be a string (not null).
+fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 pub async fn update(
@@ -167,6 +291,15 @@ pub async fn update(
     let org = org.0;
     let s = find(&state, org, path.into_inner()).await?;
     let body = body.into_inner();
+    let mut v = Validation::default();
+    check_exact(
+        &mut v,
+        None,
+        &body.name,
+        &body.languages,
+        &body.timezone,
+        &body.editor,
+    );
     let mut input = ServiceInput {
         kind: s.kind.clone(),
         service_id: s.service_id.clone(),
@@ -175,7 +308,6 @@ pub async fn update(
         timezone: body.timezone,
         editor: body.editor,
     };
-    let mut v = Validation::default();
     rules::check_service(&mut input, &mut v, false);
     let status = match body.status.as_deref() {
         None => None,

@@ -7,7 +7,10 @@ on_all_backends!(
     api_needs_a_valid_key,
     api_manages_services,
     api_keys_never_cross_orgs,
-    openapi_document_matches_the_routes
+    openapi_document_matches_the_routes,
+    schemathesis_finds_no_failure,
+    unlisted_methods_answer_405_with_allow,
+    api_takes_values_exactly_as_documented
 );
 
 async fn new_key(c: &mut Client) -> String {
@@ -295,4 +298,192 @@ async fn openapi_document_matches_the_routes(app: TestApp) {
         let (status, _, _) = call(&app, m, &p, Some(&key), body).await;
         assert!(status < 300, "{op}: {status}");
     }
+}
+
+/// The Open API against its own document, by schemathesis with every check (generated
+/// valid and invalid requests, unlisted methods, missing and wrong keys, response schemas)
+/// on a real port. `OC_TEST_SCHEMATHESIS` names the command (`.ci/run` installs it in a
+/// virtualenv and sets it, with `OC_TEST_REQUIRE_SCHEMATHESIS=1`).
+async fn schemathesis_finds_no_failure(app: TestApp) {
+    let Some(st) = std::env::var_os("OC_TEST_SCHEMATHESIS") else {
+        assert!(
+            std::env::var_os("OC_TEST_REQUIRE_SCHEMATHESIS").is_none(),
+            "OC_TEST_SCHEMATHESIS is not set"
+        );
+        eprintln!("schemathesis not run: OC_TEST_SCHEMATHESIS is not set");
+        return;
+    };
+    let mut c = app.admin("schemathesis").await;
+    let key = new_key(&mut c).await;
+    // Some services to read, change and terminate (one suspended, so DELETE can succeed).
+    for id in ["alpha", "beta", "gamma"] {
+        let (s, ..) = call(
+            &app,
+            "POST",
+            "/api/v1/services",
+            Some(&key),
+            Some(service_body(id)),
+        )
+        .await;
+        assert_eq!(s, 201);
+    }
+    let mut suspended = service_body("gamma");
+    let body = suspended.as_object_mut().unwrap();
+    for k in ["kind", "service_id"] {
+        body.remove(k);
+    }
+    body.insert("status".into(), serde_json::json!("suspended"));
+    let (s, ..) = call(
+        &app,
+        "PUT",
+        "/api/v1/services/gamma",
+        Some(&key),
+        Some(suspended),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let port = crate::support::http::serve(app.state.clone(), None);
+    let out = std::process::Command::new(st)
+        .args([
+            "run",
+            &format!("http://127.0.0.1:{port}/api/v1/openapi.json"),
+            "--checks",
+            "all",
+            "--header",
+            &format!("X-OC-Org-Key: {key}"),
+            "--max-examples",
+            "40",
+            "--seed",
+            "1",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "schemathesis found failures:\n{text}");
+}
+
+async fn unlisted_methods_answer_405_with_allow(app: TestApp) {
+    let mut c = app.admin("nomethod").await;
+    let key = new_key(&mut c).await;
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/services", "GET, POST"),
+        ("PATCH", "/api/v1/services", "GET, POST"),
+        ("PATCH", "/api/v1/services/alpha", "GET, PUT, DELETE"),
+        ("POST", "/api/v1/services/alpha", "GET, PUT, DELETE"),
+        ("DELETE", "/api/v1/openapi.json", "GET"),
+    ] {
+        let mut cl = app.client().header("x-oc-org-key", &key);
+        let r = cl
+            .send_request(
+                actix_web::test::TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .uri(path),
+            )
+            .await;
+        assert_eq!(r.status, 405, "{method} {path}");
+        assert_eq!(r.header("allow"), Some(allow), "{method} {path}");
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    }
+    // An unknown API path is a problem, not an HTML page.
+    let (s, ctype, _) = call(&app, "GET", "/api/v1/nothing-here", Some(&key), None).await;
+    assert_eq!((s, ctype.as_str()), (404, "application/problem+json"));
+}
+
+/// What the document declares, the server enforces: exact enum values, no surrounding
+/// spaces, each language once, known languages and time zones, no unknown properties.
+async fn api_takes_values_exactly_as_documented(app: TestApp) {
+    let mut c = app.admin("exact").await;
+    let key = new_key(&mut c).await;
+    let with = |k: &str, v: serde_json::Value| {
+        let mut b = service_body("exacto");
+        b[k] = v;
+        b
+    };
+    for (body, field) in [
+        (with("kind", serde_json::json!(" issue")), "kind"),
+        (with("editor", serde_json::json!("HTML")), "editor"),
+        (with("name", serde_json::json!(" Padded")), "name"),
+        (
+            with("timezone", serde_json::json!("Asia/Tokyo ")),
+            "timezone",
+        ),
+        (
+            with("timezone", serde_json::json!("asia/tokyo")),
+            "timezone",
+        ),
+        (
+            with("languages", serde_json::json!(["ko", "ko"])),
+            "languages",
+        ),
+        (
+            with("languages", serde_json::json!(["ko", ""])),
+            "languages",
+        ),
+        (with("languages", serde_json::json!([" ko"])), "languages"),
+        (
+            with("service_id", serde_json::json!(" exacto")),
+            "service_id",
+        ),
+    ] {
+        let (s, ctype, json) = call(
+            &app,
+            "POST",
+            "/api/v1/services",
+            Some(&key),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, 422, "{body}");
+        assert_eq!(ctype, "application/problem+json");
+        assert!(json["errors"][field].is_array(), "{body} -> {json}");
+    }
+    // Unknown properties and a null status: the body is not what the document allows.
+    let (s, ..) = call(
+        &app,
+        "POST",
+        "/api/v1/services",
+        Some(&key),
+        Some(with("colour", serde_json::json!("red"))),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, ..) = call(
+        &app,
+        "POST",
+        "/api/v1/services",
+        Some(&key),
+        Some(service_body("exacto")),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let change = serde_json::json!({"name": "Renamed", "languages": ["ko"], "timezone": "Asia/Seoul", "editor": "text", "status": null});
+    let (s, ..) = call(
+        &app,
+        "PUT",
+        "/api/v1/services/exacto",
+        Some(&key),
+        Some(change),
+    )
+    .await;
+    assert_eq!(s, 400);
+    // The document's enums are the server's own tables.
+    let (_, _, doc) = call(&app, "GET", "/api/v1/openapi.json", None, None).await;
+    let langs = doc["components"]["schemas"]["Language"]["enum"]
+        .as_array()
+        .unwrap();
+    assert_eq!(langs.len(), 203);
+    assert!(langs.iter().any(|l| l == "ko"));
+    let zones = doc["components"]["schemas"]["TimeZone"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(zones.iter().any(|z| z == "Asia/Seoul") && zones.len() > 400);
+    assert_eq!(
+        doc["components"]["schemas"]["NewService"]["additionalProperties"],
+        false
+    );
 }
