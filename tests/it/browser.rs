@@ -997,3 +997,89 @@ async fn data_migration_from_template_to_tickets() {
         c.close().await.unwrap();
     }
 }
+
+/// The code of a base32 TOTP secret at `unix` seconds, as an authenticator app computes it.
+fn totp_code(secret_b32: &str, unix: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret_b32.to_string())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes)
+        .unwrap()
+        .generate(unix)
+}
+
+/// A business member signs up in Korea with the certificate chosen in the file field, finds
+/// it on the account page, turns on two-factor sign-in by typing the secret into an
+/// "authenticator" (computed here), and signs in again through the second step.
+#[actix_web::test]
+async fn business_signup_and_two_factor_sign_in() {
+    let Some(d) = driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("certificate.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+    )
+    .unwrap();
+    for backend in backends() {
+        let served = serve(&backend);
+        let c = browser(&d).await;
+        c.goto(&format!("{}/signup", served.base)).await.unwrap();
+        fill(&c, "#email", "biz@example.com").await;
+        fill(&c, "#name", "Biz Owner").await;
+        fill(&c, "#password", "first12!").await;
+        fill(&c, "#password_confirm", "first12!").await;
+        wait_for(&c, "#country")
+            .await
+            .select_by_value("KR")
+            .await
+            .unwrap();
+        click(&c, "#member_type_business").await;
+        wait_for(&c, "#certificate")
+            .await
+            .send_keys(pdf.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&c, "#agree_terms").await;
+        click(&c, "#signup-submit").await;
+        wait_for(&c, "#welcome").await;
+        c.goto(&format!("{}/account", served.base)).await.unwrap();
+        let link = wait_for(&c, "#certificate-download").await;
+        assert_eq!(link.text().await.unwrap(), "certificate.pdf");
+
+        // Enrollment with the typed secret.
+        click(&c, "#account-menu").await;
+        click(&c, "#nav-2fa").await;
+        let secret = wait_for(&c, "#totp-secret").await.text().await.unwrap();
+        assert!(wait_for(&c, ".qr svg").await.is_displayed().await.unwrap());
+        let now = chrono::Utc::now().timestamp() as u64;
+        fill(&c, "#code", &totp_code(&secret, now)).await;
+        click(&c, "#enable-submit").await;
+        let codes = wait_for(&c, "#recovery-codes").await.text().await.unwrap();
+        assert!(codes.matches('-').count() >= 20, "{codes}");
+        wait_for(&c, "#tf-status").await;
+
+        // Sign out and in: the password, then the code.
+        click(&c, "#account-menu").await;
+        click(&c, "#logout").await;
+        wait_for(&c, "#nav-login").await;
+        c.goto(&format!("{}/login", served.base)).await.unwrap();
+        fill(&c, "#email", "biz@example.com").await;
+        fill(&c, "#password", "first12!").await;
+        click(&c, "#login-submit").await;
+        wait_for(&c, "#tf-submit").await;
+        assert!(
+            c.current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with("/login/2fa")
+        );
+        let now = chrono::Utc::now().timestamp() as u64;
+        fill(&c, "#code", &totp_code(&secret, now + 30)).await;
+        click(&c, "#tf-submit").await;
+        let h = wait_for(&c, "#welcome").await;
+        assert!(h.text().await.unwrap().contains("Biz Owner"));
+        c.close().await.unwrap();
+    }
+}
