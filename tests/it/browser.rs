@@ -164,6 +164,24 @@ pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Waits until the element's text is `expected` (found afresh each time: the page may
+/// still be navigating when it is first found).
+pub async fn wait_text(c: &Client, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if t == expected {
+                return;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css}: {last:?}, expected {expected:?}");
+}
+
 /// Fills and sends the console sign-up form on the current page.
 pub async fn sign_up(c: &Client, email: &str, name: &str, password: &str, country: &str) {
     fill(c, "#email", email).await;
@@ -930,8 +948,7 @@ async fn data_migration_from_template_to_tickets() {
             .unwrap();
         click(&c, "#upload-submit").await;
         click(&c, "#upload-confirm").await;
-        let status = wait_for(&c, "#upload-status").await.text().await.unwrap();
-        assert_eq!(status, "Reserved");
+        wait_text(&c, "#upload-status", "Reserved").await;
         // The 01:00 batch, now.
         let outbox = dir.path().join("outbox");
         let reg = online_contact::jobs_registry(
