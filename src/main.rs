@@ -58,11 +58,6 @@ enum JobsCommand {
     },
 }
 
-/// mimalloc instead of glibc malloc: page rendering allocates and frees many small
-/// strings, and glibc's malloc/free/consolidate took ~15 % of the log page's CPU (perf).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // Log lines go through a background writer: a request only queues its line (writing to

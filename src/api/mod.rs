@@ -158,18 +158,6 @@ pub async fn not_found() -> HttpResponse {
     crate::error::problem(StatusCode::NOT_FOUND, "no such resource", None)
 }
 
-/// A new service as the API takes it: exactly the documented properties.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NewServiceBody {
-    pub kind: String,
-    pub name: String,
-    pub service_id: String,
-    pub languages: Vec<String>,
-    pub timezone: String,
-    pub editor: String,
-}
-
 /// What the document promises beyond the page's rules: values are taken exactly as sent
 /// (the pages forgive surrounding spaces and letter case; the API does not, so that a
 /// value the document calls invalid is never accepted), and each language once.
@@ -218,30 +206,22 @@ pub async fn list(state: web::Data<AppState>, org: ApiOrg) -> ApiResult {
 pub async fn create(
     state: web::Data<AppState>,
     org: ApiOrg,
-    body: web::Json<NewServiceBody>,
+    body: web::Json<ServiceInput>,
 ) -> ApiResult {
     let org = org.0;
-    let b = body.into_inner();
+    let mut input = body.into_inner();
     let mut v = Validation::default();
     check_exact(
         &mut v,
-        Some(&b.kind),
-        &b.name,
-        &b.languages,
-        &b.timezone,
-        &b.editor,
+        Some(&input.kind),
+        &input.name,
+        &input.languages,
+        &input.timezone,
+        &input.editor,
     );
-    if b.service_id != b.service_id.trim() {
+    if input.service_id != input.service_id.trim() {
         v.add("service_id", crate::web::forms::Msg::new("value-untrimmed"));
     }
-    let mut input = ServiceInput {
-        kind: b.kind,
-        name: b.name,
-        service_id: b.service_id,
-        languages: b.languages,
-        timezone: b.timezone,
-        editor: b.editor,
-    };
     rules::check_service(&mut input, &mut v, true);
     if !v.is_empty() {
         return Err(invalid(&state, &v, &FIELDS));

@@ -166,6 +166,21 @@ pub async fn after_password(
     Ok(see_other(next))
 }
 
+/// A new org member just signed in by accepting an invitation: if the org requires 2FA,
+/// they go to enrollment first (a new member has none). Returns where to go.
+pub async fn after_first_sign_in(
+    ctx: &Ctx,
+    accts: Accounts,
+    home: &'static str,
+) -> Result<&'static str, AppError> {
+    let required = ctx.state.db(move |c| org_requires(c, accts)).await?;
+    if required {
+        ctx.session.insert(MUST_ENROLL, true)?;
+        return Ok(WORKSPACE.page);
+    }
+    Ok(home)
+}
+
 fn pending(ctx: &Ctx, accts: Accounts) -> Option<Pending> {
     let p = ctx.session.get::<Pending>(PENDING).ok().flatten()?;
     (p.org == org_of(accts) && p.until > chrono::Utc::now().timestamp()).then_some(p)

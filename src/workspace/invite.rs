@@ -93,5 +93,11 @@ pub async fn accept(
     };
     ctx.sign_in(member, &locale).await?;
     ctx.flash("success", "invite-accepted")?;
-    Ok(see_other(Urls.home()))
+    let to = crate::auth::two_factor_pages::after_first_sign_in(
+        &ctx,
+        crate::auth::store::Accounts::Org(org),
+        Urls.home(),
+    )
+    .await?;
+    Ok(see_other(to))
 }

@@ -10,7 +10,7 @@ use actix_web::web::Data;
 use fantoccini::{Client, ClientBuilder, Locator};
 use online_contact::{AppState, app};
 
-use crate::support::{Backend, TestDb, backends, link_in, test_config};
+use crate::support::{Backend, TestDb, backends, link_in, test_config, totp_code};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -1013,16 +1013,6 @@ async fn data_migration_from_template_to_tickets() {
         }
         c.close().await.unwrap();
     }
-}
-
-/// The code of a base32 TOTP secret at `unix` seconds, as an authenticator app computes it.
-fn totp_code(secret_b32: &str, unix: u64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret_b32.to_string())
-        .to_bytes()
-        .unwrap();
-    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes)
-        .unwrap()
-        .generate(unix)
 }
 
 /// A business member signs up in Korea with the certificate chosen in the file field, finds

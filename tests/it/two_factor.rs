@@ -13,15 +13,7 @@ fn now_unix() -> u64 {
     chrono::Utc::now().timestamp() as u64
 }
 
-/// The code of a base32 secret at `unix` seconds, as an authenticator computes it.
-fn code(secret_b32: &str, unix: u64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret_b32.to_string())
-        .to_bytes()
-        .unwrap();
-    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes)
-        .unwrap()
-        .generate(unix)
-}
+use crate::support::totp_code as code;
 
 fn secret_on(body: &str) -> String {
     body.split("id=\"totp-secret\"")
@@ -279,6 +271,33 @@ async fn owner_requirement_sends_members_to_enrollment(app: TestApp) {
         .await;
     r.assert_status(303);
     a.get("/me/settings").await.assert_status(200);
+    // A member who joins by invitation while it is required starts at enrollment.
+    boss.get("/admin/org-admins").await;
+    boss.post_form(
+        "/admin/org-admins/invite",
+        &[
+            ("name", "New Joiner"),
+            ("login_id", "joiner"),
+            ("email", "joiner@example.com"),
+            ("phone", ""),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let link = crate::support::link_in(&app.outbox().last().unwrap().2);
+    let path = link
+        .trim_start_matches("http://tfreq.localhost:8080")
+        .to_string();
+    let mut j = app.ws("tfreq");
+    j.get(&path).await.assert_status(200);
+    let r = j
+        .post_form(
+            &path,
+            &[("password", GOOD_PW), ("password_confirm", GOOD_PW)],
+        )
+        .await;
+    assert_eq!(r.location(), "/me/2fa");
+    assert_eq!(j.get("/").await.location(), "/me/2fa");
     // A console sign-in step is no workspace sign-in: the workspace step needs its own.
     let mut console = app.client();
     console.get("/login/2fa").await.assert_status(303);

@@ -12,9 +12,10 @@ pub const EDITORS: [&str; 2] = ["html", "text"];
 pub const SEATS_MAX: i64 = 100_000;
 pub const VOLUME_MAX: i64 = 1_000_000_000;
 
-/// Basic information of a service, as typed.
+/// Basic information of a service, as typed (the page's form, or the API's JSON body, which
+/// may hold exactly these properties).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServiceInput {
     pub kind: String,
     pub name: String,

@@ -578,3 +578,13 @@ impl Client {
 
 pub const GOOD_PW: &str = "abcd123!";
 pub const OTHER_PW: &str = "wxyz789#";
+
+/// The code of a base32 TOTP secret at `unix` seconds, as an authenticator app computes it.
+pub fn totp_code(secret_b32: &str, unix: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret_b32.to_string())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes)
+        .unwrap()
+        .generate(unix)
+}
