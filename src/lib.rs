@@ -11,6 +11,7 @@ pub mod error;
 pub mod helpcenter;
 pub mod i18n;
 pub mod jobs;
+pub mod logwriter;
 pub mod mail;
 pub mod pricing;
 pub mod routes;

@@ -60,17 +60,9 @@ enum JobsCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    // Log lines go through a background writer: a request only queues its line (writing to
-    // stdout under its lock on every request halved the ceiling of `/healthz` at `info`).
-    // The guard flushes what is queued when `main` returns.
-    // The writer drains every queued line into one buffer and flushes it when the queue is
-    // empty: one write for a burst of lines instead of one per line.
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        ));
+    // Log lines are appended to a buffer that a background thread writes out (see
+    // `logwriter`); the guard flushes what is left when `main` returns.
+    let (writer, _flush_on_exit) = online_contact::logwriter::to(std::io::stdout());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OC_LOG")

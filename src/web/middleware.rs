@@ -434,7 +434,8 @@ pub async fn security_headers(
 }
 
 /// One log line per request: method, path (never the query: it may hold a token), status,
-/// milliseconds.
+/// microseconds. Its target is `request` (short lines; `OC_LOG=info,request=off` drops
+/// them), the duration an integer (cheaper to write than a float at 100k lines a second).
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -443,13 +444,15 @@ pub async fn request_log(
     let method = req.method().clone();
     let path = req.path().to_string();
     let res = next.call(req).await;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let us = start.elapsed().as_micros() as u64;
     match &res {
         Ok(r) if r.status() == StatusCode::INTERNAL_SERVER_ERROR => {
-            tracing::error!(%method, %path, status = r.status().as_u16(), ms, "request")
+            tracing::error!(target: "request", %method, %path, status = r.status().as_u16(), us)
         }
-        Ok(r) => tracing::info!(%method, %path, status = r.status().as_u16(), ms, "request"),
-        Err(e) => tracing::error!(%method, %path, error = %e, ms, "request failed"),
+        Ok(r) => {
+            tracing::info!(target: "request", %method, %path, status = r.status().as_u16(), us)
+        }
+        Err(e) => tracing::error!(target: "request", %method, %path, error = %e, us, "failed"),
     }
     res
 }
