@@ -245,16 +245,20 @@ pub fn enable(
     })
 }
 
+fn delete_codes(c: &mut DbConn, realm: &str, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        rc::table
+            .filter(rc::realm.eq(realm))
+            .filter(rc::account_id.eq(id)),
+    )
+    .execute(c)
+}
+
 /// New recovery codes; the old ones stop working.
 pub fn replace_recovery_codes(c: &mut DbConn, realm: &str, id: i64) -> QueryResult<Vec<String>> {
     let codes = new_recovery_codes();
     c.transaction(|c| {
-        diesel::delete(
-            rc::table
-                .filter(rc::realm.eq(realm))
-                .filter(rc::account_id.eq(id)),
-        )
-        .execute(c)?;
+        delete_codes(c, realm, id)?;
         for code in &codes {
             diesel::insert_into(rc::table)
                 .values((
@@ -272,12 +276,7 @@ pub fn replace_recovery_codes(c: &mut DbConn, realm: &str, id: i64) -> QueryResu
 /// Turns 2FA off: the secret and the recovery codes are deleted.
 pub fn disable(c: &mut DbConn, realm: &str, id: i64) -> QueryResult<()> {
     c.transaction(|c| {
-        diesel::delete(
-            rc::table
-                .filter(rc::realm.eq(realm))
-                .filter(rc::account_id.eq(id)),
-        )
-        .execute(c)?;
+        delete_codes(c, realm, id)?;
         diesel::delete(
             tf::table
                 .filter(tf::realm.eq(realm))

@@ -189,26 +189,33 @@ async fn https_cookie_is_secure_and_host_prefixed() {
     assert!(r.header("strict-transport-security").is_some());
 }
 
+/// `online-contact migrate` on a fresh SQLite file in a new directory, logging at `info`
+/// with `log_format`.
+fn migrate_fresh(log_format: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_online-contact"))
+        .arg("migrate")
+        .env(
+            "OC_DATABASE_URL",
+            format!("sqlite://{}/fresh.db", dir.path().display()),
+        )
+        .env("OC_DATA_DIR", dir.path())
+        .env(
+            "OC_SECRET_KEY",
+            "test-secret-key-that-is-long-enough-0123456789",
+        )
+        .env("OC_LOG", "info")
+        .env("OC_LOG_FORMAT", log_format)
+        .output()
+        .unwrap()
+}
+
 /// The very first start on a fresh SQLite file logs no error (the journal mode is switched
 /// once, before the pool opens its connections), however often it is tried.
 #[test]
 fn a_fresh_sqlite_file_starts_cleanly() {
     for i in 0..20 {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_online-contact"))
-            .arg("migrate")
-            .env(
-                "OC_DATABASE_URL",
-                format!("sqlite://{}/fresh.db", dir.path().display()),
-            )
-            .env("OC_DATA_DIR", dir.path())
-            .env(
-                "OC_SECRET_KEY",
-                "test-secret-key-that-is-long-enough-0123456789",
-            )
-            .env("OC_LOG", "info")
-            .output()
-            .unwrap();
+        let out = migrate_fresh("text");
         let all = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -224,22 +231,7 @@ fn a_fresh_sqlite_file_starts_cleanly() {
 /// and the lines queued for the background writer are all written before the exit.
 #[test]
 fn logs_can_be_json_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_online-contact"))
-        .arg("migrate")
-        .env(
-            "OC_DATABASE_URL",
-            format!("sqlite://{}/json.db", dir.path().display()),
-        )
-        .env("OC_DATA_DIR", dir.path())
-        .env(
-            "OC_SECRET_KEY",
-            "test-secret-key-that-is-long-enough-0123456789",
-        )
-        .env("OC_LOG", "info")
-        .env("OC_LOG_FORMAT", "json")
-        .output()
-        .unwrap();
+    let out = migrate_fresh("json");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<serde_json::Value> = text
