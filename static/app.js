@@ -8,6 +8,20 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", function () { select.form.submit(); });
   }
 
+  // Sign-up: the certificate field is for business members; it is shown when "business
+  // member" is chosen (without JS it is always there, with its hint saying so).
+  var cert = document.getElementById("certificate");
+  var types = document.querySelectorAll("input[name=member_type]");
+  if (cert && types.length) {
+    var field = cert.closest(".field");
+    var sync = function () {
+      var business = document.getElementById("member_type_business");
+      field.hidden = !(business && business.checked);
+    };
+    for (var i = 0; i < types.length; i++) { types[i].addEventListener("change", sync); }
+    sync();
+  }
+
   // "Add service" opens its form in a dialog; without JS it is a page of its own.
   var add = document.getElementById("add-service");
   if (add && window.fetch && window.DOMParser && typeof HTMLDialogElement === "function") {

@@ -118,7 +118,7 @@ pub async fn browser(d: &Driver) -> Client {
 pub async fn fill(c: &Client, css: &str, value: &str) {
     let e = c
         .wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await
         .unwrap();
@@ -132,7 +132,7 @@ pub async fn click(c: &Client, css: &str) {
     for attempt in 0..5 {
         let e = c
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(css))
             .await
             .unwrap();
@@ -152,7 +152,7 @@ pub async fn click(c: &Client, css: &str) {
 pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     match c
         .wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await
     {
@@ -168,7 +168,7 @@ pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
 /// still be navigating when it is first found).
 pub async fn wait_text(c: &Client, css: &str, expected: &str) {
     let mut last = String::new();
-    for _ in 0..50 {
+    for _ in 0..150 {
         if let Ok(e) = c.find(Locator::Css(css)).await
             && let Ok(t) = e.text().await
         {
@@ -1041,7 +1041,23 @@ async fn business_signup_and_two_factor_sign_in() {
             .select_by_value("KR")
             .await
             .unwrap();
+        // The certificate field shows once "business member" is chosen (JS; without it
+        // the field is always there).
+        assert!(
+            !wait_for(&c, "#certificate")
+                .await
+                .is_displayed()
+                .await
+                .unwrap()
+        );
         click(&c, "#member_type_business").await;
+        assert!(
+            wait_for(&c, "#certificate")
+                .await
+                .is_displayed()
+                .await
+                .unwrap()
+        );
         wait_for(&c, "#certificate")
             .await
             .send_keys(pdf.to_str().unwrap())
