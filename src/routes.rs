@@ -145,6 +145,10 @@ impl Urls {
     pub fn admin_org(&self) -> &'static str {
         "/admin/org"
     }
+    pub fn org_key_anchor(&self) -> &'static str {
+        "/admin/org#org-key"
+    }
+
     pub fn org_two_factor(&self) -> &'static str {
         "/admin/org/two-factor"
     }

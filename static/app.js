@@ -8,6 +8,21 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", function () { select.form.submit(); });
   }
 
+  // Copy buttons (hidden without JS, and where the clipboard is not available).
+  var copies = document.querySelectorAll("[data-copy]");
+  for (var c = 0; c < copies.length; c++) {
+    (function (btn) {
+      var src = document.getElementById(btn.getAttribute("data-copy"));
+      if (!src || !navigator.clipboard) { return; }
+      btn.hidden = false;
+      btn.addEventListener("click", function () {
+        navigator.clipboard.writeText(src.textContent).then(function () {
+          btn.textContent = btn.getAttribute("data-copied");
+        });
+      });
+    })(copies[c]);
+  }
+
   // Sign-up: the certificate field is for business members; it is shown when "business
   // member" is chosen (without JS it is always there, with its hint saying so).
   var cert = document.getElementById("certificate");

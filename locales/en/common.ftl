@@ -73,3 +73,5 @@ menu-permission-log = Permission change log
 menu-migration = Data migration
 skip-to-content = Skip to content
 value-untrimmed = Remove the spaces at the start and the end.
+copy = Copy
+copied = Copied

@@ -73,3 +73,5 @@ menu-permission-log = 権限変更ログ管理
 menu-migration = データ移行
 skip-to-content = 本文へスキップ
 value-untrimmed = 前後の空白を削除してください。
+copy = コピー
+copied = コピーしました

@@ -105,3 +105,4 @@ org-timezone = 組織のタイムゾーン
 org-timezone-hint = 新しいサービスの既定のタイムゾーンと、料金状況の暦に使われます。
 org-timezone-saved = 組織のタイムゾーンを保存しました。
 languages-duplicate = 各言語は一度だけ選んでください。
+org-key-changed = 新しい組織キーを作成しました。下からコピーしてください。表示されるのは今だけです。

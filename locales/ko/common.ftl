@@ -73,3 +73,5 @@ menu-permission-log = 권한 변경 로그 관리
 menu-migration = 데이터 이관
 skip-to-content = 본문으로 건너뛰기
 value-untrimmed = 앞뒤의 공백을 지우세요.
+copy = 복사
+copied = 복사됨

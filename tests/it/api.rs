@@ -18,7 +18,9 @@ async fn new_key(c: &mut Client) -> String {
     let r = c
         .post_form("/admin/org/api-key", &[("confirm", "on")])
         .await;
-    r.body
+    r.assert_status(303);
+    let page = c.get(r.location()).await;
+    page.body
         .split("<code id=\"new-key\">")
         .nth(1)
         .unwrap()

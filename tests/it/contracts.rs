@@ -722,7 +722,12 @@ async fn org_key_is_shown_once(app: TestApp) {
     let r = c
         .post_form("/admin/org/api-key", &[("confirm", "on")])
         .await;
-    r.assert_status(200);
+    // Post/redirect/get: a reload shows the page, it does not make another key.
+    r.assert_status(303);
+    assert_eq!(r.location(), "/admin/org#org-key");
+    let r = c.get("/admin/org").await;
+    assert!(r.body.contains("A new org key was made"));
+    assert!(r.body.contains("id=\"copy-key\""));
     let key = r
         .body
         .split("<code id=\"new-key\">")

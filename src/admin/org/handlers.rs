@@ -33,11 +33,20 @@ async fn org_view(
     })
 }
 
+/// The session slot of a key just made: shown by the next page, once.
+const NEW_KEY: &str = "new_org_key";
+
 pub async fn org_page(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
     let org = ctx.org_id();
-    ok(&org_view(&ctx, org, None, &Validation::default(), None).await?)
+    let new_key = match ctx.session.remove_as::<String>(NEW_KEY) {
+        Some(Ok(k)) => Some(k),
+        _ => None,
+    };
+    ok(&org_view(&ctx, org, new_key, &Validation::default(), None).await?)
 }
 
+/// Makes a new key, then redirects (a reload of the page never makes another one); the
+/// page after the redirect shows the key once, from the encrypted session.
 pub async fn rotate_key(
     ctx: OrgAdmin,
     form: web::Form<ConfirmForm>,
@@ -50,8 +59,9 @@ pub async fn rotate_key(
     }
     let key = ctx.state.db(move |c| model::rotate_key(c, org)).await?;
     tracing::info!(org, by = user.id, "org key changed");
-    // Shown in this answer only: nothing keeps the full key.
-    ok(&org_view(&ctx, org, Some(key), &Validation::default(), None).await?)
+    ctx.session.insert(NEW_KEY, key)?;
+    ctx.flash("success", "org-key-changed")?;
+    Ok(see_other(Urls.org_key_anchor()))
 }
 
 #[derive(serde::Deserialize, Default)]
