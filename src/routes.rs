@@ -145,6 +145,11 @@ impl Urls {
     pub fn admin_org(&self) -> &'static str {
         "/admin/org"
     }
+    /// The contract list at one service's row.
+    pub fn service_row(&self, service_id: &str) -> String {
+        format!("/admin/contracts#service-{service_id}")
+    }
+
     pub fn org_key_anchor(&self) -> &'static str {
         "/admin/org#org-key"
     }

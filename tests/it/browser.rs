@@ -591,7 +591,10 @@ async fn ws_sign_in(c: &Client, ws: &str, login_id: &str, password: &str) {
 async fn sign_out(c: &Client) {
     click(c, "#account-menu").await;
     click(c, "#logout").await;
-    wait_for(c, "#login_id").await;
+    // The login page itself (a form on the page being left may have a `#login_id` too:
+    // navigating on before the logout lands would race with it).
+    wait_for(c, "#login-submit").await;
+    wait_for(c, "#forgot-link").await;
 }
 
 /// The OWNER invites a person, who sets a password from the mail; the OWNER makes them an

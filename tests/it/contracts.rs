@@ -531,9 +531,12 @@ async fn suspend_terminate_and_reuse_the_id(app: TestApp) {
             .body
             .contains("Only a suspended service can be terminated")
     );
-    c.post_form("/admin/services/life/status", &[("status", "suspended")])
-        .await
-        .assert_status(303);
+    let r = c
+        .post_form("/admin/services/life/status", &[("status", "suspended")])
+        .await;
+    r.assert_status(303);
+    // Back at the service's row, not the top of the list.
+    assert_eq!(r.location(), "/admin/contracts#service-life");
     let list = c.get("/admin/contracts").await;
     assert!(
         list.body

@@ -450,7 +450,8 @@ pub async fn set_status(
             "service-suspended"
         },
     )?;
-    Ok(see_other(Urls.admin_contracts()))
+    // Back to the service's row, not the top of a long list.
+    Ok(see_other(&Urls.service_row(&s.service_id)))
 }
 
 pub async fn terminate_page(
