@@ -164,7 +164,12 @@ impl Urls {
 
     /// Two-factor sign-in settings of the signed-in account.
     pub fn two_factor(&self, workspace: bool) -> &'static str {
-        if workspace { "/me/2fa" } else { "/account/2fa" }
+        use crate::auth::two_factor_pages::{CONSOLE, WORKSPACE};
+        if workspace {
+            WORKSPACE.page
+        } else {
+            CONSOLE.page
+        }
     }
 
     pub fn org_timezone(&self) -> &'static str {
@@ -454,6 +459,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, base: &BaseUrl) {
     // Every API path also answers the methods it does not have: 405 with `Allow`.
     let mut api = api_routes(web::scope("/api/v1"));
     let mut paths: Vec<&str> = API_ROUTES.iter().map(|(_, p)| *p).collect();
+    paths.sort_unstable();
     paths.dedup();
     for p in paths {
         api = api.route(p, web::route().to(crate::api::method_not_allowed));

@@ -139,6 +139,46 @@ pub enum Change {
     Locked,
 }
 
+/// The current password of a signed-in account, as a form that changes something
+/// sensitive asks for it.
+pub enum Current {
+    Right,
+    Wrong,
+    /// Too many wrong current passwords: counted like sign-in failures.
+    Locked,
+}
+
+/// Checks a signed-in account's current password with the sign-in throttle: reserved
+/// before bcrypt, a wrong one counted, a locked identifier refused unchecked.
+pub async fn check_current(
+    state: &AppState,
+    accts: Accounts,
+    id: i64,
+    password: String,
+) -> Result<Current, AppError> {
+    let at = now();
+    let (account, gate) = state
+        .db(move |c| {
+            let a = store::find_by_id(c, accts, id)?.ok_or(AppError::Forbidden)?;
+            let gate = throttle::reserve(c, &accts.throttle_key(&a.key), at)?;
+            Ok((a, gate))
+        })
+        .await?;
+    if gate == Gate::Locked {
+        return Ok(Current::Locked);
+    }
+    if state.hasher.verify(password, account.password_hash).await? {
+        return Ok(Current::Right);
+    }
+    let tk = accts.throttle_key(&account.key);
+    let locked = state.db(move |c| throttle::failed(c, &tk, at)).await?;
+    Ok(if locked {
+        Current::Locked
+    } else {
+        Current::Wrong
+    })
+}
+
 /// Changes the password of a signed-in account after checking the current one; the
 /// session `keep` goes on, every other session of the account ends.
 pub async fn change_password(
@@ -149,29 +189,10 @@ pub async fn change_password(
     current: String,
     new: String,
 ) -> Result<Change, AppError> {
-    let at = now();
-    let (account, gate) = state
-        .db(move |c| {
-            let a = store::find_by_id(c, accts, id)?.ok_or(AppError::Forbidden)?;
-            let gate = throttle::reserve(c, &accts.throttle_key(&a.key), at)?;
-            Ok((a, gate))
-        })
-        .await?;
-    let tk = accts.throttle_key(&account.key);
-    if gate == Gate::Locked {
-        return Ok(Change::Locked);
-    }
-    if !state
-        .hasher
-        .verify(current, account.password_hash.clone())
-        .await?
-    {
-        let locked = state.db(move |c| throttle::failed(c, &tk, at)).await?;
-        return Ok(if locked {
-            Change::Locked
-        } else {
-            Change::WrongCurrent
-        });
+    match check_current(state, accts, id, current).await? {
+        Current::Right => {}
+        Current::Wrong => return Ok(Change::WrongCurrent),
+        Current::Locked => return Ok(Change::Locked),
     }
     let hash = state.hasher.hash(new).await?;
     let st = state.clone();

@@ -8,7 +8,8 @@ use actix_web::HttpResponse;
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::store::{self, Account, Accounts};
+use crate::auth::flows::{self, Current};
+use crate::auth::store::{Account, Accounts};
 use crate::auth::throttle::{self, Gate};
 use crate::auth::two_factor::{self as tf, Cipher};
 use crate::error::AppError;
@@ -108,6 +109,14 @@ fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
+/// The pages of a realm's accounts.
+pub fn paths(accts: Accounts) -> &'static Paths {
+    match accts {
+        Accounts::Console => &CONSOLE,
+        Accounts::Org(_) => &WORKSPACE,
+    }
+}
+
 fn org_of(accts: Accounts) -> Option<i64> {
     match accts {
         Accounts::Console => None,
@@ -135,11 +144,10 @@ fn org_requires(c: &mut crate::db::DbConn, accts: Accounts) -> Result<bool, AppE
 /// everybody else is signed in.
 pub async fn after_password(
     ctx: &Ctx,
-    accts: Accounts,
     account: Account,
     next: &str,
-    paths: &Paths,
 ) -> Result<HttpResponse, AppError> {
+    let accts = ctx.accounts();
     let (realm, id) = (accts.realm(), account.id);
     let (enabled, required) = ctx
         .state
@@ -155,73 +163,62 @@ pub async fn after_password(
             until: chrono::Utc::now().timestamp() + tf::PENDING_SECONDS,
         };
         ctx.session.insert(PENDING, pending)?;
-        return Ok(see_other(paths.second_step));
+        return Ok(see_other(paths(accts).second_step));
     }
     ctx.sign_in(account.id, &account.locale).await?;
     if required {
         ctx.session.insert(MUST_ENROLL, true)?;
         ctx.flash("info", "twofa-required-enroll")?;
-        return Ok(see_other(paths.page));
+        return Ok(see_other(paths(accts).page));
     }
     Ok(see_other(next))
 }
 
 /// A new org member just signed in by accepting an invitation: if the org requires 2FA,
 /// they go to enrollment first (a new member has none). Returns where to go.
-pub async fn after_first_sign_in(
-    ctx: &Ctx,
-    accts: Accounts,
-    home: &'static str,
-) -> Result<&'static str, AppError> {
+pub async fn after_first_sign_in(ctx: &Ctx, home: &'static str) -> Result<&'static str, AppError> {
+    let accts = ctx.accounts();
     let required = ctx.state.db(move |c| org_requires(c, accts)).await?;
     if required {
         ctx.session.insert(MUST_ENROLL, true)?;
-        return Ok(WORKSPACE.page);
+        return Ok(paths(accts).page);
     }
     Ok(home)
 }
 
-fn pending(ctx: &Ctx, accts: Accounts) -> Option<Pending> {
+fn pending(ctx: &Ctx) -> Option<Pending> {
     let p = ctx.session.get::<Pending>(PENDING).ok().flatten()?;
-    (p.org == org_of(accts) && p.until > chrono::Utc::now().timestamp()).then_some(p)
+    (p.org == org_of(ctx.accounts()) && p.until > chrono::Utc::now().timestamp()).then_some(p)
 }
 
-pub async fn second_step_page(
-    ctx: &Ctx,
-    accts: Accounts,
-    paths: &Paths,
-) -> Result<HttpResponse, AppError> {
-    if pending(ctx, accts).is_none() {
-        ctx.session.remove(PENDING);
-        return Ok(see_other(paths.login));
-    }
-    ok(&SecondStepPage {
+fn second_step_form(ctx: &Ctx, v: &Validation) -> SecondStepPage {
+    SecondStepPage {
+        errors: ctx.errors(v),
         ctx: ctx.page(),
-        errors: FieldErrors::default(),
-        action: paths.second_step,
-    })
+        action: paths(ctx.accounts()).second_step,
+    }
 }
 
-pub async fn second_step(
-    ctx: &Ctx,
-    accts: Accounts,
-    form: CodeForm,
-    paths: &Paths,
-) -> Result<HttpResponse, AppError> {
-    let Some(p) = pending(ctx, accts) else {
+pub async fn second_step_page(ctx: &Ctx) -> Result<HttpResponse, AppError> {
+    if pending(ctx).is_none() {
+        ctx.session.remove(PENDING);
+        return Ok(see_other(paths(ctx.accounts()).login));
+    }
+    ok(&second_step_form(ctx, &Validation::default()))
+}
+
+pub async fn second_step(ctx: &Ctx, form: CodeForm) -> Result<HttpResponse, AppError> {
+    let accts = ctx.accounts();
+    let Some(p) = pending(ctx) else {
         ctx.session.remove(PENDING);
         ctx.flash("info", "twofa-step-expired")?;
-        return Ok(see_other(paths.login));
+        return Ok(see_other(paths(accts).login));
     };
     let mut v = Validation::default();
     let code = form.code.trim().to_string();
     if code.is_empty() {
         v.add("code", Msg::new("field-required"));
-        return unprocessable(&SecondStepPage {
-            errors: ctx.errors(&v),
-            ctx: ctx.page(),
-            action: paths.second_step,
-        });
+        return unprocessable(&second_step_form(ctx, &v));
     }
     let (tk, cipher, realm, id, at) = (
         accts.throttle_key(&p.key),
@@ -257,15 +254,11 @@ pub async fn second_step(
             tracing::warn!(?accts, "two-factor step locked after failed attempts");
             ctx.session.remove(PENDING);
             ctx.flash("error", "login-locked")?;
-            Ok(see_other(paths.login))
+            Ok(see_other(paths(accts).login))
         }
         Some(false) => {
             v.add("code", Msg::new("twofa-code-wrong"));
-            unprocessable(&SecondStepPage {
-                errors: ctx.errors(&v),
-                ctx: ctx.page(),
-                action: paths.second_step,
-            })
+            unprocessable(&second_step_form(ctx, &v))
         }
     }
 }
@@ -274,19 +267,28 @@ pub async fn second_step(
 struct View {
     enabled: bool,
     required: bool,
+    /// While enrolling: the secret to show (made the first time the page is shown).
     secret: Option<Vec<u8>>,
     codes_left: i64,
 }
 
-async fn view(ctx: &Ctx, user: &User, accts: Accounts) -> Result<View, AppError> {
+/// The account's 2FA as the page shows it; with `enroll`, an account without 2FA gets
+/// (or keeps) the secret it is enrolling with. The forms that only act on 2FA that is on
+/// read it without making one.
+async fn view(ctx: &Ctx, user: &User, enroll: bool) -> Result<View, AppError> {
+    let accts = ctx.accounts();
     let (realm, id, cipher) = (accts.realm(), user.id, cipher(ctx));
     ctx.state
         .db(move |c| {
-            let required = org_requires(c, accts)?;
-            let secret = tf::enrolling_secret(c, &cipher, realm, id)?;
+            let enabled = tf::is_enabled(c, realm, id)?;
+            let secret = if enroll && !enabled {
+                tf::enrolling_secret(c, &cipher, realm, id)?
+            } else {
+                None
+            };
             Ok(View {
-                enabled: secret.is_none(),
-                required,
+                enabled,
+                required: org_requires(c, accts)?,
                 secret,
                 codes_left: tf::recovery_codes_left(c, realm, id)?,
             })
@@ -297,7 +299,6 @@ async fn view(ctx: &Ctx, user: &User, accts: Accounts) -> Result<View, AppError>
 fn render(
     ctx: &Ctx,
     user: &User,
-    paths: &Paths,
     v: View,
     errors: &Validation,
     new_codes: Vec<String>,
@@ -305,19 +306,16 @@ fn render(
     let (secret, qr_svg) = match &v.secret {
         Some(s) => {
             let b32 = tf::base32(s);
-            let account = if user.login_id.is_empty() {
-                user.email.clone()
-            } else {
-                match &ctx.tenant {
-                    Some(t) => format!("{}@{}", user.login_id, t.domain),
-                    None => user.login_id.clone(),
-                }
+            let account = match &ctx.tenant {
+                Some(t) => format!("{}@{}", user.login_id, t.domain),
+                None => user.email.clone(),
             };
             let url = tf::otpauth_url(&ctx.t("app-name"), &account, &b32);
             (b32, tf::qr_svg(&url))
         }
         None => (String::new(), String::new()),
     };
+    let paths = paths(ctx.accounts());
     let page = TwoFactorPage {
         errors: ctx.errors(errors),
         ctx: ctx.page(),
@@ -331,57 +329,39 @@ fn render(
         codes_left: v.codes_left,
         new_codes,
     };
-    let mut resp = if errors.is_empty() {
-        ok(&page)?
+    // Every page is `no-store` (security headers): the secret and the codes included.
+    if errors.is_empty() {
+        ok(&page)
     } else {
-        unprocessable(&page)?
-    };
-    // The secret and the recovery codes are never kept by a cache.
-    resp.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    Ok(resp)
+        unprocessable(&page)
+    }
 }
 
-pub async fn page(
-    ctx: &Ctx,
-    user: &User,
-    accts: Accounts,
-    paths: &Paths,
-) -> Result<HttpResponse, AppError> {
-    let v = view(ctx, user, accts).await?;
-    render(ctx, user, paths, v, &Validation::default(), Vec::new())
+pub async fn page(ctx: &Ctx, user: &User) -> Result<HttpResponse, AppError> {
+    let v = view(ctx, user, true).await?;
+    render(ctx, user, v, &Validation::default(), Vec::new())
 }
 
 /// Confirms enrollment with a current code: 2FA is on, the recovery codes are shown once.
-pub async fn enable(
-    ctx: &Ctx,
-    user: &User,
-    accts: Accounts,
-    form: CodeForm,
-    paths: &Paths,
-) -> Result<HttpResponse, AppError> {
+pub async fn enable(ctx: &Ctx, user: &User, form: CodeForm) -> Result<HttpResponse, AppError> {
+    let accts = ctx.accounts();
     let mut v = Validation::default();
-    let current = view(ctx, user, accts).await?;
+    let current = view(ctx, user, true).await?;
     let Some(secret) = current.secret.clone() else {
         // On already: nothing to confirm.
-        return Ok(see_other(paths.page));
+        return Ok(see_other(paths(accts).page));
     };
     let unix = chrono::Utc::now().timestamp().max(0) as u64;
-    let step = match tf::matching_step(&secret, &form.code, unix) {
-        Some(s) => s,
-        None => {
-            v.add(
-                "code",
-                Msg::new(if form.code.trim().is_empty() {
-                    "field-required"
-                } else {
-                    "twofa-code-wrong"
-                }),
-            );
-            return render(ctx, user, paths, current, &v, Vec::new());
-        }
+    let Some(step) = tf::matching_step(&secret, &form.code, unix) else {
+        v.add(
+            "code",
+            Msg::new(if form.code.trim().is_empty() {
+                "field-required"
+            } else {
+                "twofa-code-wrong"
+            }),
+        );
+        return render(ctx, user, current, &v, Vec::new());
     };
     let (realm, id, at) = (accts.realm(), user.id, now());
     let codes = ctx
@@ -392,40 +372,44 @@ pub async fn enable(
     tracing::info!(?accts, account = id, "two-factor sign-in turned on");
     let shown = View {
         enabled: true,
-        required: current.required,
         secret: None,
         codes_left: codes.len() as i64,
+        ..current
     };
-    render(ctx, user, paths, shown, &v, codes)
+    render(ctx, user, shown, &v, codes)
 }
 
 /// A current code (or a recovery code) of an enabled account, checked once.
-async fn check_code(ctx: &Ctx, user: &User, accts: Accounts, code: &str) -> Result<bool, AppError> {
-    let (realm, id, cipher, at, code) =
-        (accts.realm(), user.id, cipher(ctx), now(), code.to_string());
+async fn check_code(ctx: &Ctx, user: &User, code: &str) -> Result<bool, AppError> {
+    let (realm, id, cipher, at, code) = (
+        ctx.accounts().realm(),
+        user.id,
+        cipher(ctx),
+        now(),
+        code.to_string(),
+    );
     ctx.state
         .db(move |c| Ok(tf::accept_code(c, &cipher, realm, id, &code, at)?))
         .await
 }
 
+/// The account's 2FA when it is on; None (answer: back to the page) when it is off.
+async fn enabled_view(ctx: &Ctx, user: &User) -> Result<Option<View>, AppError> {
+    let v = view(ctx, user, false).await?;
+    Ok(v.enabled.then_some(v))
+}
+
 /// New recovery codes, after a current code.
-pub async fn regenerate(
-    ctx: &Ctx,
-    user: &User,
-    accts: Accounts,
-    form: CodeForm,
-    paths: &Paths,
-) -> Result<HttpResponse, AppError> {
-    let current = view(ctx, user, accts).await?;
-    if !current.enabled {
-        return Ok(see_other(paths.page));
-    }
+pub async fn regenerate(ctx: &Ctx, user: &User, form: CodeForm) -> Result<HttpResponse, AppError> {
+    let Some(current) = enabled_view(ctx, user).await? else {
+        return Ok(see_other(paths(ctx.accounts()).page));
+    };
     let mut v = Validation::default();
-    if !check_code(ctx, user, accts, &form.code).await? {
+    if !check_code(ctx, user, &form.code).await? {
         v.add("regen_code", Msg::new("twofa-code-wrong"));
-        return render(ctx, user, paths, current, &v, Vec::new());
+        return render(ctx, user, current, &v, Vec::new());
     }
-    let (realm, id) = (accts.realm(), user.id);
+    let (realm, id) = (ctx.accounts().realm(), user.id);
     let codes = ctx
         .state
         .db(move |c| Ok(tf::replace_recovery_codes(c, realm, id)?))
@@ -434,46 +418,37 @@ pub async fn regenerate(
         codes_left: codes.len() as i64,
         ..current
     };
-    render(ctx, user, paths, shown, &v, codes)
+    render(ctx, user, shown, &v, codes)
 }
 
-/// Turns 2FA off after the password and a code (not while the org requires it).
-pub async fn disable(
-    ctx: &Ctx,
-    user: &User,
-    accts: Accounts,
-    form: DisableForm,
-    paths: &Paths,
-) -> Result<HttpResponse, AppError> {
-    let current = view(ctx, user, accts).await?;
-    if !current.enabled {
-        return Ok(see_other(paths.page));
-    }
+/// Turns 2FA off after the password (checked like the password change's, wrong ones
+/// counted toward the lockout) and a code; not while the org requires it.
+pub async fn disable(ctx: &Ctx, user: &User, form: DisableForm) -> Result<HttpResponse, AppError> {
+    let accts = ctx.accounts();
+    let Some(current) = enabled_view(ctx, user).await? else {
+        return Ok(see_other(paths(accts).page));
+    };
     let mut v = Validation::default();
     if current.required {
         v.add("password", Msg::new("twofa-required-cannot-disable"));
-        return render(ctx, user, paths, current, &v, Vec::new());
+        return render(ctx, user, current, &v, Vec::new());
     }
-    let id = user.id;
-    let hash = ctx
-        .state
-        .db(move |c| store::find_by_id(c, accts, id))
-        .await?
-        .and_then(|a| a.password_hash);
-    let good = !form.password.is_empty() && ctx.state.hasher.verify(form.password, hash).await?;
-    if !good {
-        v.add("password", Msg::new("twofa-password-wrong"));
-        return render(ctx, user, paths, current, &v, Vec::new());
+    match flows::check_current(&ctx.state, accts, user.id, form.password).await? {
+        Current::Right => {}
+        Current::Wrong => v.add("password", Msg::new("twofa-password-wrong")),
+        Current::Locked => v.add("password", Msg::new("current-password-locked")),
     }
-    if !check_code(ctx, user, accts, &form.code).await? {
+    if v.is_empty() && !check_code(ctx, user, &form.code).await? {
         v.add("code", Msg::new("twofa-code-wrong"));
-        return render(ctx, user, paths, current, &v, Vec::new());
     }
-    let realm = accts.realm();
+    if !v.is_empty() {
+        return render(ctx, user, current, &v, Vec::new());
+    }
+    let (realm, id) = (accts.realm(), user.id);
     ctx.state
         .db(move |c| Ok(tf::disable(c, realm, id)?))
         .await?;
     tracing::info!(?accts, account = id, "two-factor sign-in turned off");
     ctx.flash("success", "twofa-disabled")?;
-    Ok(see_other(paths.page))
+    Ok(see_other(paths(accts).page))
 }

@@ -261,7 +261,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
         match flows::login(&ctx.state, Accounts::Console, form.email.clone(), password).await? {
             Login::Ok(a) => {
                 let next = safe_next(&form.next).to_string();
-                return tfp::after_password(&ctx, Accounts::Console, a, &next, &tfp::CONSOLE).await;
+                return tfp::after_password(&ctx, a, &next).await;
             }
             Login::Locked => Some("login-locked"),
             Login::Failed | Login::NoPassword => Some("login-failed"),
@@ -429,56 +429,35 @@ pub async fn certificate(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
 
 /// The second step of a sign-in with two-factor on.
 pub async fn second_step_page(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    tfp::second_step_page(&ctx, Accounts::Console, &tfp::CONSOLE).await
+    tfp::second_step_page(&ctx).await
 }
 
 pub async fn second_step(ctx: Ctx, form: web::Form<CodeForm>) -> Result<HttpResponse, AppError> {
-    tfp::second_step(&ctx, Accounts::Console, form.into_inner(), &tfp::CONSOLE).await
+    tfp::second_step(&ctx, form.into_inner()).await
 }
 
 /// Two-factor sign-in settings.
 pub async fn two_factor_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> {
-    tfp::page(&ctx, &ctx.user, Accounts::Console, &tfp::CONSOLE).await
+    tfp::page(&ctx, &ctx.user).await
 }
 
 pub async fn two_factor_enable(
     ctx: ConsoleMember,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    tfp::enable(
-        &ctx,
-        &ctx.user,
-        Accounts::Console,
-        form.into_inner(),
-        &tfp::CONSOLE,
-    )
-    .await
+    tfp::enable(&ctx, &ctx.user, form.into_inner()).await
 }
 
 pub async fn two_factor_disable(
     ctx: ConsoleMember,
     form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, AppError> {
-    tfp::disable(
-        &ctx,
-        &ctx.user,
-        Accounts::Console,
-        form.into_inner(),
-        &tfp::CONSOLE,
-    )
-    .await
+    tfp::disable(&ctx, &ctx.user, form.into_inner()).await
 }
 
 pub async fn two_factor_codes(
     ctx: ConsoleMember,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    tfp::regenerate(
-        &ctx,
-        &ctx.user,
-        Accounts::Console,
-        form.into_inner(),
-        &tfp::CONSOLE,
-    )
-    .await
+    tfp::regenerate(&ctx, &ctx.user, form.into_inner()).await
 }

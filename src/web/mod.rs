@@ -117,7 +117,7 @@ impl FromRequest for Ctx {
                     || path.starts_with("/static/");
                 if !free {
                     return Err(AppError::SignIn(
-                        crate::auth::two_factor_pages::WORKSPACE.page.to_string(),
+                        crate::routes::Urls.two_factor(true).to_string(),
                     ));
                 }
             }
@@ -242,6 +242,14 @@ impl Ctx {
         self.tenant
             .as_ref()
             .map_or(Realm::Console, |t| Realm::Workspace(t.org_id))
+    }
+
+    /// The accounts of this request's realm: console members, or the tenant's members.
+    pub fn accounts(&self) -> crate::auth::store::Accounts {
+        use crate::auth::store::Accounts;
+        self.tenant
+            .as_ref()
+            .map_or(Accounts::Console, |t| Accounts::Org(t.org_id))
     }
 
     /// Signs `account_id` in to this request's realm: a new server-side session and a

@@ -73,8 +73,7 @@ pub async fn login(ctx: Workspace, form: web::Form<LoginForm>) -> Result<HttpRes
         {
             Login::Ok(a) => {
                 let next = safe_next(&form.next).to_string();
-                return tfp::after_password(&ctx, Accounts::Org(org), a, &next, &tfp::WORKSPACE)
-                    .await;
+                return tfp::after_password(&ctx, a, &next).await;
             }
             Login::Locked => Some("login-locked"),
             Login::NoPassword => Some("ws-login-no-password"),
@@ -269,65 +268,38 @@ pub async fn end_other_sessions(ctx: Member) -> Result<HttpResponse, AppError> {
 
 /// The second step of a sign-in with two-factor on.
 pub async fn second_step_page(ctx: Workspace) -> Result<HttpResponse, AppError> {
-    let org = ctx.tenant.org_id;
-    tfp::second_step_page(&ctx, Accounts::Org(org), &tfp::WORKSPACE).await
+    tfp::second_step_page(&ctx).await
 }
 
 pub async fn second_step(
     ctx: Workspace,
     form: web::Form<tfp::CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let org = ctx.tenant.org_id;
-    tfp::second_step(&ctx, Accounts::Org(org), form.into_inner(), &tfp::WORKSPACE).await
+    tfp::second_step(&ctx, form.into_inner()).await
 }
 
 /// Two-factor sign-in settings.
 pub async fn two_factor_page(ctx: Member) -> Result<HttpResponse, AppError> {
-    let org = ctx.org_id();
-    tfp::page(&ctx, &ctx.user, Accounts::Org(org), &tfp::WORKSPACE).await
+    tfp::page(&ctx, &ctx.user).await
 }
 
 pub async fn two_factor_enable(
     ctx: Member,
     form: web::Form<tfp::CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let org = ctx.org_id();
-    tfp::enable(
-        &ctx,
-        &ctx.user,
-        Accounts::Org(org),
-        form.into_inner(),
-        &tfp::WORKSPACE,
-    )
-    .await
+    tfp::enable(&ctx, &ctx.user, form.into_inner()).await
 }
 
 pub async fn two_factor_disable(
     ctx: Member,
     form: web::Form<tfp::DisableForm>,
 ) -> Result<HttpResponse, AppError> {
-    let org = ctx.org_id();
-    tfp::disable(
-        &ctx,
-        &ctx.user,
-        Accounts::Org(org),
-        form.into_inner(),
-        &tfp::WORKSPACE,
-    )
-    .await
+    tfp::disable(&ctx, &ctx.user, form.into_inner()).await
 }
 
 pub async fn two_factor_codes(
     ctx: Member,
     form: web::Form<tfp::CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let org = ctx.org_id();
-    tfp::regenerate(
-        &ctx,
-        &ctx.user,
-        Accounts::Org(org),
-        form.into_inner(),
-        &tfp::WORKSPACE,
-    )
-    .await
+    tfp::regenerate(&ctx, &ctx.user, form.into_inner()).await
 }

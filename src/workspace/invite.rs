@@ -93,11 +93,6 @@ pub async fn accept(
     };
     ctx.sign_in(member, &locale).await?;
     ctx.flash("success", "invite-accepted")?;
-    let to = crate::auth::two_factor_pages::after_first_sign_in(
-        &ctx,
-        crate::auth::store::Accounts::Org(org),
-        Urls.home(),
-    )
-    .await?;
+    let to = crate::auth::two_factor_pages::after_first_sign_in(&ctx, Urls.home()).await?;
     Ok(see_other(to))
 }

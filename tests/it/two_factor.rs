@@ -7,6 +7,7 @@ on_all_backends!(
     console_enrollment_second_step_replay_and_recovery,
     wrong_codes_count_toward_the_lockout,
     owner_requirement_sends_members_to_enrollment,
+    wrong_passwords_to_turn_it_off_count_toward_the_lockout,
 );
 
 fn now_unix() -> u64 {
@@ -301,4 +302,35 @@ async fn owner_requirement_sends_members_to_enrollment(app: TestApp) {
     // A console sign-in step is no workspace sign-in: the workspace step needs its own.
     let mut console = app.client();
     console.get("/login/2fa").await.assert_status(303);
+}
+
+async fn wrong_passwords_to_turn_it_off_count_toward_the_lockout(app: TestApp) {
+    let mut c = app.signup("off@example.com", GOOD_PW).await;
+    let (_, codes) = enroll(&mut c, "/account/2fa").await;
+    let mut last = Vec::new();
+    for _ in 0..5 {
+        let r = c
+            .post_form(
+                "/account/2fa/disable",
+                &[("password", "Wrong-pass1!"), ("code", &codes[0])],
+            )
+            .await;
+        r.assert_status(422);
+        last = r.field_errors("password");
+    }
+    assert!(last[0].contains("Too many"), "{last:?}");
+    // Locked now: the right password is refused too, and 2FA stays on.
+    let r = c
+        .post_form(
+            "/account/2fa/disable",
+            &[("password", GOOD_PW), ("code", &codes[0])],
+        )
+        .await;
+    r.assert_status(422);
+    assert!(
+        c.get("/account/2fa")
+            .await
+            .body
+            .contains("id=\"tf-status\"")
+    );
 }
