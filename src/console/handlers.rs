@@ -67,7 +67,6 @@ pub async fn set_lang(ctx: Ctx, form: web::Form<LangForm>) -> Result<HttpRespons
 
 fn signup_view(ctx: &Ctx, form: SignupForm, errors: FieldErrors) -> SignupPage {
     SignupPage {
-        csrf_query: url::form_urlencoded::byte_serialize(ctx.csrf.as_bytes()).collect(),
         certificate_max_mb: (CERTIFICATE_MAX / (1024 * 1024)).to_string(),
         countries: choices(
             COUNTRIES,

@@ -26,8 +26,6 @@ pub struct SignupForm {
 #[derive(Template)]
 #[template(path = "console/signup.html")]
 pub struct SignupPage {
-    /// The CSRF token for the multipart form's action.
-    pub csrf_query: String,
     pub certificate_max_mb: String,
     pub ctx: PageCtx,
     pub form: SignupForm,

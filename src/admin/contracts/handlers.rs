@@ -70,8 +70,8 @@ fn form_view(
     v: &Validation,
 ) -> ServiceFormPage {
     let action = match &service {
-        Some(s) => format!("{}?_csrf={}", Urls.service_edit(&s.service_id), ctx.csrf),
-        None => format!("{}?_csrf={}", Urls.new_service(), ctx.csrf),
+        Some(s) => crate::web::multipart_action(&Urls.service_edit(&s.service_id), &ctx.csrf),
+        None => crate::web::multipart_action(Urls.new_service(), &ctx.csrf),
     };
     let kinds = choices(KINDS, |k| ctx.t(model::kind_key(k)), &input.kind);
     let editors = choices(

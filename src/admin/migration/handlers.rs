@@ -33,7 +33,6 @@ pub struct ListPage {
     /// The bad cells of a refused upload (the first 1,000) and how many in all.
     pub cells: Vec<CellError>,
     pub cell_count: usize,
-    pub csrf_query: String,
 }
 
 #[derive(Template)]
@@ -90,7 +89,6 @@ async fn list_page(
     let bad = !v.is_empty() || cell_count > 0;
     let page = ListPage {
         errors: ctx.errors(v),
-        csrf_query: url::form_urlencoded::byte_serialize(ctx.csrf.as_bytes()).collect(),
         ctx: ctx.page(),
         tabs: tabs(),
         uploads,
