@@ -158,45 +158,6 @@ pub async fn not_found() -> HttpResponse {
     crate::error::problem(StatusCode::NOT_FOUND, "no such resource", None)
 }
 
-/// What the document promises beyond the page's rules: values are taken exactly as sent
-/// (the pages forgive surrounding spaces and letter case; the API does not, so that a
-/// value the document calls invalid is never accepted), and each language once.
-fn check_exact(
-    v: &mut Validation,
-    kind: Option<&str>,
-    name: &str,
-    languages: &[String],
-    timezone: &str,
-    editor: &str,
-) {
-    use crate::web::forms::Msg;
-    if let Some(k) = kind
-        && !crate::pricing::KINDS.contains(&k)
-    {
-        v.add("kind", Msg::new("choice-required"));
-    }
-    if name != name.trim() {
-        v.add("name", Msg::new("value-untrimmed"));
-    }
-    if languages
-        .iter()
-        .any(|l| !crate::i18n::languages::is_known(l))
-    {
-        v.add("languages", Msg::new("languages-unknown"));
-    } else {
-        let mut seen = std::collections::HashSet::new();
-        if !languages.iter().all(|l| seen.insert(l)) {
-            v.add("languages", Msg::new("languages-duplicate"));
-        }
-    }
-    if timezone != timezone.trim() {
-        v.add("timezone", Msg::new("value-untrimmed"));
-    }
-    if !crate::admin::contracts::rules::EDITORS.contains(&editor) {
-        v.add("editor", Msg::new("choice-required"));
-    }
-}
-
 pub async fn list(state: web::Data<AppState>, org: ApiOrg) -> ApiResult {
     let org = org.0;
     let services = state.db(move |c| model::services_of(c, org)).await?;
@@ -211,18 +172,7 @@ pub async fn create(
     let org = org.0;
     let mut input = body.into_inner();
     let mut v = Validation::default();
-    check_exact(
-        &mut v,
-        Some(&input.kind),
-        &input.name,
-        &input.languages,
-        &input.timezone,
-        &input.editor,
-    );
-    if input.service_id != input.service_id.trim() {
-        v.add("service_id", crate::web::forms::Msg::new("value-untrimmed"));
-    }
-    rules::check_service(&mut input, &mut v, true);
+    rules::check_service(&mut input, &mut v, true, rules::Reading::Exact);
     if !v.is_empty() {
         return Err(invalid(&state, &v, &FIELDS));
     }
@@ -272,14 +222,6 @@ pub async fn update(
     let s = find(&state, org, path.into_inner()).await?;
     let body = body.into_inner();
     let mut v = Validation::default();
-    check_exact(
-        &mut v,
-        None,
-        &body.name,
-        &body.languages,
-        &body.timezone,
-        &body.editor,
-    );
     let mut input = ServiceInput {
         kind: s.kind.clone(),
         service_id: s.service_id.clone(),
@@ -288,7 +230,7 @@ pub async fn update(
         timezone: body.timezone,
         editor: body.editor,
     };
-    rules::check_service(&mut input, &mut v, false);
+    rules::check_service(&mut input, &mut v, false, rules::Reading::Exact);
     let status = match body.status.as_deref() {
         None => None,
         Some(model::ACTIVE) => Some(model::ACTIVE),

@@ -165,7 +165,7 @@ pub async fn create_service(ctx: OrgAdmin, mp: Multipart) -> Result<HttpResponse
     let org = ctx.org_id();
     let mut v = Validation::default();
     let (mut input, banner) = read_service_form(mp, &mut v).await?;
-    rules::check_service(&mut input, &mut v, true);
+    rules::check_service(&mut input, &mut v, true, rules::Reading::Forgiving);
     if !v.is_empty() {
         return unprocessable(&form_view(&ctx, None, &input, &v));
     }
@@ -210,7 +210,7 @@ pub async fn update_service(
     let (mut input, banner) = read_service_form(mp, &mut v).await?;
     input.kind = s.kind.clone();
     input.service_id = s.service_id.clone();
-    rules::check_service(&mut input, &mut v, false);
+    rules::check_service(&mut input, &mut v, false, rules::Reading::Forgiving);
     if !v.is_empty() {
         return unprocessable(&form_view(&ctx, Some(s), &input, &v));
     }

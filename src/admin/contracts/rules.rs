@@ -26,58 +26,93 @@ pub struct ServiceInput {
     pub editor: String,
 }
 
+/// How values are read. The pages forgive surrounding spaces, the letter case of the
+/// editor and repeated or empty languages; the Open API takes values exactly as its
+/// document declares them, so a value the document calls invalid is never accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Forgiving,
+    Exact,
+}
+
 /// Checks and normalizes the input. `kind` and `service_id` are only checked when
 /// `new` (they cannot change afterwards).
-pub fn check_service(s: &mut ServiceInput, v: &mut Validation, new: bool) {
-    if new {
-        s.kind = s.kind.trim().to_string();
-        if !KINDS.contains(&s.kind.as_str()) {
-            v.add("kind", Msg::new("choice-required"));
+pub fn check_service(s: &mut ServiceInput, v: &mut Validation, new: bool, reading: Reading) {
+    let exact = reading == Reading::Exact;
+    // Read exactly, a value with spaces around it is refused as such (its other checks
+    // would only repeat the point).
+    let untrimmed = |v: &mut Validation, field: &'static str, value: &str| {
+        let bad = exact && value != value.trim();
+        if bad {
+            v.add(field, Msg::new("value-untrimmed"));
         }
-        s.service_id = s.service_id.trim().to_string();
-        let n = s.service_id.chars().count();
-        if s.service_id.is_empty() {
-            v.add("service_id", Msg::new("field-required"));
-        } else if !s.service_id.chars().all(|c| c.is_ascii_alphabetic()) {
-            v.add("service_id", Msg::new("service-id-chars"));
-        } else if !(SERVICE_ID_MIN..=SERVICE_ID_MAX).contains(&n) {
-            v.add("service_id", Msg::new("service-id-length"));
+        bad
+    };
+    if new {
+        if !untrimmed(v, "kind", &s.kind) {
+            s.kind = s.kind.trim().to_string();
+            if !KINDS.contains(&s.kind.as_str()) {
+                v.add("kind", Msg::new("choice-required"));
+            }
+        }
+        if !untrimmed(v, "service_id", &s.service_id) {
+            s.service_id = s.service_id.trim().to_string();
+            let n = s.service_id.chars().count();
+            if s.service_id.is_empty() {
+                v.add("service_id", Msg::new("field-required"));
+            } else if !s.service_id.chars().all(|c| c.is_ascii_alphabetic()) {
+                v.add("service_id", Msg::new("service-id-chars"));
+            } else if !(SERVICE_ID_MIN..=SERVICE_ID_MAX).contains(&n) {
+                v.add("service_id", Msg::new("service-id-length"));
+            }
         }
     }
-    s.name = required_text(v, "name", &s.name, NAME_MAX);
-    // Order kept (the first is the default), duplicates dropped with a set; never more
-    // values than there are languages to choose from.
+    if !untrimmed(v, "name", &s.name) {
+        s.name = required_text(v, "name", &s.name, NAME_MAX);
+    }
+    // Order kept (the first is the default); never more values than there are languages
+    // to choose from.
     let known = languages::count();
     if s.languages.len() > known * 4 {
         s.languages.clear();
         v.add("languages", Msg::new("languages-unknown"));
         return;
     }
+    if !exact {
+        // Duplicates dropped with a set, empty choices ignored.
+        let mut seen = std::collections::HashSet::new();
+        let mut unique = Vec::new();
+        for l in &s.languages {
+            let l = l.trim();
+            if !l.is_empty() && seen.insert(l.to_string()) {
+                unique.push(l.to_string());
+            }
+        }
+        s.languages = unique;
+    }
     let mut seen = std::collections::HashSet::new();
-    let mut unique = Vec::new();
-    for l in &s.languages {
-        let l = l.trim();
-        if !l.is_empty() && seen.insert(l.to_string()) {
-            unique.push(l.to_string());
+    if s.languages.is_empty() {
+        v.add("languages", Msg::new("languages-required"));
+    } else if s.languages.len() > known || s.languages.iter().any(|l| !languages::is_known(l)) {
+        v.add("languages", Msg::new("languages-unknown"));
+    } else if !s.languages.iter().all(|l| seen.insert(l)) {
+        v.add("languages", Msg::new("languages-duplicate"));
+    }
+    if !untrimmed(v, "timezone", &s.timezone) {
+        s.timezone = s.timezone.trim().to_string();
+        if s.timezone.is_empty() {
+            v.add("timezone", Msg::new("field-required"));
+        } else if s.timezone.parse::<chrono_tz::Tz>().is_err() {
+            v.add("timezone", Msg::new("timezone-unknown"));
         }
     }
-    s.languages = unique;
-    if s.languages.len() > known {
-        v.add("languages", Msg::new("languages-unknown"));
-    } else if s.languages.is_empty() {
-        v.add("languages", Msg::new("languages-required"));
-    } else if s.languages.iter().any(|l| !languages::is_known(l)) {
-        v.add("languages", Msg::new("languages-unknown"));
-    }
-    s.timezone = s.timezone.trim().to_string();
-    if s.timezone.is_empty() {
-        v.add("timezone", Msg::new("field-required"));
-    } else if s.timezone.parse::<chrono_tz::Tz>().is_err() {
-        v.add("timezone", Msg::new("timezone-unknown"));
-    }
-    s.editor = s.editor.trim().to_ascii_lowercase();
-    if !EDITORS.contains(&s.editor.as_str()) {
-        v.add("editor", Msg::new("choice-required"));
+    if !untrimmed(v, "editor", &s.editor) {
+        if !exact {
+            s.editor = s.editor.trim().to_ascii_lowercase();
+        }
+        if !EDITORS.contains(&s.editor.as_str()) {
+            v.add("editor", Msg::new("choice-required"));
+        }
     }
 }
 
@@ -148,7 +183,7 @@ mod tests {
     fn a_good_service() {
         let mut s = input();
         let mut v = Validation::default();
-        check_service(&mut s, &mut v, true);
+        check_service(&mut s, &mut v, true, Reading::Forgiving);
         assert!(v.is_empty(), "{v:?}");
         assert_eq!(s.languages, vec!["ko", "en"]);
         assert_eq!(s.editor, "html");
@@ -165,7 +200,7 @@ mod tests {
             ..input()
         };
         let mut v = Validation::default();
-        check_service(&mut s, &mut v, true);
+        check_service(&mut s, &mut v, true, Reading::Forgiving);
         assert_eq!(v.keys("kind"), vec!["choice-required"]);
         assert_eq!(v.keys("service_id"), vec!["service-id-chars"]);
         assert_eq!(v.keys("languages"), vec!["languages-unknown"]);
@@ -177,9 +212,42 @@ mod tests {
             ..input()
         };
         let mut v = Validation::default();
-        check_service(&mut s, &mut v, true);
+        check_service(&mut s, &mut v, true, Reading::Forgiving);
         assert_eq!(v.keys("service_id"), vec!["service-id-length"]);
         assert_eq!(v.keys("languages"), vec!["languages-required"]);
+    }
+
+    #[test]
+    fn the_api_reading_takes_values_exactly() {
+        let exact = |s: &mut ServiceInput| {
+            let mut v = Validation::default();
+            check_service(s, &mut v, true, Reading::Exact);
+            v
+        };
+        // What the page forgives (spaces, "HTML", a repeated language) the API refuses,
+        // each field with one message.
+        let v = exact(&mut ServiceInput {
+            kind: " issue".into(),
+            name: " Support".into(),
+            timezone: "Asia/Seoul ".into(),
+            ..input()
+        });
+        assert_eq!(v.keys("kind"), vec!["value-untrimmed"]);
+        assert_eq!(v.keys("name"), vec!["value-untrimmed"]);
+        assert_eq!(v.keys("timezone"), vec!["value-untrimmed"]);
+        assert_eq!(v.keys("languages"), vec!["languages-duplicate"]);
+        assert_eq!(v.keys("editor"), vec!["choice-required"]);
+        let v = exact(&mut ServiceInput {
+            languages: vec!["ko".into(), "".into()],
+            ..input()
+        });
+        assert_eq!(v.keys("languages"), vec!["languages-unknown"]);
+        let mut good = ServiceInput {
+            languages: vec!["ko".into(), "en".into()],
+            editor: "html".into(),
+            ..input()
+        };
+        assert!(exact(&mut good).is_empty());
     }
 
     #[test]
