@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::admin::company::handlers as company;
 use crate::admin::contracts::handlers as contracts;
+use crate::admin::cti::handlers as cti;
 use crate::admin::fees::handlers as fees;
 use crate::admin::migration::handlers as migration;
 use crate::admin::org::handlers as org;
@@ -22,6 +23,7 @@ use crate::services::help_center;
 use crate::services::members::handlers as members;
 use crate::services::ticket_fields::handlers as ticket_fields;
 use crate::services::tickets::handlers as tickets;
+use crate::workspace::cti as workspace_cti;
 use crate::workspace::handlers as workspace;
 use crate::workspace::invite;
 
@@ -277,6 +279,33 @@ impl Urls {
     pub fn data_migration_delete(&self, id: &i64) -> String {
         format!("/admin/data-migrations/{id}/delete")
     }
+    pub fn admin_cti(&self) -> &'static str {
+        "/admin/cti"
+    }
+    pub fn admin_cti_agents(&self) -> &'static str {
+        "/admin/cti/agents"
+    }
+    pub fn admin_cti_agent(&self, member: &i64) -> String {
+        format!("/admin/cti/agents/{member}")
+    }
+    pub fn admin_cti_service(&self, service_id: &str) -> String {
+        format!("/admin/cti/{service_id}")
+    }
+    pub fn me_agent_state(&self) -> &'static str {
+        "/me/agent-state"
+    }
+    pub fn me_chat_state(&self) -> &'static str {
+        "/me/chat-state"
+    }
+    pub fn me_cti_log(&self) -> &'static str {
+        "/me/cti-log"
+    }
+    pub fn me_cti_log_download(&self) -> &'static str {
+        "/me/cti-log/download"
+    }
+    pub fn me_performance(&self) -> &'static str {
+        "/me/performance"
+    }
     pub fn asset(&self, name: &str) -> String {
         format!("/static/{name}?v={}", env!("CARGO_PKG_VERSION"))
     }
@@ -308,6 +337,7 @@ route_table! { api_routes, API_ROUTES:
     get "/services/{service_id}" => api::get;
     put "/services/{service_id}" => api::update;
     delete "/services/{service_id}" => api::delete;
+    post "/cti/events" => api::cti_events;
 }
 
 route_table! { workspace_routes, WORKSPACE_ROUTES:
@@ -365,6 +395,16 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/admin/data-migrations/{id}" => migration::show;
     post "/admin/data-migrations/{id}/confirm" => migration::confirm;
     post "/admin/data-migrations/{id}/delete" => migration::delete;
+    get "/admin/cti" => cti::list;
+    get "/admin/cti/agents" => cti::agents;
+    post "/admin/cti/agents/{member_id}" => cti::save_agent;
+    get "/admin/cti/{service_id}" => cti::settings_page;
+    post "/admin/cti/{service_id}" => cti::save_settings;
+    post "/me/agent-state" => workspace_cti::agent_state;
+    post "/me/chat-state" => workspace_cti::chat_state;
+    get "/me/cti-log" => workspace_cti::cti_log_page;
+    get "/me/cti-log/download" => workspace_cti::cti_log_download;
+    get "/me/performance" => workspace_cti::performance;
     get "/admin/company-info" => company::list;
     get "/admin/company-info/new" => company::new_page;
     post "/admin/company-info/new" => company::create;
@@ -566,6 +606,8 @@ mod tests {
             u.data_migration(&3),
             u.data_migration_confirm(&3),
             u.data_migration_delete(&3),
+            u.admin_cti_agent(&3),
+            u.admin_cti_service("care"),
         ];
         let fixed = [
             u.home(),
@@ -604,6 +646,13 @@ mod tests {
             u.company_info_new(),
             u.admin_data_migrations(),
             u.data_migration_template(),
+            u.admin_cti(),
+            u.admin_cti_agents(),
+            u.me_agent_state(),
+            u.me_chat_state(),
+            u.me_cti_log(),
+            u.me_cti_log_download(),
+            u.me_performance(),
         ];
         for p in owned.iter().map(String::as_str).chain(fixed) {
             assert!(routed(p), "no route answers {p}");

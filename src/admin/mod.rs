@@ -5,6 +5,7 @@
 
 pub mod company;
 pub mod contracts;
+pub mod cti;
 pub mod fees;
 pub mod migration;
 pub mod org;
@@ -30,7 +31,7 @@ const CONTRACT_STATUS: [&str; 3] = ["contracts", "fees", "org"];
 
 impl Tabs {
     /// The product's menus in its order; a menu whose area does not exist yet is not shown
-    /// (CTI and data migration come next), nor company info for an organization without a
+    /// , nor company info for an organization without a
     /// counselling service.
     pub fn menu(&self, has_counseling: &bool) -> Vec<MenuItem> {
         let has_counseling = *has_counseling;
@@ -47,7 +48,7 @@ impl Tabs {
                 has_counseling.then(|| u.admin_company_info()),
                 "menu-company",
             ),
-            ("cti", None, "menu-cti"),
+            ("cti", Some(u.admin_cti()), "menu-cti"),
             (
                 "permission-log",
                 Some(u.admin_permission_logs()),

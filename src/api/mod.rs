@@ -276,3 +276,79 @@ pub async fn delete(state: web::Data<AppState>, org: ApiOrg, path: web::Path<Str
     }
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// A batch of CTI events (`POST /api/v1/cti/events`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    pub events: Vec<serde_json::Value>,
+}
+
+/// Records a batch of events from the CTI. Each event stands alone: the valid ones are
+/// kept, a resent `event_id` is ignored, and the refused ones are named in a 422 problem
+/// (`errors` keyed by `events[i]`, with `accepted` and `duplicates` counts beside them).
+pub async fn cti_events(
+    state: web::Data<AppState>,
+    org: ApiOrg,
+    body: web::Json<EventBatch>,
+) -> ApiResult {
+    use crate::admin::cti::events::{self, Outcome};
+    let org = org.0;
+    let batch = body.into_inner().events;
+    if batch.is_empty() || batch.len() > events::BATCH_MAX {
+        return Err(AppError::api(
+            StatusCode::BAD_REQUEST,
+            format!("`events` must hold 1 to {} events", events::BATCH_MAX),
+        ));
+    }
+    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut parsed = Vec::with_capacity(batch.len());
+    for (i, v) in batch.iter().enumerate() {
+        match events::parse_event(v) {
+            Ok(e) => parsed.push((i, e)),
+            Err(m) => {
+                errors.insert(format!("events[{i}]"), vec![m]);
+            }
+        }
+    }
+    let i18n = state.i18n.clone();
+    let outcomes = state
+        .db(move |c| {
+            let now = chrono::Utc::now().naive_utc();
+            let mut out = Vec::with_capacity(parsed.len());
+            for (i, e) in &parsed {
+                out.push((*i, events::apply(c, &i18n, org, e, now)?));
+            }
+            Ok(out)
+        })
+        .await?;
+    let (mut accepted, mut duplicates) = (0, 0);
+    for (i, o) in outcomes {
+        match o {
+            Outcome::Accepted => accepted += 1,
+            Outcome::Duplicate => duplicates += 1,
+            Outcome::Rejected(m) => {
+                errors.insert(format!("events[{i}]"), vec![m]);
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "accepted": accepted,
+            "duplicates": duplicates,
+        })));
+    }
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": format!("{} of {} events were refused; the others were kept", errors.len(), batch.len()),
+        "errors": errors,
+        "accepted": accepted,
+        "duplicates": duplicates,
+    });
+    Ok(HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .body(body.to_string()))
+}

@@ -79,6 +79,9 @@ pub struct ServiceTab {
     pub name: String,
     pub kind: String,
     pub has_banner: bool,
+    /// The member's channel permissions in the service.
+    pub phone: bool,
+    pub chat: bool,
 }
 
 impl ServiceTab {
@@ -98,35 +101,38 @@ impl ServiceTab {
 pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<ServiceTab>, AppError> {
     use crate::db::schema::{service_members as sm, services as sv};
     let mut q = sv::table
+        .left_join(
+            sm::table.on(sm::service_ref
+                .eq(sv::id)
+                .and(sm::member_id.eq(user.id))
+                .and(sm::org_id.eq(org))),
+        )
         .filter(sv::org_id.eq(org))
         .filter(sv::status.ne("terminated"))
         .into_boxed::<crate::db::Backend>();
     if !user.is_admin() {
-        q = q.filter(
-            sv::id.eq_any(
-                sm::table
-                    .filter(sm::org_id.eq(org))
-                    .filter(sm::member_id.eq(user.id))
-                    .select(sm::service_ref),
-            ),
-        );
+        q = q.filter(sm::id.nullable().is_not_null());
     }
-    let rows: Vec<(String, String, String, bool)> = q
+    let rows: Vec<(String, String, String, bool, Option<bool>, Option<bool>)> = q
         .order(sv::id)
         .select((
             sv::service_id,
             sv::name,
             sv::kind,
             sv::banner_type.is_not_null(),
+            sm::phone.nullable(),
+            sm::chat.nullable(),
         ))
         .load(c)?;
     Ok(rows
         .into_iter()
-        .map(|(service_id, name, kind, has_banner)| ServiceTab {
+        .map(|(service_id, name, kind, has_banner, phone, chat)| ServiceTab {
             service_id,
             name,
             kind,
             has_banner,
+            phone: phone.unwrap_or(false),
+            chat: chat.unwrap_or(false),
         })
         .collect())
 }

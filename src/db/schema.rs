@@ -311,6 +311,59 @@ diesel::joinable!(service_members -> services (service_ref));
 diesel::joinable!(service_members -> org_members (member_id));
 diesel::joinable!(invitations -> org_members (member_id));
 
+diesel::table! {
+    cti_settings (service_ref) {
+        service_ref -> BigInt,
+        org_id -> BigInt,
+        version -> Text,
+        tenant_id -> Text,
+        tenant_name -> Text,
+        mobile_contact -> Bool,
+        log_monitoring -> Bool,
+        after_call_batch -> Bool,
+        ob_ticket_auto -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cti_agents (member_id) {
+        member_id -> BigInt,
+        org_id -> BigInt,
+        cti_id -> Text,
+        cti_no -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cti_events (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        service_ref -> BigInt,
+        member_id -> BigInt,
+        event_id -> Text,
+        channel -> Text,
+        at -> Timestamp,
+        cti_id -> Text,
+        state -> Nullable<Text>,
+        direction -> Nullable<Text>,
+        phase -> Nullable<Text>,
+        customer_number -> Nullable<Text>,
+        wait_seconds -> Nullable<Integer>,
+        talk_seconds -> Nullable<Integer>,
+        cause -> Nullable<Text>,
+        call_ref -> Nullable<BigInt>,
+        ticket_id -> Nullable<BigInt>,
+        source -> Text,
+        logged -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(cti_events -> org_members (member_id));
+diesel::joinable!(cti_agents -> org_members (member_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     console_members,
     password_reset_tokens,
@@ -334,6 +387,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_fields,
     tickets,
     data_migrations,
+    cti_settings,
+    cti_agents,
+    cti_events,
 );
 
 diesel::table! {

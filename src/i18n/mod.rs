@@ -129,6 +129,17 @@ impl I18n {
 }
 
 /// Picks the best of our languages for an `Accept-Language` header, if any matches.
+/// A calendar date as its readers write it: `2026년 12월 4일`, `2026年12月4日`,
+/// `December 4, 2026`.
+pub fn format_date(lang: Lang, d: chrono::NaiveDate) -> String {
+    use chrono::Datelike as _;
+    match lang {
+        Lang::Ko => format!("{}\u{b144} {}\u{c6d4} {}\u{c77c}", d.year(), d.month(), d.day()),
+        Lang::Ja => format!("{}\u{5e74}{}\u{6708}{}\u{65e5}", d.year(), d.month(), d.day()),
+        Lang::En => d.format("%B %-d, %Y").to_string(),
+    }
+}
+
 pub fn negotiate(accept_language: &str) -> Option<Lang> {
     let requested = fluent_langneg::accepted_languages::parse(accept_language);
     let available: Vec<fluent_langneg::LanguageIdentifier> = [Lang::En, Lang::Ja, Lang::Ko]

@@ -334,6 +334,7 @@ pub async fn error_pages(
         is_admin: false,
         service_tabs: Vec::new(),
         has_counseling: false,
+        widget: None,
     };
     let text = res.response().extensions().get::<ErrorText>().map(|t| t.0);
     let view = ErrorPage {

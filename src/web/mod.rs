@@ -48,6 +48,8 @@ pub struct Ctx {
     pub client: crate::auth::sessions::Client,
     /// On a workspace, signed in: the services shown as tabs.
     pub service_tabs: Vec<ServiceTab>,
+    /// The phone widget of a member with a CTI login or chat permission.
+    pub widget: Option<crate::workspace::cti::Widget>,
 }
 
 impl FromRequest for Ctx {
@@ -71,8 +73,10 @@ impl FromRequest for Ctx {
             // Anonymous console requests need no database at all.
             let needs_db = domain.is_some() || token.is_some();
             let lookup = token.clone();
-            let (tenant, user, service_tabs) = if !needs_db {
-                (None, None, Vec::new())
+            let path = req.path().to_string();
+            let query = req.query_string().to_string();
+            let (tenant, user, service_tabs, widget) = if !needs_db {
+                (None, None, Vec::new(), None)
             } else {
                 state
                     .db(move |c| {
@@ -91,13 +95,18 @@ impl FromRequest for Ctx {
                             None => None,
                         };
                         // A signed-in member's service tabs, in the same trip.
-                        let tabs = match (&tenant, &user) {
+                        let (tabs, widget) = match (&tenant, &user) {
                             (Some(t), Some(u)) => {
-                                crate::auth::sessions::service_tabs(c, t.org_id, u)?
+                                let tabs = crate::auth::sessions::service_tabs(c, t.org_id, u)?;
+                                // The phone widget (workspace's, read in the same trip).
+                                let w = crate::workspace::cti::widget(
+                                    c, t.org_id, u, &tabs, &path, &query,
+                                )?;
+                                (tabs, w)
                             }
-                            _ => Vec::new(),
+                            _ => (Vec::new(), None),
                         };
-                        Ok((tenant, user, tabs))
+                        Ok((tenant, user, tabs, widget))
                     })
                     .await?
             };
@@ -141,6 +150,7 @@ impl FromRequest for Ctx {
             };
             Ok(Ctx {
                 service_tabs,
+                widget,
                 is_get,
                 state,
                 session,
@@ -209,6 +219,7 @@ impl Ctx {
             is_admin: self.user.as_ref().is_some_and(User::is_admin),
             has_counseling: self.service_tabs.iter().any(|t| t.kind == "counseling"),
             service_tabs: self.service_tabs.clone(),
+            widget: self.widget.clone(),
         }
     }
 
@@ -308,6 +319,8 @@ pub struct PageCtx {
     /// The organization has a live counselling service (for an admin: the company-info
     /// menu is shown).
     pub has_counseling: bool,
+    /// The phone widget (see `Ctx::widget`).
+    pub widget: Option<crate::workspace::cti::Widget>,
 }
 
 /// One option of a select, radio group or checkbox list.

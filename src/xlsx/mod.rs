@@ -43,10 +43,21 @@ pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
 }
 
 /// A one-sheet workbook written row by row in constant memory: a bold, frozen header row,
-/// then text cells.
+/// then text cells (or typed ones, `typed_row`).
 pub struct Sheet {
     wb: Workbook,
     next_row: u32,
+    datetime: Format,
+}
+
+/// A typed cell: numbers stay numbers and times stay times in the spreadsheet.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    /// A local date-time, shown as `yyyy-mm-dd hh:mm:ss`.
+    DateTime(chrono::NaiveDateTime),
 }
 
 impl Sheet {
@@ -62,7 +73,11 @@ impl Sheet {
         for (col, h) in (0u16..).zip(headers) {
             ws.write_string_with_format(0, col, h.as_str(), &bold)?;
         }
-        Ok(Sheet { wb, next_row: 1 })
+        Ok(Sheet {
+            wb,
+            next_row: 1,
+            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+        })
     }
 
     /// Whether another row fits.
@@ -85,10 +100,72 @@ impl Sheet {
         Ok(())
     }
 
+    /// A row of typed cells; text is neutralized like `row`'s.
+    pub fn typed_row(&mut self, cells: &[Cell]) -> Result<(), XlsxError> {
+        use chrono::{Datelike as _, Timelike as _};
+        use rust_xlsxwriter::ExcelDateTime;
+        if !self.has_room() {
+            return Ok(());
+        }
+        let row = self.next_row;
+        let ws = self.wb.worksheet_from_index(0)?;
+        for (col, c) in (0u16..).zip(cells) {
+            match c {
+                Cell::Empty => {}
+                Cell::Text(t) if t.is_empty() => {}
+                Cell::Text(t) => {
+                    ws.write_string(row, col, neutralize(t).as_ref())?;
+                }
+                Cell::Number(n) => {
+                    ws.write_number(row, col, *n)?;
+                }
+                Cell::DateTime(t) => {
+                    let (y, m, d) = (t.year(), t.month(), t.day());
+                    let dt = ExcelDateTime::from_ymd(
+                        u16::try_from(y).unwrap_or(1900),
+                        u8::try_from(m).unwrap_or(1),
+                        u8::try_from(d).unwrap_or(1),
+                    )?
+                    .and_hms(
+                        u16::try_from(t.hour()).unwrap_or(0),
+                        u8::try_from(t.minute()).unwrap_or(0),
+                        t.second(),
+                    )?;
+                    ws.write_datetime_with_format(row, col, &dt, &self.datetime)?;
+                }
+            }
+        }
+        self.next_row += 1;
+        Ok(())
+    }
+
     /// Writes the workbook to `file`.
     pub fn save(mut self, file: &mut std::fs::File) -> Result<(), XlsxError> {
         self.wb.save_to_writer(file)
     }
+}
+
+/// A file read in 64 KiB pieces on the blocking pool.
+pub fn file_stream(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<actix_web::web::Bytes, crate::error::AppError>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut f = file?;
+        let r = actix_web::web::block(move || {
+            use std::io::Read as _;
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = f.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((buf, f))
+        })
+        .await;
+        match r {
+            Ok(Ok((buf, _))) if buf.is_empty() => None,
+            Ok(Ok((buf, f))) => Some((Ok(actix_web::web::Bytes::from(buf)), Some(f))),
+            Ok(Err(e)) => Some((Err(crate::error::AppError::internal(e)), None)),
+            Err(e) => Some((Err(crate::error::AppError::internal(e)), None)),
+        }
+    })
 }
 
 #[cfg(test)]

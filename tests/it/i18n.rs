@@ -105,6 +105,19 @@ fn used_keys() -> BTreeSet<String> {
     ] {
         keys.insert(format!("mig-status-{s}"));
     }
+    use online_contact::admin::cti::events as cti;
+    for s in cti::STATES {
+        keys.insert(format!("cti-state-{s}"));
+    }
+    for s in cti::CHAT_STATES {
+        keys.insert(format!("chat-state-{s}"));
+    }
+    for p in cti::PHASES {
+        keys.insert(format!("cti-phase-{p}"));
+    }
+    for d in cti::DIRECTIONS {
+        keys.insert(format!("cti-dir-{d}"));
+    }
     let book = online_contact::pricing::PriceBook::parse(online_contact::pricing::DEFAULT).unwrap();
     for f in book.features.keys() {
         keys.insert(format!("feature-{}", f.replace('_', "-")));

@@ -9,6 +9,7 @@ mod api;
 mod browser;
 mod console;
 mod contracts;
+mod cti;
 mod helpcenter;
 mod i18n;
 mod jobs;

@@ -570,36 +570,13 @@ pub async fn export_xlsx(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpR
         .metadata()
         .map(|m| m.len())
         .map_err(AppError::internal)?;
-    let body = file_stream(file);
+    let body = crate::xlsx::file_stream(file);
     Ok(attachment(
         "permission-logs.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     .insert_header((header::CONTENT_LENGTH, len))
     .streaming(body))
-}
-
-/// A file read in 64 KiB pieces on the blocking pool.
-fn file_stream(
-    file: std::fs::File,
-) -> impl futures_util::Stream<Item = Result<web::Bytes, AppError>> {
-    futures_util::stream::unfold(Some(file), |file| async move {
-        let mut f = file?;
-        let r = web::block(move || {
-            use std::io::Read as _;
-            let mut buf = vec![0u8; 64 * 1024];
-            let n = f.read(&mut buf)?;
-            buf.truncate(n);
-            Ok::<_, std::io::Error>((buf, f))
-        })
-        .await;
-        match r {
-            Ok(Ok((buf, _))) if buf.is_empty() => None,
-            Ok(Ok((buf, f))) => Some((Ok(web::Bytes::from(buf)), Some(f))),
-            Ok(Err(e)) => Some((Err(AppError::internal(e)), None)),
-            Err(e) => Some((Err(AppError::internal(e)), None)),
-        }
-    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,3 @@
+DROP TABLE cti_events;
+DROP TABLE cti_agents;
+DROP TABLE cti_settings;
