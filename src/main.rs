@@ -100,6 +100,7 @@ fn main() -> std::process::ExitCode {
             let url = online_contact::admin::contracts::demo::seed(
                 &state, &domain, services, years, &password,
             )?;
+            online_contact::admin::cti::demo::seed_cti(&state, &domain, &password)?;
             if permission_logs > 0 {
                 online_contact::admin::contracts::demo::seed_permission_logs(
                     &state,
@@ -107,7 +108,7 @@ fn main() -> std::process::ExitCode {
                     permission_logs,
                 )?;
             }
-            println!("{url}  (login ID: owner)");
+            println!("{url}  (login IDs: owner; CTI agents agent1, agent2, agent3)");
             Ok(())
         }),
     };

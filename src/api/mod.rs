@@ -43,18 +43,19 @@ pub fn document() -> &'static str {
     })
 }
 
-pub use crate::web::middleware::JSON_LIMIT;
+pub use crate::web::middleware::{EVENTS_JSON_LIMIT, JSON_LIMIT};
 
-/// Bad JSON answers 400 with a problem, not actix's text; an oversized body 413.
+/// Bad JSON answers 400 with a problem, not actix's text; an oversized body 413. (The
+/// input guard holds every other API body to `JSON_LIMIT` before this one is read.)
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(JSON_LIMIT)
+        .limit(EVENTS_JSON_LIMIT)
         .error_handler(|e, _| {
             use actix_web::error::JsonPayloadError as J;
             match e {
                 J::Overflow { .. } | J::OverflowKnownLength { .. } => AppError::api(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the JSON body is larger than {JSON_LIMIT} bytes"),
+                    "the JSON body is too large".to_string(),
                 )
                 .into(),
                 e => {

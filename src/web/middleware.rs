@@ -137,6 +137,9 @@ struct BufferedBody(Bytes);
 
 /// Largest JSON body the API reads.
 pub const JSON_LIMIT: usize = 64 * 1024;
+/// Largest body of a batch of CTI events (100 events of the longest kind fit).
+pub const EVENTS_JSON_LIMIT: usize = 128 * 1024;
+pub const EVENTS_PATH: &str = "/api/v1/cti/events";
 
 /// The Fluent key of an error page's text, when it says more than its status.
 #[derive(Clone, Copy)]
@@ -196,7 +199,12 @@ pub async fn input_guard(
             }
             req.extensions_mut().insert(BufferedBody(body));
         } else if api && content_type.starts_with("application/json") {
-            let body = match buffer_body(&mut req, JSON_LIMIT).await {
+            let limit = if req.path() == EVENTS_PATH {
+                EVENTS_JSON_LIMIT
+            } else {
+                JSON_LIMIT
+            };
+            let body = match buffer_body(&mut req, limit).await {
                 Ok(b) => b,
                 Err(e) => return refuse(req, e),
             };

@@ -458,6 +458,15 @@ async fn events_record_states_calls_tickets_and_after_call(app: TestApp) {
     assert_eq!(s, 401);
     let (s, _) = post_events(&app, &key, json!([])).await;
     assert_eq!(s, 400);
+    let many: Vec<_> = (0..101).map(|i| state(&format!("m{i}"), "kim", "ready", &at(5))).collect();
+    let (s, body) = post_events(&app, &key, json!(many)).await;
+    assert_eq!(s, 400, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("1 to 100"));
+    let huge: Vec<_> = (0..100)
+        .map(|i| state(&format!("h{i}{}", "x".repeat(1400)), "kim", "ready", &at(5)))
+        .collect();
+    let (s, _) = post_events(&app, &key, json!(huge)).await;
+    assert_eq!(s, 413);
     // Every event was logged while monitoring was on.
     use online_contact::db::schema::cti_events::dsl as e;
     let unlogged: i64 = e::cti_events

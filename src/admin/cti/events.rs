@@ -60,7 +60,7 @@ pub const CHAT_STATES: [&str; 3] = ["ready", "online", "break"];
 pub const DIRECTIONS: [&str; 2] = ["in", "out"];
 pub const PHASES: [&str; 3] = ["ringing", "answered", "ended"];
 /// Most events in one batch.
-pub const BATCH_MAX: usize = 1000;
+pub const BATCH_MAX: usize = 100;
 const TEXT_MAX: usize = 100;
 /// Event IDs the server makes itself start with this; the API refuses them.
 const OWN_PREFIX: &str = "oc:";
@@ -416,7 +416,8 @@ fn call_ticket(
         .first(c)?)
 }
 
-/// Records a state the member chose in the widget (phone: their CTI ID; chat: no CTI).
+/// Records a state the member chose in the widget (phone: their CTI ID; chat: no CTI),
+/// taking effect at `now`.
 pub fn record_state(
     c: &mut DbConn,
     org: i64,
