@@ -94,4 +94,54 @@ document.addEventListener("DOMContentLoaded", function () {
       }, 250);
     });
   }
+
+  // The phone widget's timer counts on from the server's figure.
+  var timer = document.getElementById("widget-timer");
+  if (timer) {
+    var base = parseInt(timer.getAttribute("data-elapsed"), 10) || 0;
+    var t0 = Date.now();
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    setInterval(function () {
+      var s = base + Math.floor((Date.now() - t0) / 1000);
+      timer.textContent = Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
+    }, 1000);
+  }
+
+  // My performance opens as a dialog that refreshes itself while open; without JS it is
+  // a page (refreshed by its meta refresh).
+  var perf = document.getElementById("nav-performance");
+  if (perf && window.fetch && window.DOMParser && typeof HTMLDialogElement === "function") {
+    perf.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      var dialog = document.createElement("dialog");
+      dialog.className = "modal";
+      dialog.setAttribute("aria-label", perf.textContent);
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "link close";
+      close.textContent = "\u00d7";
+      close.setAttribute("aria-label", perf.getAttribute("data-close-label") || "");
+      var body = document.createElement("div");
+      dialog.appendChild(close);
+      dialog.appendChild(body);
+      var poll = null;
+      var load = function () {
+        fetch(perf.href, { credentials: "same-origin" })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var main = doc.querySelector("main");
+            if (main) { body.innerHTML = main.innerHTML; }
+          })
+          .catch(function () {});
+      };
+      var shut = function () { clearInterval(poll); dialog.close(); dialog.remove(); };
+      close.addEventListener("click", shut);
+      dialog.addEventListener("cancel", function () { clearInterval(poll); dialog.remove(); });
+      document.body.appendChild(dialog);
+      load();
+      poll = setInterval(load, 15000);
+      dialog.showModal();
+    });
+  }
 });

@@ -537,13 +537,9 @@ pub async fn performance(
         service,
         p,
     };
-    let mut resp = ok(&page)?;
-    // The page refreshes itself while open (without JavaScript too).
-    resp.headers_mut().insert(
-        header::HeaderName::from_static("refresh"),
-        header::HeaderValue::from_static("30"),
-    );
-    Ok(resp)
+    // It refreshes itself while open: polled in a dialog with JavaScript, by its meta
+    // refresh without.
+    ok(&page)
 }
 
 #[cfg(test)]

@@ -1109,3 +1109,184 @@ async fn business_signup_and_two_factor_sign_in() {
         c.close().await.unwrap();
     }
 }
+
+/// CTI end to end: the OWNER contracts phone CTI for a service, sets it up and gives an
+/// agent a CTI login; the CTI posts a call; the agent's widget shows the state and takes
+/// a new one; My performance (a dialog with JS) shows the call; the OWNER's CTI log for
+/// the day downloads and opens.
+#[actix_web::test]
+async fn cti_from_contract_to_widget_performance_and_log() {
+    use online_contact::admin::contracts::model as contracts;
+    let Some(d) = driver() else { return };
+    for backend in backends() {
+        let served = serve(&backend);
+        let ws = online_contact::admin::contracts::demo::seed(
+            &served.state,
+            "ctib",
+            1,
+            1,
+            "own3r-pw!",
+        )
+        .unwrap();
+        // A new counselling service without a contract, and agent1 with phone permission.
+        let agent_id = {
+            let mut c = served.state.pool.get().unwrap();
+            let org = online_contact::auth::sessions::tenant_by_domain(&mut c, "ctib")
+                .unwrap()
+                .unwrap()
+                .org_id;
+            let now = chrono::Utc::now().naive_utc();
+            let svc = contracts::create_service(
+                &mut c,
+                org,
+                &online_contact::admin::contracts::rules::ServiceInput {
+                    kind: "counseling".into(),
+                    name: "Phone desk".into(),
+                    service_id: "phone".into(),
+                    languages: vec!["en".into()],
+                    timezone: "Asia/Seoul".into(),
+                    editor: "html".into(),
+                },
+                None,
+                now,
+            )
+            .unwrap()
+            .unwrap();
+            let actor = online_contact::admin::permission_log::model::Person {
+                name: "test".into(),
+                login: String::new(),
+            };
+            online_contact::console::orgs::model::add_member(
+                &mut c,
+                org,
+                &online_contact::console::orgs::model::NewOrgMember {
+                    login_id: "agent1".into(),
+                    phone: None,
+                    name: "Agent One".into(),
+                    email: "agent1@ctib.example.com".into(),
+                    owner: false,
+                    locale: "en".into(),
+                },
+                &actor,
+                "",
+                now,
+            )
+            .unwrap();
+            use online_contact::auth::store::{self, Accounts};
+            let m = store::find_by_key(&mut c, Accounts::Org(org), "agent1")
+                .unwrap()
+                .unwrap();
+            let hash = bcrypt::hash("ag3nt-pw!", 4).unwrap();
+            store::set_password(&mut c, Accounts::Org(org), m.id, &hash, now, None, |_| {
+                Ok(None)
+            })
+            .unwrap();
+            use online_contact::services::members::model as sm;
+            sm::add(
+                &mut c,
+                org,
+                svc.id,
+                m.id,
+                &sm::Grant::parse("agent", true, false).unwrap(),
+                &sm::By {
+                    actor: &actor,
+                    ip: "",
+                    now,
+                },
+            )
+            .unwrap();
+            m.id
+        };
+        let c = browser(&d).await;
+        ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+        // Not in the contract yet: no settings link.
+        c.goto(&format!("{ws}/admin/cti")).await.unwrap();
+        wait_for(&c, "#cti-contract-phone").await;
+        // The contract with inbound phone CTI.
+        c.goto(&format!("{ws}/admin/services/phone/contract"))
+            .await
+            .unwrap();
+        click(&c, "#feature_cti_inbound").await;
+        fill(&c, "#volume_cti_inbound", "1000").await;
+        fill(&c, "#seats", "3").await;
+        click(&c, "#contract-submit").await;
+        wait_for(&c, "#flash").await;
+        // Settings, with log monitoring.
+        c.goto(&format!("{ws}/admin/cti")).await.unwrap();
+        click(&c, "#cti-settings-phone").await;
+        fill(&c, "#tenant_id", "t-phone").await;
+        fill(&c, "#tenant_name", "Phone tenant").await;
+        click(&c, "#log_monitoring").await;
+        click(&c, "#cti-settings-save").await;
+        wait_text(&c, "#flash", "The CTI settings have been saved.").await;
+        // The agent's CTI login.
+        c.goto(&format!("{ws}/admin/cti/agents")).await.unwrap();
+        fill(&c, &format!("#cti-id-{agent_id}"), "kim").await;
+        fill(&c, &format!("#cti-no-{agent_id}"), "7001").await;
+        click(&c, "#save-agent-agent1").await;
+        wait_text(&c, "#flash", "The CTI login has been saved.").await;
+        // The org key, and the CTI posting a call.
+        c.goto(&format!("{ws}/admin/org")).await.unwrap();
+        click(&c, "#confirm").await;
+        click(&c, "#rotate-key").await;
+        let key = wait_for(&c, "#new-key").await.text().await.unwrap();
+        let port: u16 = ws.rsplit(':').next().unwrap().parse().unwrap();
+        let now = chrono::Utc::now();
+        let t = |s: i64| (now - chrono::Duration::seconds(s)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let body = serde_json::json!({"events": [
+            {"event_id": "b1", "service_id": "phone", "at": t(300), "cti_id": "kim", "state": "ready"},
+            {"event_id": "b2", "service_id": "phone", "at": t(200), "cti_id": "kim", "direction": "in", "phase": "ringing", "customer_number": "010-1111-2222"},
+            {"event_id": "b3", "service_id": "phone", "at": t(190), "cti_id": "kim", "direction": "in", "phase": "answered", "customer_number": "010-1111-2222"},
+            {"event_id": "b4", "service_id": "phone", "at": t(60), "cti_id": "kim", "direction": "in", "phase": "ended", "customer_number": "010-1111-2222", "talk_seconds": 130, "wait_seconds": 5},
+        ]});
+        let mut api = crate::support::http::Http::new(port, &format!("localhost:{port}"));
+        let r = api.request_with_headers(
+            "POST",
+            "/api/v1/cti/events",
+            &[("X-OC-Org-Key", &key)],
+            Some(("application/json", body.to_string().into_bytes())),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        // The OWNER's CTI log of today (the service's day), fetched with this session.
+        let cookie: Vec<(String, String)> = c
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| (k.name().to_string(), k.value().to_string()))
+            .collect();
+        c.goto(&format!("{ws}/me/cti-log")).await.unwrap();
+        wait_for(&c, "#cti-log-download").await;
+        let mut h = crate::support::http::Http::new(port, &format!("ctib.localhost:{port}"));
+        h.cookies.extend(cookie);
+        let day = now
+            .with_timezone(&chrono_tz::Asia::Seoul)
+            .date_naive();
+        let mut rows = 0;
+        for d in [day.pred_opt().unwrap(), day] {
+            let x = h.get(&format!("/me/cti-log/download?service=phone&date={d}"));
+            assert_eq!(x.status, 200, "{}", x.body);
+            use calamine::Reader;
+            let mut book: calamine::Xlsx<_> =
+                calamine::Xlsx::new(std::io::Cursor::new(x.bytes.clone())).unwrap();
+            let range = book.worksheet_range_at(0).unwrap().unwrap();
+            rows += range.rows().count() - 1;
+        }
+        assert_eq!(rows, 5, "4 events and the after-call state");
+        sign_out(&c).await;
+        // The agent: the widget shows the after-call state and takes a new one.
+        ws_sign_in(&c, &ws, "agent1", "ag3nt-pw!").await;
+        wait_text(&c, "#widget-state", "After call").await;
+        wait_for(&c, "#widget-ask").await;
+        let calls = wait_for(&c, "#widget-calls").await.text().await.unwrap();
+        assert!(calls.contains("010-1111-2222"), "{calls}");
+        click(&c, "#state-ready").await;
+        wait_text(&c, "#widget-state", "Ready").await;
+        // My performance, as a dialog.
+        click(&c, "#account-menu").await;
+        click(&c, "#nav-performance").await;
+        wait_text(&c, "dialog #perf-ib", "1 / 0:02:10").await;
+        wait_text(&c, "dialog #perf-in-progress", "1").await;
+        c.close().await.unwrap();
+    }
+}

@@ -93,11 +93,25 @@ impl Http {
     }
 
     pub fn request(&mut self, method: &str, path: &str, body: Option<(&str, Vec<u8>)>) -> Resp {
+        self.request_with_headers(method, path, &[], body)
+    }
+
+    /// A request with extra headers (an API key, say).
+    pub fn request_with_headers(
+        &mut self,
+        method: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: oc-test/1.0\r\n",
             self.host
         );
+        for (k, v) in extra {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
         if !self.cookies.is_empty() {
             let c: Vec<String> = self
                 .cookies
