@@ -79,9 +79,10 @@ pub struct ServiceTab {
     pub name: String,
     pub kind: String,
     pub has_banner: bool,
-    /// The member's channel permissions in the service.
+    /// The member's channel permissions in the service, and whether they are its admin.
     pub phone: bool,
     pub chat: bool,
+    pub service_admin: bool,
 }
 
 impl ServiceTab {
@@ -113,7 +114,16 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
     if !user.is_admin() {
         q = q.filter(sm::id.nullable().is_not_null());
     }
-    let rows: Vec<(String, String, String, bool, Option<bool>, Option<bool>)> = q
+    type Row = (
+        String,
+        String,
+        String,
+        bool,
+        Option<bool>,
+        Option<bool>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = q
         .order(sv::id)
         .select((
             sv::service_id,
@@ -122,18 +132,22 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
             sv::banner_type.is_not_null(),
             sm::phone.nullable(),
             sm::chat.nullable(),
+            sm::role.nullable(),
         ))
         .load(c)?;
     Ok(rows
         .into_iter()
-        .map(|(service_id, name, kind, has_banner, phone, chat)| ServiceTab {
-            service_id,
-            name,
-            kind,
-            has_banner,
-            phone: phone.unwrap_or(false),
-            chat: chat.unwrap_or(false),
-        })
+        .map(
+            |(service_id, name, kind, has_banner, phone, chat, role)| ServiceTab {
+                service_id,
+                name,
+                kind,
+                has_banner,
+                phone: phone.unwrap_or(false),
+                chat: chat.unwrap_or(false),
+                service_admin: role.as_deref() == Some("admin"),
+            },
+        )
         .collect())
 }
 

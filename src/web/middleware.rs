@@ -343,6 +343,7 @@ pub async fn error_pages(
         service_tabs: Vec::new(),
         has_counseling: false,
         widget: None,
+        cti_log: false,
     };
     let text = res.response().extensions().get::<ErrorText>().map(|t| t.0);
     let view = ErrorPage {

@@ -219,6 +219,8 @@ impl Ctx {
             is_admin: self.user.as_ref().is_some_and(User::is_admin),
             has_counseling: self.service_tabs.iter().any(|t| t.kind == "counseling"),
             service_tabs: self.service_tabs.clone(),
+            cti_log: self.user.as_ref().is_some_and(User::is_admin)
+                || self.service_tabs.iter().any(|t| t.service_admin),
             widget: self.widget.clone(),
         }
     }
@@ -316,6 +318,9 @@ pub struct PageCtx {
     pub is_admin: bool,
     /// The services shown as tabs (signed in on a workspace).
     pub service_tabs: Vec<ServiceTab>,
+    /// May download a CTI log (the OWNER, an org admin or a service's admin; the page
+    /// itself checks which services have CTI).
+    pub cti_log: bool,
     /// The organization has a live counselling service (for an admin: the company-info
     /// menu is shown).
     pub has_counseling: bool,

@@ -554,6 +554,7 @@ mod tests {
             has_banner: false,
             phone,
             chat,
+            service_admin: false,
         }
     }
 

@@ -671,6 +671,10 @@ async fn cti_is_for_the_right_people_of_the_right_org(app: TestApp) {
     assert_eq!((s, &body["accepted"]), (200, &json!(1)));
     // Agents: no CTI management, no CTI log; their own performance only.
     let mut agent = app.ws_login("ctiown", "agent1", GOOD_PW).await;
+    let home = agent.get("/").await;
+    assert!(home.body.contains("id=\"nav-performance\""));
+    assert!(!home.body.contains("id=\"nav-cti-log\""));
+    assert!(boss.get("/").await.body.contains("id=\"nav-cti-log\""));
     for p in ["/admin/cti", "/admin/cti/agents", "/admin/cti/care", "/me/cti-log"] {
         agent.get(p).await.assert_status(403);
     }
@@ -698,6 +702,7 @@ async fn cti_is_for_the_right_people_of_the_right_org(app: TestApp) {
     .await
     .assert_status(303);
     let mut agent = app.ws_login("ctiown", "agent1", GOOD_PW).await;
+    assert!(agent.get("/").await.body.contains("id=\"nav-cti-log\""));
     agent.get("/me/cti-log").await.assert_status(200);
     // Without the CSRF token, a state change is refused.
     let mut bare = app.ws_login("ctiown", "agent2", GOOD_PW).await;
