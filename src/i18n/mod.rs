@@ -134,8 +134,18 @@ impl I18n {
 pub fn format_date(lang: Lang, d: chrono::NaiveDate) -> String {
     use chrono::Datelike as _;
     match lang {
-        Lang::Ko => format!("{}\u{b144} {}\u{c6d4} {}\u{c77c}", d.year(), d.month(), d.day()),
-        Lang::Ja => format!("{}\u{5e74}{}\u{6708}{}\u{65e5}", d.year(), d.month(), d.day()),
+        Lang::Ko => format!(
+            "{}\u{b144} {}\u{c6d4} {}\u{c77c}",
+            d.year(),
+            d.month(),
+            d.day()
+        ),
+        Lang::Ja => format!(
+            "{}\u{5e74}{}\u{6708}{}\u{65e5}",
+            d.year(),
+            d.month(),
+            d.day()
+        ),
         Lang::En => d.format("%B %-d, %Y").to_string(),
     }
 }

@@ -105,9 +105,7 @@ fn current_tab<'a>(tabs: &'a [ServiceTab], path: &str, query: &str) -> Option<&'
         .map(|(_, v)| v.into_owned());
     let wanted = from_path.map(str::to_string).or(from_query);
     if let Some(w) = wanted
-        && let Some(t) = tabs
-            .iter()
-            .find(|t| t.service_id.eq_ignore_ascii_case(&w))
+        && let Some(t) = tabs.iter().find(|t| t.service_id.eq_ignore_ascii_case(&w))
     {
         return Some(t);
     }

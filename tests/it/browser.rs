@@ -1120,14 +1120,9 @@ async fn cti_from_contract_to_widget_performance_and_log() {
     let Some(d) = driver() else { return };
     for backend in backends() {
         let served = serve(&backend);
-        let ws = online_contact::admin::contracts::demo::seed(
-            &served.state,
-            "ctib",
-            1,
-            1,
-            "own3r-pw!",
-        )
-        .unwrap();
+        let ws =
+            online_contact::admin::contracts::demo::seed(&served.state, "ctib", 1, 1, "own3r-pw!")
+                .unwrap();
         // A new counselling service without a contract, and agent1 with phone permission.
         let agent_id = {
             let mut c = served.state.pool.get().unwrap();
@@ -1232,7 +1227,11 @@ async fn cti_from_contract_to_widget_performance_and_log() {
         let key = wait_for(&c, "#new-key").await.text().await.unwrap();
         let port: u16 = ws.rsplit(':').next().unwrap().parse().unwrap();
         let now = chrono::Utc::now();
-        let t = |s: i64| (now - chrono::Duration::seconds(s)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let t = |s: i64| {
+            (now - chrono::Duration::seconds(s))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
         let body = serde_json::json!({"events": [
             {"event_id": "b1", "service_id": "phone", "at": t(300), "cti_id": "kim", "state": "ready"},
             {"event_id": "b2", "service_id": "phone", "at": t(200), "cti_id": "kim", "direction": "in", "phase": "ringing", "customer_number": "010-1111-2222"},
@@ -1259,9 +1258,7 @@ async fn cti_from_contract_to_widget_performance_and_log() {
         wait_for(&c, "#cti-log-download").await;
         let mut h = crate::support::http::Http::new(port, &format!("ctib.localhost:{port}"));
         h.cookies.extend(cookie);
-        let day = now
-            .with_timezone(&chrono_tz::Asia::Seoul)
-            .date_naive();
+        let day = now.with_timezone(&chrono_tz::Asia::Seoul).date_naive();
         let mut rows = 0;
         for d in [day.pred_opt().unwrap(), day] {
             let x = h.get(&format!("/me/cti-log/download?service=phone&date={d}"));

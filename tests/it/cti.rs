@@ -262,7 +262,10 @@ async fn cti_logins_are_unique_in_the_org(app: TestApp) {
     let r = set_login(&mut boss, a2, "lee", "").await;
     r.assert_status(422);
     assert!(r.body.contains(&format!("id=\"cti-no-{a2}-error\"")));
-    assert!(r.body.contains(&format!("id=\"cti-id-{a2}\" name=\"cti_id\" value=\"lee\"")));
+    assert!(
+        r.body
+            .contains(&format!("id=\"cti-id-{a2}\" name=\"cti_id\" value=\"lee\""))
+    );
     let r = set_login(&mut boss, a2, "lee", "70x").await;
     r.assert_status(422);
     assert!(r.body.contains("at most 20 digits"));
@@ -380,7 +383,12 @@ async fn events_record_states_calls_tickets_and_after_call(app: TestApp) {
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].0, "Inbound call 010-5555-0000");
     assert_eq!((t[0].1.as_str(), t[0].2), ("in_progress", Some(a1)));
-    let (s, _) = post_events(&app, &key, json!([call("c3", "kim", "in", "ended", &at(47))])).await;
+    let (s, _) = post_events(
+        &app,
+        &key,
+        json!([call("c3", "kim", "in", "ended", &at(47))]),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(tickets(&app).len(), 1, "one ticket per call");
     assert_eq!(phone_state(&app, a1).as_deref(), Some("after_call"));
@@ -450,15 +458,27 @@ async fn events_record_states_calls_tickets_and_after_call(app: TestApp) {
     let keys: Vec<&str> = errors.keys().map(String::as_str).collect();
     assert_eq!(keys, ["events[1]", "events[2]", "events[3]", "events[4]"]);
     assert!(errors["events[1]"][0].as_str().unwrap().contains("cti_id"));
-    assert!(errors["events[2]"][0].as_str().unwrap().contains("no phone CTI"));
-    assert!(errors["events[3]"][0].as_str().unwrap().contains("RFC 3339"));
+    assert!(
+        errors["events[2]"][0]
+            .as_str()
+            .unwrap()
+            .contains("no phone CTI")
+    );
+    assert!(
+        errors["events[3]"][0]
+            .as_str()
+            .unwrap()
+            .contains("RFC 3339")
+    );
     assert_eq!(phone_state(&app, a1).as_deref(), Some("break"));
     // No key, a wrong key, a body that is not a batch.
     let (s, _) = post_events(&app, "nope", json!([])).await;
     assert_eq!(s, 401);
     let (s, _) = post_events(&app, &key, json!([])).await;
     assert_eq!(s, 400);
-    let many: Vec<_> = (0..101).map(|i| state(&format!("m{i}"), "kim", "ready", &at(5))).collect();
+    let many: Vec<_> = (0..101)
+        .map(|i| state(&format!("m{i}"), "kim", "ready", &at(5)))
+        .collect();
     let (s, body) = post_events(&app, &key, json!(many)).await;
     assert_eq!(s, 400, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("1 to 100"));
@@ -496,7 +516,10 @@ async fn widget_states_and_my_performance(app: TestApp) {
     assert!(home2.body.contains("id=\"chat-state-online\""));
     assert!(!home2.body.contains("id=\"state-ready\""));
     let r = agent2
-        .post_form("/me/agent-state", &[("state", "ready"), ("service", "care")])
+        .post_form(
+            "/me/agent-state",
+            &[("state", "ready"), ("service", "care")],
+        )
         .await;
     r.assert_status(403);
     // A state from the widget, recorded like an API event.
@@ -504,7 +527,11 @@ async fn widget_states_and_my_performance(app: TestApp) {
     let r = agent
         .post_form(
             "/me/agent-state",
-            &[("state", "ready"), ("service", "care"), ("next", "/services/care")],
+            &[
+                ("state", "ready"),
+                ("service", "care"),
+                ("next", "/services/care"),
+            ],
         )
         .await;
     r.assert_status(303);
@@ -512,21 +539,30 @@ async fn widget_states_and_my_performance(app: TestApp) {
     let page = agent.get("/services/care").await;
     assert!(page.body.contains("Logged in to the CTI"));
     assert!(page.body.contains("<span id=\"widget-state\">Ready</span>"));
-    agent.post_form("/me/agent-state", &[("state", "nap")]).await;
+    agent
+        .post_form("/me/agent-state", &[("state", "nap")])
+        .await;
     let page = agent.get("/").await;
     assert!(page.body.contains("Choose one of the offered states."));
     agent
-        .post_form("/me/chat-state", &[("state", "online"), ("service", "care")])
+        .post_form(
+            "/me/chat-state",
+            &[("state", "online"), ("service", "care")],
+        )
         .await
         .assert_status(303);
     let page = agent.get("/").await;
-    assert!(page.body.contains("<span id=\"widget-chat-state\">Online</span>"));
+    assert!(
+        page.body
+            .contains("<span id=\"widget-chat-state\">Online</span>")
+    );
     // A scripted day: ready since before midnight (service zone), calls, a break.
     let tz: chrono_tz::Tz = "Asia/Seoul".parse().unwrap();
     let now = chrono::Utc::now();
     let day = now.with_timezone(&tz).date_naive();
     let midnight = online_contact::admin::cti::events::day_bounds(tz, day).0;
-    let midnight = chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(midnight, chrono::Utc);
+    let midnight =
+        chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(midnight, chrono::Utc);
     let since = (now - midnight).num_seconds();
     let step = (since / 4).clamp(1, 600);
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -540,7 +576,12 @@ async fn widget_states_and_my_performance(app: TestApp) {
         &app,
         &key,
         json!([
-            state("p1", "kim", "ready", &fmt(midnight - chrono::Duration::minutes(30))),
+            state(
+                "p1",
+                "kim",
+                "ready",
+                &fmt(midnight - chrono::Duration::minutes(30))
+            ),
             call("p2", "kim", "in", "answered", &fmt(midnight)),
             ended_in,
             ended_out,
@@ -551,7 +592,10 @@ async fn widget_states_and_my_performance(app: TestApp) {
     assert_eq!(s, 200, "{body}");
     let p = agent.get("/me/performance?service=care").await;
     p.assert_status(200);
-    assert!(p.body.contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"));
+    assert!(
+        p.body
+            .contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>")
+    );
     let dd = |id: &str| -> String {
         p.body
             .split(&format!("id=\"{id}\">"))
@@ -590,12 +634,7 @@ async fn cti_log_downloads_as_typed_xlsx(app: TestApp) {
     let mut c = call("l2", "kim", "in", "ended", &at(2));
     c["customer_number"] = json!("=HYPERLINK(\"x\")");
     c["cause"] = json!("normal");
-    let (s, body) = post_events(
-        &app,
-        &key,
-        json!([state("l1", "kim", "ready", &at(3)), c]),
-    )
-    .await;
+    let (s, body) = post_events(&app, &key, json!([state("l1", "kim", "ready", &at(3)), c])).await;
     assert_eq!(s, 200, "{body}");
     let page = boss.get("/me/cti-log").await;
     page.assert_status(200);
@@ -621,7 +660,11 @@ async fn cti_log_downloads_as_typed_xlsx(app: TestApp) {
             .await;
         r.assert_status(200);
         assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
-        assert!(r.header("content-disposition").unwrap().contains("attachment"));
+        assert!(
+            r.header("content-disposition")
+                .unwrap()
+                .contains("attachment")
+        );
         let mut book: Xlsx<_> = Xlsx::new(Cursor::new(r.bytes.clone())).unwrap();
         let sheet = book.worksheet_range_at(0).unwrap().unwrap();
         let mut it = sheet.rows();
@@ -645,7 +688,10 @@ async fn cti_log_downloads_as_typed_xlsx(app: TestApp) {
     assert_eq!(ended[7], Data::Float(4.0));
     assert_eq!(ended[8], Data::Float(95.0));
     assert_eq!(ended[9], Data::String("normal".into()));
-    assert!(rows.iter().any(|r| r[4] == Data::String("After call".into())));
+    assert!(
+        rows.iter()
+            .any(|r| r[4] == Data::String("After call".into()))
+    );
 }
 
 async fn cti_is_for_the_right_people_of_the_right_org(app: TestApp) {
@@ -675,18 +721,36 @@ async fn cti_is_for_the_right_people_of_the_right_org(app: TestApp) {
     assert!(home.body.contains("id=\"nav-performance\""));
     assert!(!home.body.contains("id=\"nav-cti-log\""));
     assert!(boss.get("/").await.body.contains("id=\"nav-cti-log\""));
-    for p in ["/admin/cti", "/admin/cti/agents", "/admin/cti/care", "/me/cti-log"] {
+    for p in [
+        "/admin/cti",
+        "/admin/cti/agents",
+        "/admin/cti/care",
+        "/me/cti-log",
+    ] {
         agent.get(p).await.assert_status(403);
     }
-    agent.get("/me/performance?service=plain").await.assert_status(404);
-    agent.get("/me/performance?service=care").await.assert_status(200);
-    agent.post_form(&format!("/admin/cti/agents/{a1}"), &[("cti_id", "x"), ("cti_no", "1")])
+    agent
+        .get("/me/performance?service=plain")
+        .await
+        .assert_status(404);
+    agent
+        .get("/me/performance?service=care")
+        .await
+        .assert_status(200);
+    agent
+        .post_form(
+            &format!("/admin/cti/agents/{a1}"),
+            &[("cti_id", "x"), ("cti_no", "1")],
+        )
         .await
         .assert_status(403);
     // Org B's admins: org A's service and members are not theirs.
     other.get("/admin/cti/agents").await;
     other
-        .post_form(&format!("/admin/cti/agents/{a1}"), &[("cti_id", "z"), ("cti_no", "9")])
+        .post_form(
+            &format!("/admin/cti/agents/{a1}"),
+            &[("cti_id", "z"), ("cti_no", "9")],
+        )
         .await
         .assert_status(404);
     let r = other

@@ -95,7 +95,9 @@ pub fn seed_cti(state: &AppState, domain: &str, password: &str) -> Result<(), St
         let tz = s.service.tz();
         let day = tz.from_utc_datetime(&now).date_naive();
         let (start, _) = events::day_bounds(tz, day);
-        let from = (start + Duration::hours(9)).min(now - Duration::hours(3)).max(start);
+        let from = (start + Duration::hours(9))
+            .min(now - Duration::hours(3))
+            .max(start);
         let dir = if s.contract.inbound { "in" } else { "out" };
         for (k, (member, cti_id)) in agents.iter().enumerate() {
             let mut t: NaiveDateTime = from + Duration::minutes(3 * k as i64);
@@ -123,12 +125,22 @@ pub fn seed_cti(state: &AppState, domain: &str, password: &str) -> Result<(), St
                         customer_number: number.clone(),
                         wait_seconds: 3 + (cycle % 5) as i32,
                         talk_seconds: i32::try_from(talk).unwrap_or(0),
-                        cause: if phase == "ended" { "normal".into() } else { String::new() },
+                        cause: if phase == "ended" {
+                            "normal".into()
+                        } else {
+                            String::new()
+                        },
                     })
                 };
                 push(call("ringing", 0), t + Duration::minutes(2))?;
-                push(call("answered", 0), t + Duration::minutes(2) + Duration::seconds(8))?;
-                push(call("ended", talk), t + Duration::minutes(2) + Duration::seconds(8 + talk))?;
+                push(
+                    call("answered", 0),
+                    t + Duration::minutes(2) + Duration::seconds(8),
+                )?;
+                push(
+                    call("ended", talk),
+                    t + Duration::minutes(2) + Duration::seconds(8 + talk),
+                )?;
                 let back = t + Duration::minutes(12);
                 let next = if cycle % 4 == 3 { "break" } else { "ready" };
                 push(Kind::State(next), back)?;

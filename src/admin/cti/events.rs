@@ -10,8 +10,8 @@ use diesel::prelude::*;
 
 use super::model::{self, Settings};
 use crate::admin::contracts::model::Service;
-use crate::db::schema::{cti_events as ev, org_members as om, tickets as tk};
 use crate::db::DbConn;
+use crate::db::schema::{cti_events as ev, org_members as om, tickets as tk};
 use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
 use crate::services::tickets::model as tickets;
@@ -168,9 +168,10 @@ pub fn parse_event(v: &serde_json::Value) -> Result<NewEvent, String> {
             if let Some(f) = call_fields.iter().find(|f| obj.contains_key(**f)) {
                 return Err(format!("a state event has no call property (`{f}`)"));
             }
-            let s = s.as_str().and_then(|s| pick(&STATES, s)).ok_or_else(|| {
-                format!("`state` must be one of: {}", STATES.join(", "))
-            })?;
+            let s = s
+                .as_str()
+                .and_then(|s| pick(&STATES, s))
+                .ok_or_else(|| format!("`state` must be one of: {}", STATES.join(", ")))?;
             Kind::State(s)
         }
         None => {
@@ -253,7 +254,8 @@ pub fn apply(
         Ok(()) => Ok(Outcome::Accepted),
         // The event ID was recorded before (perhaps by a concurrent resend).
         Err(AppError::Internal(m))
-            if m.contains("cti_events") && (m.contains("UNIQUE") || m.contains("duplicate key")) =>
+            if m.contains("cti_events")
+                && (m.contains("UNIQUE") || m.contains("duplicate key")) =>
         {
             Ok(Outcome::Duplicate)
         }
@@ -322,7 +324,9 @@ fn call_effects(
     settings: &Settings,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let open: Option<(Option<i64>, Option<i64>, Option<String>, Option<String>)> = ev::table
+    /// (call_ref, ticket_id, phase, direction) of the agent's latest call event.
+    type Open = (Option<i64>, Option<i64>, Option<String>, Option<String>);
+    let open: Option<Open> = ev::table
         .filter(ev::service_ref.eq(service.id))
         .filter(ev::member_id.eq(member))
         .filter(ev::channel.eq(PHONE))
@@ -624,7 +628,9 @@ pub fn performance(
             q = q.filter(tk::assignee_id.eq(member));
         }
         if today {
-            q = q.filter(tk::updated_at.ge(start)).filter(tk::updated_at.lt(end));
+            q = q
+                .filter(tk::updated_at.ge(start))
+                .filter(tk::updated_at.lt(end));
         }
         q.count().get_result(c)
     };
@@ -712,7 +718,14 @@ pub fn log_rows(
         .order((ev::at.asc(), ev::id.asc()))
         .limit(limit)
         .select((
-            (ev::id, ev::at, om::name, om::login_id, ev::cti_id, ev::state),
+            (
+                ev::id,
+                ev::at,
+                om::name,
+                om::login_id,
+                ev::cti_id,
+                ev::state,
+            ),
             (
                 ev::direction,
                 ev::phase,
@@ -763,14 +776,38 @@ mod tests {
         assert_eq!((c.direction, c.phase, c.talk_seconds), ("in", "ended", 65));
         for (bad, why) in [
             (serde_json::json!([]), "object"),
-            (serde_json::json!({"event_id": "e", "service_id": "s", "at": "yesterday", "cti_id": "k", "state": "ready"}), "RFC 3339"),
-            (serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "nap"}), "`state`"),
-            (serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready", "phase": "ended"}), "call property"),
-            (serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "direction": "in", "phase": "ended", "talk_seconds": -1}), "talk_seconds"),
-            (serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k"}), "direction"),
-            (serde_json::json!({"event_id": "oc:x", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready"}), "oc:"),
-            (serde_json::json!({"service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready"}), "event_id"),
-            (serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready", "x": 1}), "unknown property"),
+            (
+                serde_json::json!({"event_id": "e", "service_id": "s", "at": "yesterday", "cti_id": "k", "state": "ready"}),
+                "RFC 3339",
+            ),
+            (
+                serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "nap"}),
+                "`state`",
+            ),
+            (
+                serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready", "phase": "ended"}),
+                "call property",
+            ),
+            (
+                serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "direction": "in", "phase": "ended", "talk_seconds": -1}),
+                "talk_seconds",
+            ),
+            (
+                serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k"}),
+                "direction",
+            ),
+            (
+                serde_json::json!({"event_id": "oc:x", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready"}),
+                "oc:",
+            ),
+            (
+                serde_json::json!({"service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready"}),
+                "event_id",
+            ),
+            (
+                serde_json::json!({"event_id": "e", "service_id": "s", "at": "2026-12-04T00:00:00Z", "cti_id": "k", "state": "ready", "x": 1}),
+                "unknown property",
+            ),
         ] {
             let err = parse_event(&bad).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");

@@ -64,7 +64,10 @@ impl CtiSettingsPage {
     }
 }
 
-async fn find(ctx: &OrgAdmin, service_id: String) -> Result<(Service, model::CtiContract), AppError> {
+async fn find(
+    ctx: &OrgAdmin,
+    service_id: String,
+) -> Result<(Service, model::CtiContract), AppError> {
     let org = ctx.org_id();
     ctx.state
         .db(move |c| model::cti_service(c, org, &service_id))

@@ -75,7 +75,10 @@ pub fn check_settings(s: &mut Settings) -> Validation {
     {
         v.add(
             "tenant_name",
-            Msg::with("cti-tenant-name-invalid", &[("max", TENANT_MAX.to_string())]),
+            Msg::with(
+                "cti-tenant-name-invalid",
+                &[("max", TENANT_MAX.to_string())],
+            ),
         );
     }
     v
@@ -255,7 +258,9 @@ pub fn agents(c: &mut DbConn, org: i64, q: &str) -> Result<Vec<Agent>, AppError>
                 .or(om::login_id_lower.like(p).escape('\\')),
         );
     }
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>, String)> = query
+    /// (member, name, login ID, CTI ID, CTI NO, service name)
+    type Row = (i64, String, String, Option<String>, Option<String>, String);
+    let rows: Vec<Row> = query
         .order((om::name.asc(), om::id.asc(), sv::name.asc()))
         .select((
             om::id,
