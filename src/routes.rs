@@ -132,6 +132,9 @@ impl Urls {
     pub fn service_contract(&self, id: &str) -> String {
         format!("/admin/services/{id}/contract")
     }
+    pub fn service_suspend(&self, id: &str) -> String {
+        format!("/admin/services/{id}/suspend")
+    }
     pub fn service_status(&self, id: &str) -> String {
         format!("/admin/services/{id}/status")
     }
@@ -370,6 +373,7 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     post "/admin/services/{service_id}/edit" => contracts::update_service;
     get "/admin/services/{service_id}/contract" => contracts::contract_page;
     post "/admin/services/{service_id}/contract" => contracts::save_contract;
+    get "/admin/services/{service_id}/suspend" => contracts::suspend_page;
     post "/admin/services/{service_id}/status" => contracts::set_status;
     get "/admin/services/{service_id}/terminate" => contracts::terminate_page;
     post "/admin/services/{service_id}/terminate" => contracts::terminate;
@@ -464,6 +468,7 @@ route_table! { console_routes, CONSOLE_ROUTES:
     get "/console" => orgs::console;
     get "/console/payment-methods" => orgs::payment_methods;
     post "/console/payment-methods" => orgs::add_card;
+    get "/console/payment-methods/{id}/delete" => orgs::delete_card_page;
     post "/console/payment-methods/{id}/delete" => orgs::delete_card;
     get "/console/orgs/new" => orgs::new_org_page;
     post "/console/orgs/new" => orgs::create_org;
@@ -472,6 +477,7 @@ route_table! { console_routes, CONSOLE_ROUTES:
     post "/console/orgs/{org_id}/online-contact" => orgs::online_contact;
     get "/console/orgs/{org_id}/members" => orgs::members_page;
     post "/console/orgs/{org_id}/members" => orgs::add_member;
+    get "/console/orgs/{org_id}/members/{member_id}/owner" => orgs::make_owner_page;
     post "/console/orgs/{org_id}/members/{member_id}/owner" => orgs::make_owner;
     get "/console/orgs/{org_id}/online-contact/done" => orgs::done;
     post "/console/orgs/{org_id}/online-contact/done" => orgs::finish;
@@ -580,6 +586,7 @@ mod tests {
             u.service_edit("care"),
             u.service_contract("care"),
             u.service_status("care"),
+            u.service_suspend("care"),
             u.service_terminate("care"),
             u.service_banner("care"),
             u.asset("app.css"),

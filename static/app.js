@@ -144,4 +144,39 @@ document.addEventListener("DOMContentLoaded", function () {
       dialog.showModal();
     });
   }
+
+  // After a failed submit: a summary of the messages above the first form with errors,
+  // each linking to its field, and the focus on it (the messages stay by their fields).
+  var errs = document.querySelectorAll("main .field-error");
+  if (errs.length && !document.getElementById("error-summary")) {
+    var box = document.createElement("div");
+    box.className = "error-summary";
+    box.id = "error-summary";
+    box.setAttribute("role", "alert");
+    box.tabIndex = -1;
+    var h = document.createElement("h2");
+    h.textContent = document.body.getAttribute("data-error-summary") || "";
+    box.appendChild(h);
+    var list = document.createElement("ul");
+    for (var e = 0; e < errs.length; e++) {
+      var field = errs[e].closest(".field");
+      var input = document.querySelector("[aria-describedby~='" + errs[e].id + "']") ||
+        (field && field.querySelector("input, select, textarea"));
+      var li = document.createElement("li");
+      if (input && input.id) {
+        var a = document.createElement("a");
+        a.href = "#" + input.id;
+        a.textContent = errs[e].textContent;
+        li.appendChild(a);
+      } else {
+        li.textContent = errs[e].textContent;
+      }
+      list.appendChild(li);
+    }
+    box.appendChild(list);
+    var form = errs[0].closest("form");
+    var at = form || document.querySelector("main");
+    at.parentNode.insertBefore(box, at);
+    box.focus();
+  }
 });

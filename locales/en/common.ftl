@@ -75,3 +75,11 @@ skip-to-content = Skip to content
 value-untrimmed = Remove the spaces at the start and the end.
 copy = Copy
 copied = Copied
+
+suspend-confirm-title = Suspend { $name }?
+suspend-confirm-text = While suspended, the service's agents cannot work in it and its help center is closed; it is still billed. You can resume it at any time.
+card-remove-confirm-title = Remove the card { $card }?
+card-remove-confirm-text = The card is removed from your payment methods. A card that an organization is billed to cannot be removed while it is the only one.
+owner-confirm-title = Make { $name } the OWNER?
+owner-confirm-text = The organization has one OWNER: the current OWNER stops being OWNER (an org admin right they hold stays), and the new OWNER cannot be removed from global management.
+error-summary-title = Please correct the following:

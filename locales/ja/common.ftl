@@ -75,3 +75,11 @@ skip-to-content = 本文へスキップ
 value-untrimmed = 前後の空白を削除してください。
 copy = コピー
 copied = コピーしました
+
+suspend-confirm-title = { $name } を一時停止しますか？
+suspend-confirm-text = 一時停止中はサービスの相談員が業務を行えず、ヘルプセンターは閉じられます。料金は引き続き請求されます。いつでも再開できます。
+card-remove-confirm-title = カード { $card } を削除しますか？
+card-remove-confirm-text = 支払い方法からカードを削除します。組織の請求先のカードが1枚だけの場合は削除できません。
+owner-confirm-title = { $name } をOWNERにしますか？
+owner-confirm-text = 組織のOWNERは1人です。現在のOWNERはOWNERでなくなり（持っている組織管理者権限は残ります）、新しいOWNERはグローバル管理から解除できません。
+error-summary-title = 次の項目を確認してください：

@@ -75,3 +75,11 @@ skip-to-content = 본문으로 건너뛰기
 value-untrimmed = 앞뒤의 공백을 지우세요.
 copy = 복사
 copied = 복사됨
+
+suspend-confirm-title = { $name } 서비스를 일시 정지할까요?
+suspend-confirm-text = 일시 정지 중에는 서비스의 상담원이 업무를 할 수 없고 헬프센터가 닫히며, 요금은 계속 청구됩니다. 언제든 다시 시작할 수 있습니다.
+card-remove-confirm-title = { $card } 카드를 삭제할까요?
+card-remove-confirm-text = 결제 수단에서 카드가 삭제됩니다. 조직 요금이 청구되는 카드가 하나뿐이면 삭제할 수 없습니다.
+owner-confirm-title = { $name } 님을 OWNER로 지정할까요?
+owner-confirm-text = 조직의 OWNER는 한 명입니다. 현재 OWNER는 OWNER가 아니게 되며(가지고 있던 조직관리자 권한은 유지), 새 OWNER는 전역 관리에서 해제할 수 없습니다.
+error-summary-title = 다음 항목을 확인해 주세요:

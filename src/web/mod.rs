@@ -394,6 +394,21 @@ impl PageCtx {
     }
 }
 
+/// "Are you sure?" before a destructive action: the page names what it acts on and posts
+/// to the action's own route (which stays usable directly), so it works without JS.
+#[derive(askama::Template)]
+#[template(path = "layout/confirm.html")]
+pub struct ConfirmPage {
+    pub ctx: PageCtx,
+    pub heading: String,
+    pub message: String,
+    pub action: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub submit_id: &'static str,
+    pub submit_label: String,
+    pub cancel: String,
+}
+
 /// Renders a page with a status; marks it as rendered.
 pub fn render(t: &impl askama::Template, status: StatusCode) -> Result<HttpResponse, AppError> {
     // Room for a typical page at once: growing a 40 KB list page from askama's hint took a

@@ -562,6 +562,12 @@ async fn service_contract_suspend_terminate_and_fees() {
         // Suspend, then terminate.
         c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
         click(&c, "#suspend-care").await;
+        let asked = wait_for(&c, "#confirm-heading").await.text().await.unwrap();
+        assert!(
+            asked.contains("Service care") || asked.contains("care"),
+            "{asked}"
+        );
+        click(&c, "#suspend-confirm").await;
         click(&c, "#terminate-care").await;
         click(&c, "#confirm").await;
         click(&c, "#terminate-submit").await;
@@ -1209,6 +1215,12 @@ async fn cti_from_contract_to_widget_performance_and_log() {
         // Settings, with log monitoring.
         c.goto(&format!("{ws}/admin/cti")).await.unwrap();
         click(&c, "#cti-settings-phone").await;
+        // A failed submit: the messages by the fields, and the focus on their summary.
+        click(&c, "#cti-settings-save").await;
+        wait_for(&c, "#tenant_id-error").await;
+        wait_for(&c, "#error-summary a[href='#tenant_id']").await;
+        let focused = c.active_element().await.unwrap().attr("id").await.unwrap();
+        assert_eq!(focused.as_deref(), Some("error-summary"));
         fill(&c, "#tenant_id", "t-phone").await;
         fill(&c, "#tenant_name", "Phone tenant").await;
         click(&c, "#log_monitoring").await;

@@ -531,10 +531,31 @@ async fn suspend_terminate_and_reuse_the_id(app: TestApp) {
             .body
             .contains("Only a suspended service can be terminated")
     );
+    // Suspending asks first, naming the service; asking changes nothing.
+    let ask = c.get("/admin/services/life/suspend").await;
+    ask.assert_status(200);
+    assert!(
+        ask.body.contains("Suspend Service life (life)?"),
+        "{}",
+        ask.body
+    );
+    assert!(ask.body.contains("name=\"status\" value=\"suspended\""));
+    assert!(
+        c.get("/admin/contracts")
+            .await
+            .body
+            .contains("href=\"/admin/services/life/suspend\"")
+    );
+    c.get("/admin/services/life/suspend").await;
     let r = c
         .post_form("/admin/services/life/status", &[("status", "suspended")])
         .await;
     r.assert_status(303);
+    // Suspended: nothing to ask, back to its row.
+    assert_eq!(
+        c.get("/admin/services/life/suspend").await.location(),
+        "/admin/contracts#service-life"
+    );
     // Back at the service's row, not the top of the list.
     assert_eq!(r.location(), "/admin/contracts#service-life");
     let list = c.get("/admin/contracts").await;

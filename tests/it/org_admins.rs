@@ -214,7 +214,11 @@ async fn moving_the_owner_is_logged(app: TestApp) {
     let second = app.member_id("movelog", "second");
     let mut c = on.console;
     let mp = format!("/console/orgs/{}/members", on.public_id);
-    c.get(&mp).await;
+    // The move asks first, naming the member; asking moves nothing.
+    let ask = c.get(&format!("{mp}/{second}/owner")).await;
+    ask.assert_status(200);
+    assert!(ask.body.contains("(second) the OWNER?"), "{}", ask.body);
+    assert_eq!(log_rows(&app).len(), 1);
     c.post_form(&format!("{mp}/{second}/owner"), &[])
         .await
         .assert_status(303);
@@ -241,6 +245,9 @@ async fn moving_the_owner_is_logged(app: TestApp) {
     // A move to a member who does not exist changes nothing and logs nothing.
     c.get(&mp).await;
     c.post_form(&format!("{mp}/999999/owner"), &[])
+        .await
+        .assert_status(404);
+    c.get(&format!("{mp}/999999/owner"))
         .await
         .assert_status(404);
     assert_eq!(log_rows(&app).len(), 3);

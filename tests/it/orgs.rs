@@ -212,7 +212,25 @@ async fn last_card_cannot_go_while_online_contact_is_used(app: TestApp) {
     )
     .await
     .assert_status(303);
-    c.get("/console/payment-methods").await;
+    // Removing asks first, naming the card; looking changes nothing.
+    let ask = c
+        .get(&format!("/console/payment-methods/{id}/delete"))
+        .await;
+    ask.assert_status(200);
+    assert!(
+        ask.body.contains("Remove the card Visa •••• 4242?"),
+        "{}",
+        ask.body
+    );
+    assert!(ask.body.contains("id=\"card-remove-confirm\""));
+    assert!(
+        c.get("/console/payment-methods")
+            .await
+            .body
+            .contains("•••• 4242")
+    );
+    c.get(&format!("/console/payment-methods/{id}/delete"))
+        .await;
     c.post_form(&format!("/console/payment-methods/{id}/delete"), &[])
         .await
         .assert_status(303);
@@ -233,6 +251,10 @@ async fn last_card_cannot_go_while_online_contact_is_used(app: TestApp) {
         .to_string();
     other
         .post_form(&format!("/console/payment-methods/{amex_id}/delete"), &[])
+        .await
+        .assert_status(404);
+    other
+        .get(&format!("/console/payment-methods/{amex_id}/delete"))
         .await
         .assert_status(404);
 }

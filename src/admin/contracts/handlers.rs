@@ -454,6 +454,32 @@ pub async fn set_status(
     Ok(see_other(&Urls.service_row(&s.service_id)))
 }
 
+/// Asks before suspending, naming the service (resuming needs no question).
+pub async fn suspend_page(
+    ctx: OrgAdmin,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let org = ctx.org_id();
+    let s = service_or_404(&ctx, org, path.into_inner()).await?;
+    if !s.is_active() {
+        return Ok(see_other(&Urls.service_row(&s.service_id)));
+    }
+    let i18n = &ctx.state.i18n;
+    let name = format!("{} ({})", s.name, s.service_id);
+    ok(&crate::web::ConfirmPage {
+        heading: i18n.t_args(ctx.lang, "suspend-confirm-title", &[("name", name)]),
+        message: ctx.t("suspend-confirm-text"),
+        action: Urls.service_status(&s.service_id),
+        fields: vec![("status", SUSPENDED_STATUS.to_string())],
+        submit_id: "suspend-confirm",
+        submit_label: ctx.t("service-suspend"),
+        cancel: Urls.service_row(&s.service_id),
+        ctx: ctx.page(),
+    })
+}
+
+const SUSPENDED_STATUS: &str = model::SUSPENDED;
+
 pub async fn terminate_page(
     ctx: OrgAdmin,
     path: web::Path<String>,

@@ -132,6 +132,39 @@ pub async fn add_card(
     Ok(see_other(Urls.payment_methods()))
 }
 
+/// Asks before removing a card, naming it.
+pub async fn delete_card_page(
+    ctx: ConsoleMember,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, card) = (ctx.user.id, path.into_inner());
+    let c = ctx
+        .state
+        .db(move |c| model::cards(c, id))
+        .await?
+        .into_iter()
+        .find(|c| c.id == card)
+        .ok_or(AppError::NotFound)?;
+    let label = format!(
+        "{} \u{2022}\u{2022}\u{2022}\u{2022} {}",
+        ctx.t(c.brand_key()),
+        c.last4
+    );
+    ok(&crate::web::ConfirmPage {
+        heading: ctx
+            .state
+            .i18n
+            .t_args(ctx.lang, "card-remove-confirm-title", &[("card", label)]),
+        message: ctx.t("card-remove-confirm-text"),
+        action: Urls.delete_card(&c.id),
+        fields: Vec::new(),
+        submit_id: "card-remove-confirm",
+        submit_label: ctx.t("card-remove"),
+        cancel: Urls.payment_methods().to_string(),
+        ctx: ctx.page(),
+    })
+}
+
 pub async fn delete_card(
     ctx: ConsoleMember,
     path: web::Path<i64>,
@@ -343,6 +376,38 @@ pub async fn add_member(
     }
     ctx.flash("success", "member-added")?;
     Ok(see_other(&Urls.org_members(&org.public_id)))
+}
+
+/// Asks before moving the OWNER, naming the member.
+pub async fn make_owner_page(
+    ctx: ConsoleMember,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let user = ctx.user.clone();
+    let (public_id, member_id) = path.into_inner();
+    let org = own_org(&ctx, &user, public_id).await?;
+    let org_id = org.id;
+    let m = ctx
+        .state
+        .db(move |c| model::members_of(c, org_id))
+        .await?
+        .into_iter()
+        .find(|m| m.id == member_id && !m.is_owner)
+        .ok_or(AppError::NotFound)?;
+    let who = format!("{} ({})", m.name, m.login_id);
+    ok(&crate::web::ConfirmPage {
+        heading: ctx
+            .state
+            .i18n
+            .t_args(ctx.lang, "owner-confirm-title", &[("name", who)]),
+        message: ctx.t("owner-confirm-text"),
+        action: Urls.make_owner(&org.public_id, &m.id),
+        fields: Vec::new(),
+        submit_id: "make-owner-confirm",
+        submit_label: ctx.t("member-make-owner"),
+        cancel: Urls.org_members(&org.public_id),
+        ctx: ctx.page(),
+    })
 }
 
 pub async fn make_owner(
