@@ -56,8 +56,16 @@ document.addEventListener("DOMContentLoaded", function () {
           close.className = "link close";
           close.textContent = "\u00d7";
           close.setAttribute("aria-label", add.getAttribute("data-close-label") || "");
-          close.addEventListener("click", function () { dialog.close(); dialog.remove(); });
+          close.addEventListener("click", function () { dialog.close(); });
+          // Closed by the button or Escape, it leaves the page (no duplicate IDs later).
+          dialog.addEventListener("close", function () { dialog.remove(); add.focus(); });
+          var title = document.createElement("h2");
+          title.id = "add-service-dialog-title";
+          title.textContent = add.textContent;
+          dialog.removeAttribute("aria-label");
+          dialog.setAttribute("aria-labelledby", title.id);
           dialog.appendChild(close);
+          dialog.appendChild(title);
           dialog.appendChild(document.importNode(form, true));
           document.body.appendChild(dialog);
           dialog.showModal();
@@ -135,9 +143,8 @@ document.addEventListener("DOMContentLoaded", function () {
           })
           .catch(function () {});
       };
-      var shut = function () { clearInterval(poll); dialog.close(); dialog.remove(); };
-      close.addEventListener("click", shut);
-      dialog.addEventListener("cancel", function () { clearInterval(poll); dialog.remove(); });
+      close.addEventListener("click", function () { dialog.close(); });
+      dialog.addEventListener("close", function () { clearInterval(poll); dialog.remove(); perf.focus(); });
       document.body.appendChild(dialog);
       load();
       poll = setInterval(load, 15000);

@@ -83,3 +83,5 @@ card-remove-confirm-text = The card is removed from your payment methods. A card
 owner-confirm-title = Make { $name } the OWNER?
 owner-confirm-text = The organization has one OWNER: the current OWNER stops being OWNER (an org admin right they hold stays), and the new OWNER cannot be removed from global management.
 error-summary-title = Please correct the following:
+overview-monthly = Monthly cost of the contracts in force
+overview-members = Members

@@ -83,3 +83,5 @@ card-remove-confirm-text = 支払い方法からカードを削除します。�
 owner-confirm-title = { $name } をOWNERにしますか？
 owner-confirm-text = 組織のOWNERは1人です。現在のOWNERはOWNERでなくなり（持っている組織管理者権限は残ります）、新しいOWNERはグローバル管理から解除できません。
 error-summary-title = 次の項目を確認してください：
+overview-monthly = 現在の契約の月額料金
+overview-members = メンバー

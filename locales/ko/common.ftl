@@ -83,3 +83,5 @@ card-remove-confirm-text = 결제 수단에서 카드가 삭제됩니다. 조직
 owner-confirm-title = { $name } 님을 OWNER로 지정할까요?
 owner-confirm-text = 조직의 OWNER는 한 명입니다. 현재 OWNER는 OWNER가 아니게 되며(가지고 있던 조직관리자 권한은 유지), 새 OWNER는 전역 관리에서 해제할 수 없습니다.
 error-summary-title = 다음 항목을 확인해 주세요:
+overview-monthly = 현재 계약의 월 요금
+overview-members = 구성원

@@ -233,9 +233,33 @@ pub async fn change_password(
 pub async fn admin(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
     let t = ctx.tenant.clone();
     let org = t.org_id;
-    let members = ctx.state.db(move |c| model::members_of(c, org)).await?;
+    let (members, services) = ctx
+        .state
+        .db(move |c| {
+            Ok((
+                model::members_of(c, org)?,
+                crate::admin::contracts::model::services_of(c, org)?,
+            ))
+        })
+        .await?;
     let workspace_url = ctx.origin();
+    let live = services.iter().filter(|s| !s.is_terminated());
+    let figures = Figures {
+        active: services.iter().filter(|s| s.is_active()).count(),
+        suspended: services.iter().filter(|s| s.is_suspended()).count(),
+        terminated: services.iter().filter(|s| s.is_terminated()).count(),
+        monthly: ctx
+            .state
+            .pricing
+            .format(live.filter_map(|s| s.monthly_cost).sum()),
+        members: members.len(),
+        admins: members
+            .iter()
+            .filter(|m| m.is_owner || m.is_org_admin)
+            .count(),
+    };
     ok(&AdminPage {
+        figures,
         tabs: crate::admin::contracts::views::Tabs {
             current: "overview",
         },

@@ -74,6 +74,19 @@ pub struct AdminPage {
     pub domain: String,
     pub workspace_url: String,
     pub members: Vec<OrgMember>,
+    pub figures: Figures,
+}
+
+/// The overview's key figures.
+#[derive(Debug, Default, Clone)]
+pub struct Figures {
+    pub active: usize,
+    pub suspended: usize,
+    pub terminated: usize,
+    /// The monthly cost of the contracts in force, formatted in the price book's currency.
+    pub monthly: String,
+    pub members: usize,
+    pub admins: usize,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]

@@ -178,6 +178,39 @@ fn phone_state(app: &TestApp, member: i64) -> Option<String> {
 
 async fn cti_is_gated_by_the_contract_and_configured(app: TestApp) {
     let mut boss = cti_org(&app, "ctigate").await;
+    // The overview's figures (here because this org has a known contract).
+    let book = online_contact::pricing::PriceBook::parse(online_contact::pricing::DEFAULT).unwrap();
+    let mut sel = online_contact::pricing::Selection {
+        seats: 5,
+        features: Default::default(),
+    };
+    sel.features.insert("cti_inbound".into(), 1000);
+    sel.features.insert("cti_outbound".into(), 1000);
+    let cost = book.format(book.monthly_cost("counseling", &sel));
+    let o = boss.get("/admin").await;
+    let fig = |id: &str| -> String {
+        o.body
+            .split(&format!("id=\"{id}\">"))
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        (
+            fig("fig-active"),
+            fig("fig-suspended"),
+            fig("fig-terminated")
+        ),
+        ("2".into(), "0".into(), "0".into())
+    );
+    assert_eq!(fig("fig-monthly"), cost);
+    assert_eq!(
+        (fig("fig-members"), fig("fig-admins")),
+        ("3".into(), "1".into())
+    );
     let list = boss.get("/admin/cti").await;
     list.assert_status(200);
     assert!(list.body.contains("id=\"cti-settings-care\""));
