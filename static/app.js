@@ -1,7 +1,36 @@
 // Progressive enhancement only: every form and page works without this file.
 document.documentElement.classList.add("js");
 
+// The language checklist (203 languages): a filter box; only the chosen languages and
+// those matching the filter are shown, so the keyboard passes a few boxes, not 203.
+// Without JS the whole list is there.
+function enhanceLanguages(root) {
+  var list = root.querySelector("#languages[data-filter-label]");
+  if (!list || list.getAttribute("data-enhanced")) { return; }
+  list.setAttribute("data-enhanced", "1");
+  var labels = list.querySelectorAll("label");
+  var search = document.createElement("input");
+  search.type = "search";
+  search.id = "languages-filter";
+  search.setAttribute("aria-label", list.getAttribute("data-filter-label"));
+  search.placeholder = list.getAttribute("data-filter-label");
+  search.setAttribute("aria-controls", "languages");
+  var sync = function () {
+    var q = search.value.trim().toLowerCase();
+    for (var i = 0; i < labels.length; i++) {
+      var box = labels[i].querySelector("input");
+      var match = q !== "" && labels[i].textContent.toLowerCase().indexOf(q) >= 0;
+      labels[i].hidden = !(box.checked || match);
+    }
+  };
+  search.addEventListener("input", sync);
+  search.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); } });
+  list.parentNode.insertBefore(search, list);
+  sync();
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  enhanceLanguages(document);
   // The language switcher submits on change.
   var select = document.getElementById("lang-select");
   if (select && select.form) {
@@ -68,6 +97,7 @@ document.addEventListener("DOMContentLoaded", function () {
           dialog.appendChild(title);
           dialog.appendChild(document.importNode(form, true));
           document.body.appendChild(dialog);
+          enhanceLanguages(dialog);
           dialog.showModal();
         })
         .catch(function () { window.location.href = add.href; });

@@ -106,3 +106,4 @@ org-timezone-hint = The default time zone of new services, and the calendar of t
 org-timezone-saved = The organization's time zone has been saved.
 languages-duplicate = Choose each language only once.
 org-key-changed = A new org key was made. Copy it below: it is shown only now.
+service-languages-filter = Find a language (name or code)

@@ -106,3 +106,4 @@ org-timezone-hint = 新しいサービスの既定のタイムゾーンと、料
 org-timezone-saved = 組織のタイムゾーンを保存しました。
 languages-duplicate = 各言語は一度だけ選んでください。
 org-key-changed = 新しい組織キーを作成しました。下からコピーしてください。表示されるのは今だけです。
+service-languages-filter = 言語を検索（名前またはコード）

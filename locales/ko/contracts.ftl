@@ -106,3 +106,4 @@ org-timezone-hint = 새 서비스의 기본 시간대이자 요금 현황의 기
 org-timezone-saved = 조직 시간대를 저장했습니다.
 languages-duplicate = 언어는 한 번씩만 선택하세요.
 org-key-changed = 새 조직 키를 만들었습니다. 아래에서 복사하세요. 지금만 표시됩니다.
+service-languages-filter = 언어 찾기(이름 또는 코드)

@@ -474,7 +474,15 @@ async fn service_contract_suspend_terminate_and_fees() {
         click(&c, "#kind_counseling").await;
         fill(&c, "#name", "Customer care").await;
         fill(&c, "#service_id", "care").await;
+        // The 203 languages: only the chosen ones and the filter's matches are shown.
+        let shown = c
+            .find_all(Locator::Css("#languages label:not([hidden])"))
+            .await
+            .unwrap()
+            .len();
+        assert!(shown < 10, "{shown} languages shown before filtering");
         for l in ["ko", "ja", "en"] {
+            fill(&c, "#languages-filter", &format!("({l})")).await;
             let b = wait_for(&c, &format!("#lang_{l}")).await;
             if !b.is_selected().await.unwrap() {
                 b.click().await.unwrap();

@@ -52,15 +52,72 @@ pub async fn contracts(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
     })
 }
 
-/// The time-zone options, the chosen one selected. The names are sorted once.
+/// The time-zone options, labelled with their UTC offset today ("(UTC+09:00) Asia/Seoul")
+/// and sorted by offset, then name; the chosen one selected. The list is built once a day
+/// (offsets change with daylight saving time), not on every render.
 pub fn timezone_opts(selected: &str) -> Vec<Choice> {
-    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        let mut v: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
-        v.sort_unstable();
-        v
-    });
-    choices(names.iter().copied(), str::to_string, selected)
+    use chrono::{Offset as _, TimeZone as _};
+    type Zones = std::sync::Arc<Vec<(&'static str, String)>>;
+    static CACHE: std::sync::Mutex<Option<(chrono::NaiveDate, Zones)>> =
+        std::sync::Mutex::new(None);
+    let now = chrono::Utc::now().naive_utc();
+    let zones: Zones = {
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*cache {
+            Some((day, z)) if *day == now.date() => z.clone(),
+            _ => {
+                let mut v: Vec<(i32, &'static str)> = chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .map(|tz| {
+                        let off = tz.offset_from_utc_datetime(&now).fix().local_minus_utc();
+                        (off, tz.name())
+                    })
+                    .collect();
+                v.sort_unstable();
+                let z: Zones = std::sync::Arc::new(
+                    v.into_iter()
+                        .map(|(off, name)| {
+                            let sign = if off < 0 { '-' } else { '+' };
+                            let m = off.unsigned_abs() / 60;
+                            (
+                                name,
+                                format!("(UTC{sign}{:02}:{:02}) {name}", m / 60, m % 60),
+                            )
+                        })
+                        .collect(),
+                );
+                *cache = Some((now.date(), z.clone()));
+                z
+            }
+        }
+    };
+    zones
+        .iter()
+        .map(|(name, label)| Choice {
+            value: (*name).to_string(),
+            label: label.clone(),
+            selected: *name == selected,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tz_tests {
+    #[test]
+    fn zones_carry_their_offset_and_sort_by_it() {
+        let z = super::timezone_opts("Asia/Seoul");
+        let seoul = z.iter().find(|c| c.value == "Asia/Seoul").unwrap();
+        assert_eq!(seoul.label, "(UTC+09:00) Asia/Seoul");
+        assert!(seoul.selected);
+        assert_eq!(z.iter().filter(|c| c.selected).count(), 1);
+        let kolkata = z.iter().find(|c| c.value == "Asia/Kolkata").unwrap();
+        assert_eq!(kolkata.label, "(UTC+05:30) Asia/Kolkata");
+        let first = z.first().unwrap();
+        assert!(first.label.starts_with("(UTC-1"), "{}", first.label);
+        assert_eq!(z.len(), chrono_tz::TZ_VARIANTS.len());
+    }
 }
 
 fn form_view(
