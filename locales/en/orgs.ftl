@@ -75,3 +75,5 @@ oc-done-first-login = The OWNER signs in at the Online Contact URL. For the firs
 oc-save = Save
 field-phone-optional = Phone (optional)
 phone-invalid = Enter a phone number of 7 to 20 characters: digits, spaces, hyphens, parentheses and a leading +.
+oc-open-workspace = Open Online Contact
+oc-steps = Steps

@@ -75,3 +75,5 @@ oc-done-first-login = OWNER は Online Contact 接続URLからログインしま
 oc-save = 保存
 field-phone-optional = 電話番号（任意）
 phone-invalid = 電話番号は数字・スペース・ハイフン・括弧（先頭に + も可）で7〜20文字で入力してください。
+oc-open-workspace = Online Contactを開く
+oc-steps = ステップ

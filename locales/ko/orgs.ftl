@@ -75,3 +75,5 @@ oc-done-first-login = OWNER는 Online Contact 접속 URL에서 로그인합니�
 oc-save = 저장
 field-phone-optional = 전화번호 (선택)
 phone-invalid = 전화번호는 숫자, 공백, 하이픈, 괄호(맨 앞에 + 가능)로 7~20자로 입력하세요.
+oc-open-workspace = Online Contact 열기
+oc-steps = 단계

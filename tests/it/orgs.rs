@@ -591,6 +591,20 @@ async fn members_and_exactly_one_owner(app: TestApp) {
     page.assert_status(200);
     assert!(page.body.contains("http://members.localhost:8080"));
     assert!(page.body.contains("<dd id=\"owner-login-id\">kim.cs</dd>"));
+    // A button to the workspace, and the step indicator on its last step.
+    assert!(page.body.contains(
+        "<a class=\"button\" href=\"http://members.localhost:8080\" id=\"open-workspace\">"
+    ));
+    assert!(
+        page.body
+            .contains("<li class=\"current\" aria-current=\"step\">3. Done</li>")
+    );
+    let mpage = c.get(&mp).await;
+    assert!(
+        mpage
+            .body
+            .contains("aria-current=\"step\">2. IAM members and OWNER</li>")
+    );
     assert!(page.body.contains("Find password"));
     // The database itself refuses a second OWNER.
     let second = diesel::sql_query("UPDATE org_members SET is_owner = TRUE WHERE login_id = 'lee'")
