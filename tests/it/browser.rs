@@ -1307,3 +1307,98 @@ async fn cti_from_contract_to_widget_performance_and_log() {
         c.close().await.unwrap();
     }
 }
+
+/// Every signed-in page of the workspace, in ko, ja and en, fits a 390 px phone (no
+/// sideways scroll), for the OWNER and for a CTI agent (with the phone widget). Screenshots
+/// of the contract and fee pages in Korean at 390 and 1280 px are kept in the build folder.
+#[actix_web::test]
+async fn workspace_pages_fit_a_phone_in_every_language() {
+    let Some(d) = driver() else { return };
+    let backend = backends().remove(0);
+    let served = serve(&backend);
+    let ws =
+        online_contact::admin::contracts::demo::seed(&served.state, "phone", 4, 1, "own3r-pw!")
+            .unwrap();
+    online_contact::admin::cti::demo::seed_cti(&served.state, "phone", "own3r-pw!").unwrap();
+    let c = browser(&d).await;
+    ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+    let owner_pages = [
+        "/",
+        "/admin",
+        "/admin/contracts",
+        "/admin/fees",
+        "/admin/org",
+        "/admin/org-admins",
+        "/admin/company-info",
+        "/admin/cti",
+        "/admin/cti/agents",
+        "/admin/cti/svcaaa",
+        "/admin/permission-logs",
+        "/admin/data-migrations",
+        "/admin/services/new",
+        "/admin/services/svcaaa/contract",
+        "/services/svcaaa",
+        "/services/svcaaa/members",
+        "/services/svcaaa/tickets",
+        "/services/svcaaa/ticket-fields",
+        "/services/svcaaa/help-center",
+        "/me/settings",
+        "/me/sessions",
+        "/me/2fa",
+        "/me/performance",
+        "/me/cti-log",
+    ];
+    let agent_pages = [
+        "/",
+        "/services/svcaaa/tickets",
+        "/me/performance",
+        "/me/settings",
+    ];
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let mut wide = Vec::new();
+    for (who, pages) in [("owner", &owner_pages[..]), ("agent1", &agent_pages[..])] {
+        if who != "owner" {
+            sign_out(&c).await;
+            ws_sign_in(&c, &ws, who, "own3r-pw!").await;
+        }
+        for lang in ["ko", "ja", "en"] {
+            c.set_window_size(1280, 900).await.unwrap();
+            c.goto(&format!("{ws}/me/settings")).await.unwrap();
+            choose_language(&c, lang).await;
+            for width in [390u32, 1280] {
+                c.set_window_size(width, 844).await.unwrap();
+                for p in pages {
+                    c.goto(&format!("{ws}{p}")).await.unwrap();
+                    wait_for(&c, "main").await;
+                    if width == 390 && overflows(&c).await {
+                        let culprits = c
+                            .execute(
+                                "var w = window.innerWidth, out = [];\
+                                 document.querySelectorAll('main *, header *').forEach(function (e) {\
+                                   var r = e.getBoundingClientRect();\
+                                   if (r.right > w + 1 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > w + 1)) {\
+                                     out.push(e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(r.right));\
+                                   }\
+                                 });\
+                                 var best = null, br = 0; document.querySelectorAll('body *').forEach(function (e) { var r = e.getBoundingClientRect().right; if (r > br) { br = r; best = e; } }); var chain = []; for (var e = best; e && chain.length < 8; e = e.parentElement) { chain.push(e.tagName + '.' + e.className + '#' + e.id + '(' + Math.round(e.getBoundingClientRect().right) + ',' + getComputedStyle(e).overflowX + ')'); } out.push(chain.join(' < ')); return out.slice(0, 6).join(' | ');",
+                                vec![],
+                            )
+                            .await
+                            .unwrap();
+                        wide.push(format!("{who} {lang} {p}: {culprits}"));
+                    }
+                    if lang == "ko"
+                        && who == "owner"
+                        && matches!(*p, "/admin/contracts" | "/admin/fees")
+                    {
+                        let png = c.screenshot().await.unwrap();
+                        let name = format!("ko{}-{width}.png", p.replace('/', "-"));
+                        std::fs::write(shots.join(name), png).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    assert!(wide.is_empty(), "wider than 390 px: {wide:#?}");
+    c.close().await.unwrap();
+}
