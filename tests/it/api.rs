@@ -13,7 +13,7 @@ on_all_backends!(
     api_takes_values_exactly_as_documented
 );
 
-async fn new_key(c: &mut Client) -> String {
+pub async fn new_key(c: &mut Client) -> String {
     c.get("/admin/org").await;
     let r = c
         .post_form("/admin/org/api-key", &[("confirm", "on")])

@@ -10,6 +10,7 @@ use calamine::{Data, Reader, Xlsx};
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::api::new_key;
 use crate::contracts::add_service;
 use crate::support::http::{Http, serve};
 use crate::support::{Client, GOOD_PW, TestApp};
@@ -101,21 +102,21 @@ async fn set_login(boss: &mut Client, member: i64, id: &str, no: &str) -> crate:
     .await
 }
 
-async fn new_key(c: &mut Client) -> String {
-    c.get("/admin/org").await;
-    let r = c
-        .post_form("/admin/org/api-key", &[("confirm", "on")])
-        .await;
-    r.assert_status(303);
-    let page = c.get(r.location()).await;
-    page.body
-        .split("<code id=\"new-key\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string()
+/// `cti_org` with agent1 logged in to the CTI as `kim`/7001, log monitoring on if asked,
+/// and a fresh org key: (boss, agent1's id, key).
+async fn kim_on_cti(app: &TestApp, domain: &str, monitoring: bool) -> (Client, i64, String) {
+    let mut boss = cti_org(app, domain).await;
+    let a1 = app.member_id(domain, "agent1");
+    set_login(&mut boss, a1, "kim", "7001")
+        .await
+        .assert_status(303);
+    if monitoring {
+        save_settings(&mut boss, &[("log_monitoring", "on")])
+            .await
+            .assert_status(303);
+    }
+    let key = new_key(&mut boss).await;
+    (boss, a1, key)
 }
 
 async fn post_events(
@@ -384,15 +385,7 @@ async fn parallel_claims_of_one_cti_id_leave_one_winner(app: TestApp) {
 }
 
 async fn events_record_states_calls_tickets_and_after_call(app: TestApp) {
-    let mut boss = cti_org(&app, "ctiev").await;
-    let a1 = app.member_id("ctiev", "agent1");
-    set_login(&mut boss, a1, "kim", "7001")
-        .await
-        .assert_status(303);
-    save_settings(&mut boss, &[("log_monitoring", "on")])
-        .await
-        .assert_status(303);
-    let key = new_key(&mut boss).await;
+    let (mut boss, a1, key) = kim_on_cti(&app, "ctiev", true).await;
     // A state, then the same event again: accepted once.
     let batch = json!([state("s1", "kim", "ready", &at(60))]);
     let (s, body) = post_events(&app, &key, batch.clone()).await;
@@ -531,12 +524,7 @@ async fn events_record_states_calls_tickets_and_after_call(app: TestApp) {
 }
 
 async fn widget_states_and_my_performance(app: TestApp) {
-    let mut boss = cti_org(&app, "ctiwid").await;
-    let a1 = app.member_id("ctiwid", "agent1");
-    set_login(&mut boss, a1, "kim", "7001")
-        .await
-        .assert_status(303);
-    let key = new_key(&mut boss).await;
+    let (_boss, _a1, key) = kim_on_cti(&app, "ctiwid", false).await;
     let mut agent = app.ws_login("ctiwid", "agent1", GOOD_PW).await;
     // The widget: logged out until a state; chat toggle beside it.
     let home = agent.get("/").await;
@@ -655,15 +643,7 @@ async fn widget_states_and_my_performance(app: TestApp) {
 }
 
 async fn cti_log_downloads_as_typed_xlsx(app: TestApp) {
-    let mut boss = cti_org(&app, "ctilog").await;
-    let a1 = app.member_id("ctilog", "agent1");
-    set_login(&mut boss, a1, "kim", "7001")
-        .await
-        .assert_status(303);
-    save_settings(&mut boss, &[("log_monitoring", "on")])
-        .await
-        .assert_status(303);
-    let key = new_key(&mut boss).await;
+    let (mut boss, _a1, key) = kim_on_cti(&app, "ctilog", true).await;
     let mut c = call("l2", "kim", "in", "ended", &at(2));
     c["customer_number"] = json!("=HYPERLINK(\"x\")");
     c["cause"] = json!("normal");
@@ -728,18 +708,8 @@ async fn cti_log_downloads_as_typed_xlsx(app: TestApp) {
 }
 
 async fn cti_is_for_the_right_people_of_the_right_org(app: TestApp) {
-    let mut boss = cti_org(&app, "ctiown").await;
-    let a1 = app.member_id("ctiown", "agent1");
-    set_login(&mut boss, a1, "kim", "7001")
-        .await
-        .assert_status(303);
-    let key_a = new_key(&mut boss).await;
-    let mut other = cti_org(&app, "ctioth").await;
-    let o1 = app.member_id("ctioth", "agent1");
-    set_login(&mut other, o1, "kim", "7001")
-        .await
-        .assert_status(303);
-    let key_b = new_key(&mut other).await;
+    let (mut boss, a1, key_a) = kim_on_cti(&app, "ctiown", false).await;
+    let (mut other, o1, key_b) = kim_on_cti(&app, "ctioth", false).await;
     // Org B's key cannot post for org A's member: its own "kim" gets the event.
     let (s, _) = post_events(&app, &key_b, json!([state("x1", "kim", "break", &at(1))])).await;
     assert_eq!(s, 200);
