@@ -152,7 +152,7 @@ impl Urls {
     }
     /// The contract list at one service's row.
     pub fn service_row(&self, service_id: &str) -> String {
-        format!("/admin/contracts#service-{service_id}")
+        format!("/admin/contracts?focus={service_id}#service-{service_id}")
     }
 
     pub fn org_key_anchor(&self) -> &'static str {

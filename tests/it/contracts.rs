@@ -18,7 +18,83 @@ on_all_backends!(
     org_key_is_shown_once,
     org_time_zone_is_the_default_of_new_services,
     demo_figures_match_a_full_recomputation,
+    contract_list_searches_filters_sorts_and_pages,
 );
+
+/// 25 services: 20 a page; search by name or ID in any case, filter by status, sort; a
+/// suspended service's row is found on its page again.
+async fn contract_list_searches_filters_sorts_and_pages(app: TestApp) {
+    online_contact::admin::contracts::demo::seed(&app.state, "paged", 25, 1, GOOD_PW).unwrap();
+    let mut c = app.ws_login("paged", "owner", GOOD_PW).await;
+    let rows = |body: &str| -> Vec<String> {
+        body.split("<tr id=\"service-")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let first = c.get("/admin/contracts").await;
+    first.assert_status(200);
+    assert_eq!(rows(&first.body).len(), 20);
+    assert_eq!(rows(&first.body)[0], "svcaaa");
+    assert!(first.body.contains("Services found: 25"));
+    assert!(
+        first
+            .body
+            .contains("<span aria-current=\"page\" class=\"current\">1</span>")
+    );
+    assert!(first.body.contains("href=\"/admin/contracts?page=2\""));
+    let second = c.get("/admin/contracts?page=2").await;
+    assert_eq!(rows(&second.body).len(), 5);
+    // Out-of-range or junk pages show the nearest real page.
+    assert_eq!(rows(&c.get("/admin/contracts?page=99").await.body).len(), 5);
+    assert_eq!(rows(&c.get("/admin/contracts?page=x").await.body).len(), 20);
+    // Newest first: the last created on top.
+    let newest = c.get("/admin/contracts?sort=newest").await;
+    assert_eq!(rows(&newest.body)[0], "svcaay");
+    // Search by ID (any case) and by name.
+    let found = c.get("/admin/contracts?q=SVCAAB").await;
+    assert_eq!(rows(&found.body), vec!["svcaab"]);
+    assert_eq!(found.input_value("q").as_deref(), Some("SVCAAB"));
+    let found = c.get("/admin/contracts?q=service+2").await;
+    assert_eq!(rows(&found.body).len(), 6, "Service 2 and 20-24");
+    let none = c.get("/admin/contracts?q=nothing").await;
+    assert!(none.body.contains("id=\"no-services-found\""));
+    // Suspend one on page 2: back on its page, and the status filter finds it alone.
+    c.get("/admin/services/svcaay/suspend").await;
+    let r = c
+        .post_form("/admin/services/svcaay/status", &[("status", "suspended")])
+        .await;
+    let back = c.get(r.location()).await;
+    assert!(rows(&back.body).contains(&"svcaay".to_string()));
+    assert!(
+        back.body
+            .contains("<span aria-current=\"page\" class=\"current\">2</span>")
+    );
+    let suspended = c.get("/admin/contracts?status=suspended").await;
+    assert_eq!(rows(&suspended.body), vec!["svcaay"]);
+    assert!(
+        suspended
+            .body
+            .contains("<option value=\"suspended\" selected>")
+    );
+    // By cost, highest first.
+    let by_cost = c.get("/admin/contracts?sort=cost").await;
+    let costs: Vec<i64> = {
+        use online_contact::db::schema::services::dsl as s;
+        let ids = rows(&by_cost.body);
+        ids.iter()
+            .map(|id| {
+                s::services
+                    .filter(s::service_id.eq(id))
+                    .select(s::latest_cost)
+                    .first::<Option<i64>>(&mut *app.conn())
+                    .unwrap()
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    assert!(costs.windows(2).all(|w| w[0] >= w[1]), "{costs:?}");
+}
 
 /// The contract list and the fee page read only what they need (each service's latest
 /// contract; contracts from the first month shown). Their figures must be those of a
@@ -554,10 +630,10 @@ async fn suspend_terminate_and_reuse_the_id(app: TestApp) {
     // Suspended: nothing to ask, back to its row.
     assert_eq!(
         c.get("/admin/services/life/suspend").await.location(),
-        "/admin/contracts#service-life"
+        "/admin/contracts?focus=life#service-life"
     );
     // Back at the service's row, not the top of the list.
-    assert_eq!(r.location(), "/admin/contracts#service-life");
+    assert_eq!(r.location(), "/admin/contracts?focus=life#service-life");
     let list = c.get("/admin/contracts").await;
     assert!(
         list.body

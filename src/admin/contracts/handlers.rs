@@ -32,23 +32,112 @@ fn book(ctx: &Ctx) -> Arc<PriceBook> {
     ctx.state.pricing.clone()
 }
 
-pub async fn contracts(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
+/// Rows on one page of the contract list.
+pub const PAGE_SIZE: usize = 20;
+const SORTS: [&str; 4] = ["", "name", "newest", "cost"];
+const STATUSES: [&str; 4] = ["", model::ACTIVE, model::SUSPENDED, model::TERMINATED];
+
+/// Searches (name or service ID, any case), filters by status and sorts the services;
+/// unknown values of `status` and `sort` count as "all" and "as created".
+pub fn select_services(mut services: Vec<Service>, q: &ListQuery) -> Vec<Service> {
+    let needle = q.q.trim().to_lowercase();
+    if !needle.is_empty() {
+        services.retain(|s| {
+            s.name.to_lowercase().contains(&needle) || s.service_id.to_lowercase().contains(&needle)
+        });
+    }
+    if STATUSES.contains(&q.status.as_str()) && !q.status.is_empty() {
+        services.retain(|s| s.status == q.status);
+    }
+    match q.sort.as_str() {
+        "name" => services.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        }),
+        "newest" => services.sort_by(|a, b| b.id.cmp(&a.id)),
+        "cost" => {
+            services.sort_by(|a, b| b.monthly_cost.cmp(&a.monthly_cost).then(a.id.cmp(&b.id)))
+        }
+        _ => {}
+    }
+    services
+}
+
+pub async fn contracts(
+    ctx: OrgAdmin,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let org = ctx.org_id();
-    let services = ctx.state.db(move |c| model::services_of(c, org)).await?;
+    let query = query.into_inner();
+    let all = ctx.state.db(move |c| model::services_of(c, org)).await?;
+    let total = all.len();
+    let selected = select_services(all, &query);
+    let matching = selected.len();
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    let page = match selected
+        .iter()
+        .position(|s| !query.focus.is_empty() && s.service_id.eq_ignore_ascii_case(&query.focus))
+    {
+        Some(i) => i / PAGE_SIZE + 1,
+        None => query
+            .page
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(1)
+            .clamp(1, pages),
+    };
     let pb = book(&ctx);
-    let services = services
+    let services = selected
         .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
         .map(|s| ServiceRow {
             cost: s.monthly_cost.map(|c| pb.format(c)),
             s,
         })
         .collect();
+    let statuses = choices(
+        STATUSES,
+        |v| {
+            if v.is_empty() {
+                ctx.t("services-all-statuses")
+            } else {
+                ctx.t(match v {
+                    model::ACTIVE => "service-status-active",
+                    model::SUSPENDED => "service-status-suspended",
+                    _ => "service-status-terminated",
+                })
+            }
+        },
+        &query.status,
+    );
+    let sorts = choices(
+        SORTS,
+        |v| {
+            ctx.t(match v {
+                "name" => "services-sort-name",
+                "newest" => "services-sort-newest",
+                "cost" => "services-sort-cost",
+                _ => "services-sort-created",
+            })
+        },
+        &query.sort,
+    );
     ok(&ContractsPage {
         ctx: ctx.page(),
         tabs: Tabs {
             current: "contracts",
         },
         services,
+        total,
+        matching,
+        query,
+        statuses,
+        sorts,
+        page,
+        pages,
     })
 }
 

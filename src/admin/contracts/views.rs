@@ -13,7 +13,60 @@ pub use crate::admin::Tabs;
 pub struct ContractsPage {
     pub ctx: PageCtx,
     pub tabs: Tabs,
+    /// The rows of this page.
     pub services: Vec<ServiceRow>,
+    /// Services of the org at all (an empty org says so; an empty search says that).
+    pub total: usize,
+    /// Services matching the search.
+    pub matching: usize,
+    pub query: ListQuery,
+    pub statuses: Vec<Choice>,
+    pub sorts: Vec<Choice>,
+    pub page: usize,
+    pub pages: usize,
+}
+
+/// The contract list's search, filter, sort and page.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub q: String,
+    pub status: String,
+    pub sort: String,
+    pub page: String,
+    /// A service whose row to show: its page is chosen.
+    pub focus: String,
+}
+
+impl ContractsPage {
+    /// The list's URL for page `n`, keeping the search.
+    pub fn page_url(&self, n: &usize) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", self.query.q.as_str()),
+            ("status", self.query.status.as_str()),
+            ("sort", self.query.sort.as_str()),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        if *n > 1 {
+            q.append_pair("page", &n.to_string());
+        }
+        let q = q.finish();
+        if q.is_empty() {
+            crate::routes::Urls.admin_contracts().to_string()
+        } else {
+            format!("{}?{q}", crate::routes::Urls.admin_contracts())
+        }
+    }
+    pub fn page_numbers(&self) -> Vec<usize> {
+        (1..=self.pages).collect()
+    }
+    pub fn searching(&self) -> bool {
+        !self.query.q.trim().is_empty() || !self.query.status.is_empty()
+    }
 }
 
 pub struct ServiceRow {
