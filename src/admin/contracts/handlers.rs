@@ -56,7 +56,7 @@ pub fn select_services(mut services: Vec<Service>, q: &ListQuery) -> Vec<Service
                 .cmp(&b.name.to_lowercase())
                 .then(a.id.cmp(&b.id))
         }),
-        "newest" => services.sort_by(|a, b| b.id.cmp(&a.id)),
+        "newest" => services.sort_by_key(|s| std::cmp::Reverse(s.id)),
         "cost" => {
             services.sort_by(|a, b| b.monthly_cost.cmp(&a.monthly_cost).then(a.id.cmp(&b.id)))
         }
