@@ -120,3 +120,7 @@ services-search-clear = Clear
 services-count = Services found: { $count }
 services-none-found = No service matches.
 pager-label = Pages
+fees-empty = The organization has no service yet. Fees appear here once a service has a contract.
+fees-all-zero = No fees in these months.
+fees-legend-billed = Month
+fees-month = Month

@@ -120,3 +120,7 @@ services-search-clear = クリア
 services-count = サービス { $count }件
 services-none-found = 一致するサービスはありません。
 pager-label = ページ
+fees-empty = 組織にはまだサービスがありません。サービスに契約ができるとここに料金が表示されます。
+fees-all-zero = この期間の料金はありません。
+fees-legend-billed = 月額
+fees-month = 月

@@ -120,3 +120,7 @@ services-search-clear = 초기화
 services-count = 서비스 { $count }개
 services-none-found = 일치하는 서비스가 없습니다.
 pager-label = 페이지
+fees-empty = 조직에 아직 서비스가 없습니다. 서비스에 계약이 생기면 여기에 요금이 표시됩니다.
+fees-all-zero = 이 기간에는 요금이 없습니다.
+fees-legend-billed = 월 요금
+fees-month = 월

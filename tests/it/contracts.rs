@@ -757,7 +757,41 @@ async fn fees_table_chart_and_history(app: TestApp) {
     let r = c.get("/admin/fees").await;
     r.assert_status(200);
     assert_eq!(r.body.matches("class=\"fee-month\"").count(), 6);
-    assert_eq!(r.body.matches("estimate to date").count(), 1);
+    let sections: String = r.body.split("class=\"fee-month\"").skip(1).collect();
+    assert_eq!(sections.matches("estimate to date").count(), 1);
+    // The totals as a table (readable without hovering) and the legend of the lighter bar.
+    let totals = r
+        .body
+        .split("id=\"fee-totals\"")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert_eq!(totals.matches("<tr><th scope=\"row\">").count(), 6);
+    assert!(r.body.contains("id=\"fees-legend-estimate\""));
+    // 24 months: at most 12 month labels under the bars, all 24 bars.
+    let r = c.get("/admin/fees?from=2024-01&to=2025-12").await;
+    assert_eq!(r.body.matches("<rect ").count(), 24);
+    let chart = r
+        .body
+        .split("<svg id=\"fee-chart\"")
+        .nth(1)
+        .unwrap()
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert_eq!(chart.matches("text-anchor=\"middle\"").count(), 12);
+    // Months before any contract: no chart of zeros.
+    let r = c.get("/admin/fees?from=2020-01&to=2020-03").await;
+    assert!(r.body.contains("id=\"fees-all-zero\""));
+    assert!(!r.body.contains("<svg id=\"fee-chart\""));
+    // An organization without services: an empty state, not a chart of zeros.
+    let mut empty = app.admin("feesnone").await;
+    let r = empty.get("/admin/fees").await;
+    r.assert_status(200);
+    assert!(r.body.contains("id=\"fees-empty\""));
+    assert!(!r.body.contains("fee-month") && !r.body.contains("fee-chart"));
     assert!(r.body.contains("Service new"));
     let r = c
         .get("/admin/fees?scope=kind:issue&from=2025-05&to=2025-07")

@@ -150,6 +150,8 @@ pub struct Bar {
     pub label: String,
     pub value: String,
     pub estimate: bool,
+    /// Its month label is drawn (with many months, every few only, so they never overlap).
+    pub show_label: bool,
 }
 
 pub struct Chart {
@@ -158,6 +160,10 @@ pub struct Chart {
     pub baseline: i64,
     pub bars: Vec<Bar>,
     pub max_label: String,
+    /// Every total is zero: no chart, a sentence instead.
+    pub all_zero: bool,
+    /// A bar is the current month's estimate (the legend names it).
+    pub has_estimate: bool,
 }
 
 #[derive(Template)]
@@ -173,6 +179,8 @@ pub struct FeesPage {
     pub errors: FieldErrors,
     /// The status of the one service in scope.
     pub service_status: Option<&'static str>,
+    /// The organization has services at all (else an empty state).
+    pub has_services: bool,
 }
 
 #[derive(Template)]

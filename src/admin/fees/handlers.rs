@@ -194,6 +194,7 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
             .unwrap_or_else(|| raw.to_string())
     };
     let page = FeesPage {
+        has_services: !inputs.is_empty(),
         from: fmt(from, &q.from),
         to: fmt(to, &q.to),
         errors: ctx.errors(&v),
@@ -214,8 +215,11 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
 /// Bar geometry of the monthly totals, for the SVG in the template.
 fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
     let (width, height, top, baseline) = (720i64, 260i64, 20i64, 220i64);
-    let max = totals.iter().map(|t| t.1).max().unwrap_or(0).max(1);
+    let top_value = totals.iter().map(|t| t.1).max().unwrap_or(0);
+    let max = top_value.max(1);
     let n = i64::try_from(totals.len()).unwrap_or(1).max(1);
+    // At most 12 month labels: with more months, every `every`-th one.
+    let every = totals.len().div_ceil(12).max(1);
     let slot = (width - 40) / n;
     let w = (slot * 6 / 10).max(4);
     let bars = totals
@@ -232,6 +236,7 @@ fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
                 label: label.clone(),
                 value: pb.format(*value),
                 estimate: *estimate,
+                show_label: i % every == 0,
             }
         })
         .collect();
@@ -239,6 +244,8 @@ fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
         width,
         height,
         baseline,
+        has_estimate: totals.iter().any(|t| t.2),
+        all_zero: top_value == 0,
         bars,
         max_label: pb.format(max),
     }
