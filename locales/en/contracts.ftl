@@ -124,3 +124,4 @@ fees-empty = The organization has no service yet. Fees appear here once a servic
 fees-all-zero = No fees in these months.
 fees-legend-billed = Month
 fees-month = Month
+fees-table = Fees by service and month

@@ -124,3 +124,4 @@ fees-empty = 組織にはまだサービスがありません。サービスに�
 fees-all-zero = この期間の料金はありません。
 fees-legend-billed = 月額
 fees-month = 月
+fees-table = サービス別・月別の料金

@@ -124,3 +124,4 @@ fees-empty = 조직에 아직 서비스가 없습니다. 서비스에 계약이 
 fees-all-zero = 이 기간에는 요금이 없습니다.
 fees-legend-billed = 월 요금
 fees-month = 월
+fees-table = 서비스별·월별 요금

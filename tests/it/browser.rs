@@ -586,8 +586,11 @@ async fn service_contract_suspend_terminate_and_fees() {
         wait_for(&c, "#fee-chart").await;
         let bars = c.find_all(Locator::Css("#fee-chart rect")).await.unwrap();
         assert_eq!(bars.len(), 6);
-        let sections = c.find_all(Locator::Css(".fee-month")).await.unwrap();
-        assert_eq!(sections.len(), 6);
+        let months = c
+            .find_all(Locator::Css("#fee-table tfoot td.total"))
+            .await
+            .unwrap();
+        assert_eq!(months.len(), 7, "six months and their sum");
         assert!(c.source().await.unwrap().contains("estimate to date"));
         c.close().await.unwrap();
     }

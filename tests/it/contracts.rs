@@ -195,16 +195,9 @@ async fn demo_figures_match_a_full_recomputation(app: TestApp) {
             };
             total += month_charge(&b, y, m, None);
         }
-        let section = page
+        let shown = page
             .body
-            .split(&format!("id=\"month-{y}-{m:02}\""))
-            .nth(1)
-            .unwrap()
-            .split("</section>")
-            .next()
-            .unwrap();
-        let shown = section
-            .split("class=\"num total\">")
+            .split(&format!("id=\"total-{y}-{m:02}\">"))
             .nth(1)
             .unwrap()
             .split('<')
@@ -744,31 +737,29 @@ async fn fees_table_chart_and_history(app: TestApp) {
     assert!(r.body.contains("<svg id=\"fee-chart\""));
     assert_eq!(r.body.matches("<rect ").count(), 3);
     // June 2025: 15 days at 30,000 and 15 days at 60,000 of 30.
-    let june = r.body.split("id=\"month-2025-06\"").nth(1).unwrap();
     assert!(
-        june.split("</section>")
-            .next()
-            .unwrap()
-            .contains("45,000 KRW"),
-        "{june}"
+        r.body.contains("id=\"fee-old-2025-06\">45,000 KRW<"),
+        "{}",
+        r.body
     );
+    assert!(r.body.contains("id=\"total-2025-06\">45,000 KRW<"));
+    // May 30,000 + June 45,000 + July 60,000, in the row and in the corner.
+    assert!(r.body.contains("id=\"total-all\">135,000 KRW<"));
     assert!(r.body.contains("id=\"service-status\""));
     // Default: the last six months, the current one an estimate to date.
     let r = c.get("/admin/fees").await;
     r.assert_status(200);
-    assert_eq!(r.body.matches("class=\"fee-month\"").count(), 6);
-    let sections: String = r.body.split("class=\"fee-month\"").skip(1).collect();
-    assert_eq!(sections.matches("estimate to date").count(), 1);
-    // The totals as a table (readable without hovering) and the legend of the lighter bar.
-    let totals = r
-        .body
-        .split("id=\"fee-totals\"")
-        .nth(1)
-        .unwrap()
-        .split("</table>")
-        .next()
-        .unwrap();
-    assert_eq!(totals.matches("<tr><th scope=\"row\">").count(), 6);
+    // One table: a column per month (totals readable without hovering), a row per service.
+    assert_eq!(
+        r.body
+            .matches("<td class=\"num total\" id=\"total-")
+            .count(),
+        7
+    );
+    let table = r.body.split("id=\"fee-table\"").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    assert_eq!(table.matches("estimate to date").count(), 1);
+    assert_eq!(table.matches("<tr id=\"fee-").count(), 2);
     assert!(r.body.contains("id=\"fees-legend-estimate\""));
     // 24 months: at most 12 month labels under the bars, all 24 bars.
     let r = c.get("/admin/fees?from=2024-01&to=2025-12").await;
@@ -791,13 +782,13 @@ async fn fees_table_chart_and_history(app: TestApp) {
     let r = empty.get("/admin/fees").await;
     r.assert_status(200);
     assert!(r.body.contains("id=\"fees-empty\""));
-    assert!(!r.body.contains("fee-month") && !r.body.contains("fee-chart"));
-    assert!(r.body.contains("Service new"));
+    assert!(!r.body.contains("fee-table") && !r.body.contains("fee-chart"));
+    assert!(table.contains("Service new"));
     let r = c
         .get("/admin/fees?scope=kind:issue&from=2025-05&to=2025-07")
         .await;
-    let tables: String = r.body.split("class=\"fee-month\"").skip(1).collect();
-    assert!(tables.contains("Service new") && !tables.contains("Service old"));
+    let table = r.body.split("id=\"fee-table\"").nth(1).unwrap();
+    assert!(table.contains("id=\"fee-new\"") && !table.contains("id=\"fee-old\""));
     // Suspension does not change the bill.
     let before = c
         .get("/admin/fees?from=2025-06&to=2025-06&scope=service:old")
@@ -810,7 +801,7 @@ async fn fees_table_chart_and_history(app: TestApp) {
         .await
         .body;
     let amount = |b: &str| {
-        b.split("class=\"num total\">")
+        b.split("id=\"total-2025-06\">")
             .nth(1)
             .unwrap()
             .split('<')

@@ -142,6 +142,15 @@ pub struct FeeMonth {
     pub total: String,
 }
 
+/// One service's row of the fee table: its amount in each month shown and their sum.
+pub struct FeeRow {
+    pub name: String,
+    pub service_id: String,
+    pub kind_key: &'static str,
+    pub amounts: Vec<(String, String)>,
+    pub total: String,
+}
+
 pub struct Bar {
     pub x: i64,
     pub y: i64,
@@ -181,6 +190,10 @@ pub struct FeesPage {
     pub service_status: Option<&'static str>,
     /// The organization has services at all (else an empty state).
     pub has_services: bool,
+    /// Services as rows, months as columns.
+    pub rows: Vec<FeeRow>,
+    /// The sum of every month shown.
+    pub grand_total: String,
 }
 
 #[derive(Template)]

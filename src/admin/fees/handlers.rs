@@ -134,14 +134,18 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
     };
     let mut months = Vec::new();
     let mut totals = Vec::new();
+    // Each month's amounts, per chosen service (for the table's rows).
+    let mut raw: Vec<Vec<i64>> = Vec::new();
     if v.is_empty() {
         for (y, m) in &range {
             let estimate = (*y, *m) == this_month;
             let through = estimate.then_some(today);
             let mut total = 0i64;
             let mut lines = Vec::new();
+            let mut amounts = Vec::with_capacity(chosen.len());
             for (s, b) in &chosen {
                 let amount = month_charge(b, *y, *m, through);
+                amounts.push(amount);
                 total += amount;
                 lines.push(FeeLine {
                     name: s.name.clone(),
@@ -150,6 +154,7 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
                     amount: pb.format(amount),
                 });
             }
+            raw.push(amounts);
             let label = format!("{y}-{m:02}");
             totals.push((label.clone(), total, estimate));
             months.push(FeeMonth {
@@ -160,6 +165,31 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
             });
         }
     }
+    // The same figures as one table: a row per service, a column per month.
+    let rows: Vec<FeeRow> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| {
+            let mut sum = 0i64;
+            let amounts = months
+                .iter()
+                .zip(&raw)
+                .map(|(m, amounts)| {
+                    let a: i64 = amounts.get(i).copied().unwrap_or(0);
+                    sum += a;
+                    (m.label.clone(), pb.format(a))
+                })
+                .collect();
+            FeeRow {
+                name: s.name.clone(),
+                service_id: s.service_id.clone(),
+                kind_key: s.kind_key(),
+                amounts,
+                total: pb.format(sum),
+            }
+        })
+        .collect();
+    let grand_total = pb.format(totals.iter().map(|t| t.1).sum());
     let chart = chart(&pb, &totals);
     let service_status = match scope.split_once(':') {
         Some(("service", id)) => chosen
@@ -195,6 +225,8 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
     };
     let page = FeesPage {
         has_services: !inputs.is_empty(),
+        rows,
+        grand_total,
         from: fmt(from, &q.from),
         to: fmt(to, &q.to),
         errors: ctx.errors(&v),
