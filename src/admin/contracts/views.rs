@@ -128,17 +128,9 @@ pub struct TerminatePage {
     pub errors: FieldErrors,
 }
 
-pub struct FeeLine {
-    pub name: String,
-    pub service_id: String,
-    pub kind_key: &'static str,
-    pub amount: String,
-}
-
 pub struct FeeMonth {
     pub label: String,
     pub estimate: bool,
-    pub lines: Vec<FeeLine>,
     pub total: String,
 }
 

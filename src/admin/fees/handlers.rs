@@ -141,18 +141,11 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
             let estimate = (*y, *m) == this_month;
             let through = estimate.then_some(today);
             let mut total = 0i64;
-            let mut lines = Vec::new();
             let mut amounts = Vec::with_capacity(chosen.len());
-            for (s, b) in &chosen {
+            for (_, b) in &chosen {
                 let amount = month_charge(b, *y, *m, through);
                 amounts.push(amount);
                 total += amount;
-                lines.push(FeeLine {
-                    name: s.name.clone(),
-                    service_id: s.service_id.clone(),
-                    kind_key: s.kind_key(),
-                    amount: pb.format(amount),
-                });
             }
             raw.push(amounts);
             let label = format!("{y}-{m:02}");
@@ -160,7 +153,6 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
             months.push(FeeMonth {
                 label,
                 estimate,
-                lines,
                 total: pb.format(total),
             });
         }
