@@ -125,3 +125,4 @@ fees-all-zero = No fees in these months.
 fees-legend-billed = Month
 fees-month = Month
 fees-table = Fees by service and month
+fees-scope-services = Services

@@ -125,3 +125,4 @@ fees-all-zero = この期間の料金はありません。
 fees-legend-billed = 月額
 fees-month = 月
 fees-table = サービス別・月別の料金
+fees-scope-services = サービス

@@ -125,3 +125,4 @@ fees-all-zero = 이 기간에는 요금이 없습니다.
 fees-legend-billed = 월 요금
 fees-month = 월
 fees-table = 서비스별·월별 요금
+fees-scope-services = 서비스
