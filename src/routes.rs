@@ -147,6 +147,12 @@ impl Urls {
     pub fn admin_fees(&self) -> &'static str {
         "/admin/fees"
     }
+    pub fn admin_fees_csv(&self) -> &'static str {
+        "/admin/fees/export.csv"
+    }
+    pub fn admin_fees_xlsx(&self) -> &'static str {
+        "/admin/fees/export.xlsx"
+    }
     pub fn admin_org(&self) -> &'static str {
         "/admin/org"
     }
@@ -378,6 +384,8 @@ route_table! { workspace_routes, WORKSPACE_ROUTES:
     get "/admin/services/{service_id}/terminate" => contracts::terminate_page;
     post "/admin/services/{service_id}/terminate" => contracts::terminate;
     get "/admin/fees" => fees::fees;
+    get "/admin/fees/export.csv" => fees::export_csv;
+    get "/admin/fees/export.xlsx" => fees::export_xlsx;
     get "/admin/org" => org::org_page;
     post "/admin/org/api-key" => org::rotate_key;
     post "/admin/org/timezone" => org::save_timezone;
@@ -640,6 +648,8 @@ mod tests {
             u.admin_contracts(),
             u.new_service(),
             u.admin_fees(),
+            u.admin_fees_csv(),
+            u.admin_fees_xlsx(),
             u.admin_org(),
             u.org_timezone(),
             u.org_api_key(),

@@ -126,3 +126,6 @@ fees-legend-billed = Month
 fees-month = Month
 fees-table = Fees by service and month
 fees-scope-services = Services
+fees-export = Download this table:
+fees-export-csv = CSV
+fees-export-xlsx = Excel (.xlsx)

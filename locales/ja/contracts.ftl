@@ -126,3 +126,6 @@ fees-legend-billed = 月額
 fees-month = 月
 fees-table = サービス別・月別の料金
 fees-scope-services = サービス
+fees-export = この表をダウンロード：
+fees-export-csv = CSV
+fees-export-xlsx = Excel（.xlsx）

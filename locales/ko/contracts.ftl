@@ -126,3 +126,6 @@ fees-legend-billed = 월 요금
 fees-month = 월
 fees-table = 서비스별·월별 요금
 fees-scope-services = 서비스
+fees-export = 이 표 내려받기:
+fees-export-csv = CSV
+fees-export-xlsx = 엑셀(.xlsx)

@@ -789,6 +789,52 @@ async fn fees_table_chart_and_history(app: TestApp) {
         .await;
     let table = r.body.split("id=\"fee-table\"").nth(1).unwrap();
     assert!(table.contains("id=\"fee-new\"") && !table.contains("id=\"fee-old\""));
+    // The table as shown, exported: CSV (with a BOM) and xlsx with numbers as numbers.
+    let page = c
+        .get("/admin/fees?from=2025-05&to=2025-07&scope=service:old")
+        .await;
+    let link = page.body.split("id=\"fees-csv\"").next().unwrap();
+    assert!(
+        link.ends_with(
+            "href=\"/admin/fees/export.csv?from=2025-05&#38;to=2025-07&#38;scope=service%3Aold\" "
+        ),
+        "{}",
+        &link[link.len() - 120..]
+    );
+    let csv = c
+        .get("/admin/fees/export.csv?from=2025-05&to=2025-07&scope=service:old")
+        .await;
+    csv.assert_status(200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = csv.body.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Service name,Service ID,Type,2025-05,2025-06,2025-07,Total"
+    );
+    assert_eq!(
+        lines[1],
+        "Service old,old,Counselling management,30000,45000,60000,135000"
+    );
+    assert_eq!(lines[2], "Total,,,30000,45000,60000,135000");
+    assert_eq!(lines.len(), 3);
+    let x = c
+        .get("/admin/fees/export.xlsx?from=2025-05&to=2025-07&scope=service:old")
+        .await;
+    x.assert_status(200);
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(x.bytes.clone())).unwrap();
+        let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+        let rows: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
+        assert_eq!(rows[0][3], Data::String("2025-05".into()));
+        assert_eq!(rows[1][4], Data::Float(45000.0));
+        assert_eq!(rows[2][6], Data::Float(135000.0));
+    }
+    // A bad search exports nothing: the page with its messages.
+    c.get("/admin/fees/export.csv?from=2025-13")
+        .await
+        .assert_status(422);
     // Suspension does not change the bill.
     let before = c
         .get("/admin/fees?from=2025-06&to=2025-06&scope=service:old")

@@ -141,6 +141,9 @@ pub struct FeeRow {
     pub kind_key: &'static str,
     pub amounts: Vec<(String, String)>,
     pub total: String,
+    /// The same amounts unformatted (for the exports), and their sum.
+    pub values: Vec<i64>,
+    pub sum: i64,
 }
 
 pub struct Bar {
@@ -167,6 +170,13 @@ pub struct Chart {
     pub has_estimate: bool,
 }
 
+impl FeesPage {
+    /// An amount in the currency's unit (e.g. cents to dollars).
+    pub fn scale(&self, v: i64) -> f64 {
+        v as f64 / 10f64.powi(i32::try_from(self.decimals).unwrap_or(0))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "contracts/fees.html")]
 pub struct FeesPage {
@@ -186,6 +196,12 @@ pub struct FeesPage {
     pub rows: Vec<FeeRow>,
     /// The sum of every month shown.
     pub grand_total: String,
+    /// `from`, `to` and `scope` of the search shown, for the export links.
+    pub export_query: String,
+    /// Each month's total, unformatted.
+    pub month_sums: Vec<i64>,
+    /// Decimal places of the currency (amounts are in its smallest unit).
+    pub decimals: u32,
 }
 
 #[derive(Template)]

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::pricing::{KINDS, PriceBook};
 use crate::web::forms::{Msg, Validation};
 use crate::web::{Choice, OrgAdmin, ok, unprocessable};
+use crate::xlsx::Cell;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -59,8 +60,17 @@ fn month_range(from: &str, to: &str, today: chrono::NaiveDate) -> (Option<Month>
 pub const FEE_MONTHS_MAX: usize = 36;
 
 pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
+    let (page, valid) = build(&ctx, q.into_inner()).await?;
+    if valid {
+        ok(&page)
+    } else {
+        unprocessable(&page)
+    }
+}
+
+/// The fee page for a search, and whether the search was valid.
+async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppError> {
     let org = ctx.org_id();
-    let q = q.into_inner();
     let (qfrom, qto) = (q.from.clone(), q.to.clone());
     // The org's calendar and every service's billing input from the first month shown, in
     // one trip.
@@ -162,15 +172,15 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
         .iter()
         .enumerate()
         .map(|(i, (s, _))| {
-            let mut sum = 0i64;
+            let values: Vec<i64> = raw
+                .iter()
+                .map(|amounts| amounts.get(i).copied().unwrap_or(0))
+                .collect();
+            let sum: i64 = values.iter().sum();
             let amounts = months
                 .iter()
-                .zip(&raw)
-                .map(|(m, amounts)| {
-                    let a: i64 = amounts.get(i).copied().unwrap_or(0);
-                    sum += a;
-                    (m.label.clone(), pb.format(a))
-                })
+                .zip(&values)
+                .map(|(m, a)| (m.label.clone(), pb.format(*a)))
                 .collect();
             FeeRow {
                 name: s.name.clone(),
@@ -178,6 +188,8 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
                 kind_key: s.kind_key(),
                 amounts,
                 total: pb.format(sum),
+                values,
+                sum,
             }
         })
         .collect();
@@ -215,8 +227,18 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
         m.map(|(y, mm)| format!("{y}-{mm:02}"))
             .unwrap_or_else(|| raw.to_string())
     };
+    let export_query = {
+        let mut e = url::form_urlencoded::Serializer::new(String::new());
+        e.append_pair("from", &fmt(from, &q.from));
+        e.append_pair("to", &fmt(to, &q.to));
+        e.append_pair("scope", &scope);
+        e.finish()
+    };
     let page = FeesPage {
         has_services: !inputs.is_empty(),
+        export_query,
+        month_sums: totals.iter().map(|t| t.1).collect(),
+        decimals: pb.decimals,
         rows,
         grand_total,
         from: fmt(from, &q.from),
@@ -229,11 +251,109 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
         chart,
         service_status,
     };
-    if v.is_empty() {
-        ok(&page)
-    } else {
-        unprocessable(&page)
+    Ok((page, v.is_empty()))
+}
+
+/// The cells of the fee table as shown (amounts as numbers): a header row, a row per
+/// service, and the totals row.
+fn export_rows(ctx: &OrgAdmin, page: &FeesPage) -> Vec<Vec<Cell>> {
+    let mut head = vec![
+        Cell::Text(ctx.t("service-name")),
+        Cell::Text(ctx.t("service-id")),
+        Cell::Text(ctx.t("service-kind")),
+    ];
+    head.extend(page.months.iter().map(|m| Cell::Text(m.label.clone())));
+    head.push(Cell::Text(ctx.t("fees-total")));
+    let mut out = vec![head];
+    let money = |v: i64| Cell::Number(page.scale(v));
+    for r in &page.rows {
+        let mut row = vec![
+            Cell::Text(r.name.clone()),
+            Cell::Text(r.service_id.clone()),
+            Cell::Text(ctx.t(r.kind_key)),
+        ];
+        row.extend(r.values.iter().map(|v| money(*v)));
+        row.push(money(r.sum));
+        out.push(row);
     }
+    let mut total = vec![Cell::Text(ctx.t("fees-total")), Cell::Empty, Cell::Empty];
+    total.extend(page.month_sums.iter().map(|v| money(*v)));
+    total.push(money(page.month_sums.iter().sum()));
+    out.push(total);
+    out
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Empty => String::new(),
+        Cell::Text(t) => t.clone(),
+        Cell::Number(n) => n.to_string(),
+        Cell::DateTime(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}
+
+fn download(name: &str, ctype: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ctype.to_string())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
+}
+
+/// The fee table as CSV (UTF-8 with a BOM, so spreadsheet programs read Hangul and kana).
+pub async fn export_csv(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
+    let (page, valid) = build(&ctx, q.into_inner()).await?;
+    if !valid {
+        return unprocessable(&page);
+    }
+    let mut body = "\u{feff}".to_string();
+    for row in export_rows(&ctx, &page) {
+        let cells: Vec<String> = row.iter().map(cell_text).collect();
+        body.push_str(&crate::xlsx::csv_line(&cells));
+    }
+    Ok(download(
+        "fees.csv",
+        "text/csv; charset=utf-8",
+        body.into_bytes(),
+    ))
+}
+
+/// The fee table as xlsx (amounts as numbers, header frozen).
+pub async fn export_xlsx(
+    ctx: OrgAdmin,
+    q: web::Query<FeesQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (page, valid) = build(&ctx, q.into_inner()).await?;
+    if !valid {
+        return unprocessable(&page);
+    }
+    let mut rows = export_rows(&ctx, &page);
+    let head: Vec<String> = rows.remove(0).iter().map(cell_text).collect();
+    let name: String = ctx.t("tab-fees").chars().take(31).collect();
+    let bytes = web::block(move || -> Result<Vec<u8>, String> {
+        use std::io::{Read as _, Seek as _};
+        let widths = vec![20.0; head.len()];
+        let mut sheet =
+            crate::xlsx::Sheet::new(&name, &head, &widths).map_err(|e| e.to_string())?;
+        for r in &rows {
+            sheet.typed_row(r).map_err(|e| e.to_string())?;
+        }
+        let mut f = tempfile::tempfile().map_err(|e| e.to_string())?;
+        sheet.save(&mut f).map_err(|e| e.to_string())?;
+        f.rewind().map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    })
+    .await?
+    .map_err(AppError::internal)?;
+    Ok(download(
+        "fees.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    ))
 }
 
 /// Bar geometry of the monthly totals, for the SVG in the template.
