@@ -185,7 +185,9 @@ document.addEventListener("DOMContentLoaded", function () {
   // After a failed submit: a summary of the messages above the first form with errors,
   // each linking to its field, and the focus on it (the messages stay by their fields).
   var errs = document.querySelectorAll("main .field-error");
-  if (errs.length && !document.getElementById("error-summary")) {
+  var served = document.getElementById("error-summary");
+  if (served) { served.focus(); }
+  if (errs.length && !served) {
     var box = document.createElement("div");
     box.className = "error-summary";
     box.id = "error-summary";

@@ -79,12 +79,13 @@ impl Validation {
 
     pub fn localize(&self, i18n: &I18n, lang: Lang) -> FieldErrors {
         let mut map: BTreeMap<Cow<'static, str>, Vec<String>> = BTreeMap::new();
+        let mut list = Vec::with_capacity(self.errs.len());
         for (f, m) in &self.errs {
-            map.entry(f.clone())
-                .or_default()
-                .push(m.localize(i18n, lang));
+            let text = m.localize(i18n, lang);
+            list.push((f.to_string(), text.clone()));
+            map.entry(f.clone()).or_default().push(text);
         }
-        FieldErrors { map }
+        FieldErrors { map, list }
     }
 }
 
@@ -92,6 +93,8 @@ impl Validation {
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors {
     map: BTreeMap<Cow<'static, str>, Vec<String>>,
+    /// (field, message) in the order the checks found them (the form's order).
+    list: Vec<(String, String)>,
 }
 
 impl FieldErrors {
@@ -105,6 +108,11 @@ impl FieldErrors {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+
+    /// Every (field, message), for the error summary above a form.
+    pub fn all(&self) -> &[(String, String)] {
+        &self.list
     }
 }
 

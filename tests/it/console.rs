@@ -59,6 +59,24 @@ async fn signup_answers_bad_input_with_field_messages(app: TestApp) {
         r.field_errors("agree_terms"),
         vec!["You must agree to the terms to sign up."]
     );
+    // The summary above the form (focused on load, without JS too), in the form's order,
+    // each message linking to its field.
+    let summary = r
+        .body
+        .split("<div class=\"error-summary\" id=\"error-summary\" role=\"alert\" tabindex=\"-1\" autofocus>")
+        .nth(1)
+        .unwrap()
+        .split("</div>")
+        .next()
+        .unwrap();
+    let links: Vec<&str> = summary
+        .split("<li><a href=\"#")
+        .skip(1)
+        .map(|l| l.split('"').next().unwrap())
+        .collect();
+    assert_eq!(links.first(), Some(&"email"), "{summary}");
+    assert!(links.contains(&"agree_terms") && links.contains(&"password"));
+    assert!(summary.contains("You must agree to the terms to sign up."));
 
     // 10,000 characters, a script tag, unicode: messages, values kept (escaped), password dropped.
     let long = "가".repeat(10_000);
