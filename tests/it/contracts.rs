@@ -230,6 +230,12 @@ async fn org_time_zone_is_the_default_of_new_services(app: TestApp) {
     assert!(page.body.contains("time zone has been saved."));
     let form = c.get("/admin/services/new").await;
     assert!(form.body.contains("<option value=\"Asia/Tokyo\" selected>"));
+    // The service ID's hint is tied to its field.
+    assert!(form.body.contains("aria-describedby=\"service_id-hint\""));
+    assert!(
+        form.body
+            .contains("<p class=\"hint\" id=\"service_id-hint\">")
+    );
     let mut agent = app.ws_login("tzorg", "agent1", GOOD_PW).await;
     agent
         .post_form("/admin/org/timezone", &[("timezone", "UTC")])
