@@ -29,8 +29,24 @@ function enhanceLanguages(root) {
   sync();
 }
 
+// Character counters ("12 of 50 characters"), announced politely.
+function enhanceCounters(root) {
+  var counted = root.querySelectorAll("input[data-counter]");
+  for (var k = 0; k < counted.length; k++) {
+    (function (input) {
+      var out = root.querySelector("#" + input.getAttribute("data-counter"));
+      if (!out) { return; }
+      var tpl = out.getAttribute("data-template") || "";
+      var show = function () { out.textContent = tpl.replace("{count}", String(input.value.length)); };
+      input.addEventListener("input", show);
+      show();
+    })(counted[k]);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   enhanceLanguages(document);
+  enhanceCounters(document);
   // The language switcher submits on change.
   var select = document.getElementById("lang-select");
   if (select && select.form) {
@@ -98,6 +114,7 @@ document.addEventListener("DOMContentLoaded", function () {
           dialog.appendChild(document.importNode(form, true));
           document.body.appendChild(dialog);
           enhanceLanguages(dialog);
+          enhanceCounters(dialog);
           dialog.showModal();
         })
         .catch(function () { window.location.href = add.href; });
@@ -218,4 +235,12 @@ document.addEventListener("DOMContentLoaded", function () {
     at.parentNode.insertBefore(box, at);
     box.focus();
   }
+
+  // A token in the address bar (a multipart form carries it in its action) is taken out
+  // of it at once, so it is not kept in history or shared by copying the address.
+  if (window.history && history.replaceState && /[?&]_csrf=/.test(location.search)) {
+    var clean = location.search.replace(/([?&])_csrf=[^&]*&?/, "$1").replace(/[?&]$/, "");
+    history.replaceState(null, "", location.pathname + clean + location.hash);
+  }
+
 });

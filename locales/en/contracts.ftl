@@ -129,3 +129,5 @@ fees-scope-services = Services
 fees-export = Download this table:
 fees-export-csv = CSV
 fees-export-xlsx = Excel (.xlsx)
+service-name-max = At most 50 characters.
+service-name-counter = { $count } of 50 characters

@@ -129,3 +129,5 @@ fees-scope-services = サービス
 fees-export = この表をダウンロード：
 fees-export-csv = CSV
 fees-export-xlsx = Excel（.xlsx）
+service-name-max = 50文字まで入力できます。
+service-name-counter = 50文字中 { $count }文字

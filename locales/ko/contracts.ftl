@@ -129,3 +129,5 @@ fees-scope-services = 서비스
 fees-export = 이 표 내려받기:
 fees-export-csv = CSV
 fees-export-xlsx = 엑셀(.xlsx)
+service-name-max = 최대 50자까지 입력할 수 있습니다.
+service-name-counter = 50자 중 { $count }자

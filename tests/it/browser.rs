@@ -473,6 +473,7 @@ async fn service_contract_suspend_terminate_and_fees() {
         wait_for(&c, "dialog.modal[open] #service_id").await;
         click(&c, "#kind_counseling").await;
         fill(&c, "#name", "Customer care").await;
+        wait_text(&c, "#name-counter", "13 of 50 characters").await;
         fill(&c, "#service_id", "care").await;
         // The 203 languages: only the chosen ones and the filter's matches are shown.
         let shown = c
