@@ -50,3 +50,5 @@ twofa-step-title = Enter your code
 twofa-step-intro = Two-factor sign-in is on for this account. Enter the 6-digit code from your authenticator app, or one of your recovery codes.
 twofa-step-submit = Sign in
 twofa-step-expired = The sign-in took too long. Please sign in again.
+home-in-progress = My tickets in progress
+home-unassigned = Unassigned in my services

@@ -50,3 +50,5 @@ twofa-step-title = コードの入力
 twofa-step-intro = このアカウントは2段階認証を使用しています。認証アプリの6桁のコード、またはリカバリーコードを入力してください。
 twofa-step-submit = ログイン
 twofa-step-expired = ログインに時間がかかりすぎました。もう一度ログインしてください。
+home-in-progress = 自分の処理中チケット
+home-unassigned = 自分のサービスの未割り当て

@@ -50,3 +50,5 @@ twofa-step-title = 인증 코드 입력
 twofa-step-intro = 이 계정은 2단계 인증을 사용합니다. 인증 앱의 6자리 코드 또는 복구 코드를 입력하세요.
 twofa-step-submit = 로그인
 twofa-step-expired = 로그인 시간이 초과되었습니다. 다시 로그인하세요.
+home-in-progress = 내 처리중 티켓
+home-unassigned = 내 서비스의 미할당 티켓

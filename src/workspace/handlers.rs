@@ -25,10 +25,20 @@ fn now() -> chrono::NaiveDateTime {
 
 pub async fn home(ctx: Member) -> Result<HttpResponse, AppError> {
     let (org, id) = (ctx.org_id(), ctx.user.id);
-    let services = ctx.state.db(move |c| memberships(c, org, id)).await?;
+    let (services, (in_progress, unassigned)) = ctx
+        .state
+        .db(move |c| {
+            Ok((
+                memberships(c, org, id)?,
+                crate::services::tickets::model::home_counts(c, org, id)?,
+            ))
+        })
+        .await?;
     ok(&HomePage {
         ctx: ctx.page(),
         services,
+        in_progress,
+        unassigned,
     })
 }
 

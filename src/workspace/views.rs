@@ -13,6 +13,9 @@ pub struct HomePage {
     pub ctx: PageCtx,
     /// The services the member belongs to, with role and permissions.
     pub services: Vec<Membership>,
+    /// Tickets in progress assigned to the member; unassigned ones in their services.
+    pub in_progress: i64,
+    pub unassigned: i64,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]

@@ -635,6 +635,14 @@ async fn widget_states_and_my_performance(app: TestApp) {
     let ready = online_contact::workspace::cti::duration(step);
     assert_eq!(dd("perf-phone-ready"), ready, "{}", p.body);
     assert_eq!(dd("perf-in-progress"), "1");
+    // The workspace home counts it too.
+    let home = agent.get("/").await;
+    assert!(
+        home.body.contains("id=\"home-in-progress\">1<"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("id=\"home-unassigned\">0<"));
     assert_eq!(dd("perf-unassigned"), "0");
     assert!(p.body.contains("id=\"perf-chat-online\""));
     // Korean page: the day in Korean.

@@ -59,6 +59,31 @@ pub struct Assignee {
     pub login_id: String,
 }
 
+/// The workspace home's figures for a member: (tickets in progress assigned to them,
+/// unassigned tickets in the services they belong to).
+pub fn home_counts(c: &mut DbConn, org: i64, member: i64) -> Result<(i64, i64), AppError> {
+    let mine: i64 = tk::table
+        .filter(tk::org_id.eq(org))
+        .filter(tk::assignee_id.eq(member))
+        .filter(tk::status.eq(IN_PROGRESS))
+        .count()
+        .get_result(c)?;
+    let open: i64 = tk::table
+        .filter(tk::org_id.eq(org))
+        .filter(tk::status.eq(UNASSIGNED))
+        .filter(
+            tk::service_ref.eq_any(
+                sm::table
+                    .filter(sm::org_id.eq(org))
+                    .filter(sm::member_id.eq(member))
+                    .select(sm::service_ref),
+            ),
+        )
+        .count()
+        .get_result(c)?;
+    Ok((mine, open))
+}
+
 /// Whether the ticket can still be edited (a closed ticket is final).
 impl Ticket {
     pub fn is_open(&self) -> bool {
