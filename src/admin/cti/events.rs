@@ -10,8 +10,8 @@ use diesel::prelude::*;
 
 use super::model::{self, Settings};
 use crate::admin::contracts::model::Service;
-use crate::db::DbConn;
 use crate::db::schema::{cti_events as ev, org_members as om, tickets as tk};
+use crate::db::{DbConn, TxError, is_unique_violation};
 use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
 use crate::services::tickets::model as tickets;
@@ -243,48 +243,55 @@ pub fn apply(
         return reject("the agent of this `cti_id` has no phone permission in the service");
     }
     let settings = model::settings(c, service.id)?;
+    let who = Agent {
+        org,
+        service: &service,
+        member,
+        settings: &settings,
+        now,
+    };
     let r = c.transaction(|c| {
-        let id = insert(c, org, &service, member, e, "api", &settings, now)?;
+        let id = who.insert(c, e, PHONE, "api")?;
         if let Kind::Call(call) = &e.kind {
-            call_effects(c, i18n, org, &service, member, id, e, call, &settings, now)?;
+            call_effects(c, i18n, &who, id, e, call)?;
         }
-        Ok::<_, AppError>(())
+        Ok::<_, TxError>(())
     });
     match r {
         Ok(()) => Ok(Outcome::Accepted),
         // The event ID was recorded before (perhaps by a concurrent resend).
-        Err(AppError::Internal(m))
-            if m.contains("cti_events")
-                && (m.contains("UNIQUE") || m.contains("duplicate key")) =>
-        {
-            Ok(Outcome::Duplicate)
-        }
-        Err(err) => Err(err),
+        Err(TxError::Duplicate) => Ok(Outcome::Duplicate),
+        Err(TxError::App(err)) => Err(err),
     }
 }
 
-/// Inserts an event; returns its row id.
-#[expect(clippy::too_many_arguments, reason = "one row's columns")]
-fn insert(
-    c: &mut DbConn,
+/// Whose event it is, and where: the row's context.
+struct Agent<'a> {
     org: i64,
-    service: &Service,
+    service: &'a Service,
     member: i64,
-    e: &NewEvent,
-    source: &str,
-    settings: &Settings,
+    settings: &'a Settings,
     now: NaiveDateTime,
-) -> Result<i64, AppError> {
-    let (state, call) = match &e.kind {
-        Kind::State(s) => (Some(*s), None),
-        Kind::Call(c) => (None, Some(c)),
-    };
-    let channel = if source == "chat" { CHAT } else { PHONE };
-    diesel::insert_into(ev::table)
-        .values((
-            ev::org_id.eq(org),
-            ev::service_ref.eq(service.id),
-            ev::member_id.eq(member),
+}
+
+impl Agent<'_> {
+    /// Inserts an event on `channel`; returns its row id. A recorded event ID (unique per
+    /// organization) is `TxError::Duplicate`.
+    fn insert(
+        &self,
+        c: &mut DbConn,
+        e: &NewEvent,
+        channel: &str,
+        source: &str,
+    ) -> Result<i64, TxError> {
+        let (state, call) = match &e.kind {
+            Kind::State(s) => (Some(*s), None),
+            Kind::Call(c) => (None, Some(c)),
+        };
+        let insert = diesel::insert_into(ev::table).values((
+            ev::org_id.eq(self.org),
+            ev::service_ref.eq(self.service.id),
+            ev::member_id.eq(self.member),
             ev::event_id.eq(&e.event_id),
             ev::channel.eq(channel),
             ev::at.eq(e.at),
@@ -296,34 +303,31 @@ fn insert(
             ev::wait_seconds.eq(call.map(|c| c.wait_seconds)),
             ev::talk_seconds.eq(call.map(|c| c.talk_seconds)),
             ev::cause.eq(call.map(|c| c.cause.as_str())),
-            ev::source.eq(if source == "chat" { "widget" } else { source }),
-            ev::logged.eq(channel == PHONE && settings.log_monitoring),
-            ev::created_at.eq(now),
-        ))
-        .execute(c)?;
-    Ok(ev::table
-        .filter(ev::org_id.eq(org))
-        .filter(ev::event_id.eq(&e.event_id))
-        .select(ev::id)
-        .first(c)?)
+            ev::source.eq(source),
+            ev::logged.eq(channel == PHONE && self.settings.log_monitoring),
+            ev::created_at.eq(self.now),
+        ));
+        match crate::db::insert_returning_id!(c, insert, ev::id) {
+            Ok(id) => Ok(id),
+            Err(e) if is_unique_violation(&e) => Err(TxError::Duplicate),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 /// A call event's effects: it joins its call (the agent's latest call event in the service,
 /// same direction, not yet ended), the call gets its ticket when the rules say so, and
 /// after `ended` the agent goes to ticket work or is asked to choose a state.
-#[expect(clippy::too_many_arguments, reason = "the event and its context")]
 fn call_effects(
     c: &mut DbConn,
     i18n: &I18n,
-    org: i64,
-    service: &Service,
-    member: i64,
+    who: &Agent<'_>,
     id: i64,
     e: &NewEvent,
     call: &Call,
-    settings: &Settings,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), TxError> {
+    let (org, service, member, settings, now) =
+        (who.org, who.service, who.member, who.settings, who.now);
     /// (call_ref, ticket_id, phase, direction) of the agent's latest call event.
     type Open = (Option<i64>, Option<i64>, Option<String>, Option<String>);
     let open: Option<Open> = ev::table
@@ -368,7 +372,7 @@ fn call_effects(
             cti_id: e.cti_id.clone(),
             kind: Kind::State(state),
         };
-        insert(c, org, service, member, &after, "auto", settings, now)?;
+        who.insert(c, &after, PHONE, "auto")?;
     }
     Ok(())
 }
@@ -444,9 +448,18 @@ pub fn record_state(
         cti_id,
         kind: Kind::State(state),
     };
-    let source = if channel == CHAT { "chat" } else { "widget" };
-    insert(c, org, service, member, &e, source, &settings, now)?;
-    Ok(())
+    let who = Agent {
+        org,
+        service,
+        member,
+        settings: &settings,
+        now,
+    };
+    match who.insert(c, &e, channel, "widget") {
+        // (a random 128-bit ID meeting itself would be nothing to record twice)
+        Ok(_) | Err(TxError::Duplicate) => Ok(()),
+        Err(TxError::App(err)) => Err(err),
+    }
 }
 
 /// The member's latest state on a channel of the service, and since when.
