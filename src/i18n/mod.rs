@@ -111,6 +111,23 @@ impl I18n {
         self.format(lang, key, Some(&fa))
     }
 
+    /// A calendar date as its readers write it (the pattern is each language's `date-long`
+    /// message; English names the month).
+    pub fn date(&self, lang: Lang, d: chrono::NaiveDate) -> String {
+        use chrono::Datelike as _;
+        let monthname = self.t(lang, &format!("month-name-{}", d.month()));
+        self.t_args(
+            lang,
+            "date-long",
+            &[
+                ("year", d.year().to_string()),
+                ("month", d.month().to_string()),
+                ("day", d.day().to_string()),
+                ("monthname", monthname),
+            ],
+        )
+    }
+
     fn format(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
         let Some(bundle) = self.bundles.get(lang.index()) else {
             return key.to_string();
@@ -129,27 +146,6 @@ impl I18n {
 }
 
 /// Picks the best of our languages for an `Accept-Language` header, if any matches.
-/// A calendar date as its readers write it: `2026년 12월 4일`, `2026年12月4日`,
-/// `December 4, 2026`.
-pub fn format_date(lang: Lang, d: chrono::NaiveDate) -> String {
-    use chrono::Datelike as _;
-    match lang {
-        Lang::Ko => format!(
-            "{}\u{b144} {}\u{c6d4} {}\u{c77c}",
-            d.year(),
-            d.month(),
-            d.day()
-        ),
-        Lang::Ja => format!(
-            "{}\u{5e74}{}\u{6708}{}\u{65e5}",
-            d.year(),
-            d.month(),
-            d.day()
-        ),
-        Lang::En => d.format("%B %-d, %Y").to_string(),
-    }
-}
-
 pub fn negotiate(accept_language: &str) -> Option<Lang> {
     let requested = fluent_langneg::accepted_languages::parse(accept_language);
     let available: Vec<fluent_langneg::LanguageIdentifier> = [Lang::En, Lang::Ja, Lang::Ko]

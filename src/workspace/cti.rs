@@ -496,7 +496,7 @@ impl PerformancePage {
     pub fn day(&self) -> String {
         self.p
             .day
-            .map(|d| crate::i18n::format_date(self.ctx.lang, d))
+            .map(|d| self.ctx.i18n.date(self.ctx.lang, d))
             .unwrap_or_default()
     }
 }

@@ -105,6 +105,9 @@ fn used_keys() -> BTreeSet<String> {
     ] {
         keys.insert(format!("mig-status-{s}"));
     }
+    for m in 1..=12 {
+        keys.insert(format!("month-name-{m}"));
+    }
     use online_contact::admin::cti::events as cti;
     for s in cti::STATES {
         keys.insert(format!("cti-state-{s}"));
@@ -138,6 +141,15 @@ fn every_used_key_exists_in_every_language() {
         let missing: Vec<_> = used.difference(&defined).collect();
         assert!(missing.is_empty(), "{}: missing {missing:?}", lang.code());
     }
+}
+
+#[test]
+fn dates_read_as_each_language_writes_them() {
+    let i18n = online_contact::i18n::I18n::load().unwrap();
+    let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+    assert_eq!(i18n.date(Lang::En, d), "December 4, 2026");
+    assert_eq!(i18n.date(Lang::Ko, d), "2026년 12월 4일");
+    assert_eq!(i18n.date(Lang::Ja, d), "2026年12月4日");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! CTI management (CTI 관리): per-service CTI settings for services whose contract includes
+//! CTI management (the product's CTI menu): per-service CTI settings for services whose contract includes
 //! phone CTI, CTI logins of agents, and the events a CTI reports (`events`), which the
 //! phone widget, the CTI log download and "My performance" read.
 
