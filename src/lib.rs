@@ -39,6 +39,9 @@ pub struct AppState {
     pub hasher: auth::Hasher,
     pub pricing: Arc<pricing::PriceBook>,
     pub client_throttle: web::throttle::ClientThrottle,
+    /// The panel areas add to workspace pages (the phone widget); wired here, where the
+    /// app is composed, so the foundation needs no area.
+    pub page_panel: Option<web::PanelLoader>,
     /// Database work waits here (first come, first served) for a free connection, so no
     /// more blocking threads run than there are connections.
     db_gate: Arc<tokio::sync::Semaphore>,
@@ -68,6 +71,7 @@ impl AppState {
         let client_throttle = web::throttle::ClientThrottle::new(config.throttle_per_minute);
         Ok(AppState {
             client_throttle,
+            page_panel: Some(workspace::cti::panel),
             db_gate: Arc::new(tokio::sync::Semaphore::new(DB_POOL as usize)),
             config,
             pool,

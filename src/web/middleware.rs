@@ -342,7 +342,7 @@ pub async fn error_pages(
         is_admin: false,
         service_tabs: Vec::new(),
         has_counseling: false,
-        widget: None,
+        panel: None,
         cti_log: false,
     };
     let text = res.response().extensions().get::<ErrorText>().map(|t| t.0);

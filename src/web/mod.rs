@@ -48,9 +48,28 @@ pub struct Ctx {
     pub client: crate::auth::sessions::Client,
     /// On a workspace, signed in: the services shown as tabs.
     pub service_tabs: Vec<ServiceTab>,
-    /// The phone widget of a member with a CTI login or chat permission.
-    pub widget: Option<crate::workspace::cti::Widget>,
+    /// A panel an area adds to the page (the phone widget), if any.
+    pub panel: Option<Arc<dyn PagePanel>>,
 }
+
+/// A panel an area adds to every page of a signed-in workspace member (the phone widget):
+/// loaded in the request context's database trip by the loader in `AppState`, rendered
+/// into the layout. Areas implement it; the foundation knows no area.
+pub trait PagePanel: Send + Sync {
+    /// The panel's HTML for this page.
+    fn render(&self, page: &PageCtx) -> String;
+}
+
+/// Loads the panel of a request: the org, the member, their service tabs, the path and
+/// query of the page.
+pub type PanelLoader = fn(
+    &mut crate::db::DbConn,
+    i64,
+    &User,
+    &[ServiceTab],
+    &str,
+    &str,
+) -> Result<Option<Arc<dyn PagePanel>>, AppError>;
 
 impl FromRequest for Ctx {
     type Error = AppError;
@@ -75,7 +94,8 @@ impl FromRequest for Ctx {
             let lookup = token.clone();
             let path = req.path().to_string();
             let query = req.query_string().to_string();
-            let (tenant, user, service_tabs, widget) = if !needs_db {
+            let loader = state.page_panel;
+            let (tenant, user, service_tabs, panel) = if !needs_db {
                 (None, None, Vec::new(), None)
             } else {
                 state
@@ -95,18 +115,19 @@ impl FromRequest for Ctx {
                             None => None,
                         };
                         // A signed-in member's service tabs, in the same trip.
-                        let (tabs, widget) = match (&tenant, &user) {
+                        let (tabs, panel) = match (&tenant, &user) {
                             (Some(t), Some(u)) => {
                                 let tabs = crate::auth::sessions::service_tabs(c, t.org_id, u)?;
-                                // The phone widget (workspace's, read in the same trip).
-                                let w = crate::workspace::cti::widget(
-                                    c, t.org_id, u, &tabs, &path, &query,
-                                )?;
-                                (tabs, w)
+                                // An area's panel (the phone widget), in the same trip.
+                                let p = match loader {
+                                    Some(load) => load(c, t.org_id, u, &tabs, &path, &query)?,
+                                    None => None,
+                                };
+                                (tabs, p)
                             }
                             _ => (Vec::new(), None),
                         };
-                        Ok((tenant, user, tabs, widget))
+                        Ok((tenant, user, tabs, panel))
                     })
                     .await?
             };
@@ -150,7 +171,7 @@ impl FromRequest for Ctx {
             };
             Ok(Ctx {
                 service_tabs,
-                widget,
+                panel,
                 is_get,
                 state,
                 session,
@@ -221,7 +242,7 @@ impl Ctx {
             service_tabs: self.service_tabs.clone(),
             cti_log: self.user.as_ref().is_some_and(User::is_admin)
                 || self.service_tabs.iter().any(|t| t.service_admin),
-            widget: self.widget.clone(),
+            panel: self.panel.clone(),
         }
     }
 
@@ -324,8 +345,8 @@ pub struct PageCtx {
     /// The organization has a live counselling service (for an admin: the company-info
     /// menu is shown).
     pub has_counseling: bool,
-    /// The phone widget (see `Ctx::widget`).
-    pub widget: Option<crate::workspace::cti::Widget>,
+    /// An area's panel (see `PagePanel`).
+    pub panel: Option<Arc<dyn PagePanel>>,
 }
 
 /// One option of a select, radio group or checkbox list.
@@ -368,6 +389,14 @@ impl PageCtx {
 
     pub fn t(&self, key: &str) -> String {
         self.i18n.t(self.lang, key)
+    }
+
+    /// The HTML of the page's panel (empty without one).
+    pub fn panel_html(&self) -> String {
+        self.panel
+            .as_ref()
+            .map(|p| p.render(self))
+            .unwrap_or_default()
     }
 
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {

@@ -16,7 +16,7 @@ use crate::auth::sessions::{ServiceTab, User};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::web::forms::{FieldErrors, Msg, Validation};
-use crate::web::{Member, PageCtx, ok, safe_next, see_other, unprocessable};
+use crate::web::{Member, PageCtx, PagePanel, ok, safe_next, see_other, unprocessable};
 
 fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -114,7 +114,37 @@ fn current_tab<'a>(tabs: &'a [ServiceTab], path: &str, query: &str) -> Option<&'
 
 /// The widget for this request, if the member has one (a few indexed reads, made only for
 /// members with phone or chat permission somewhere).
-pub fn widget(
+pub fn panel(
+    c: &mut DbConn,
+    org: i64,
+    user: &User,
+    tabs: &[ServiceTab],
+    path: &str,
+    query: &str,
+) -> Result<Option<std::sync::Arc<dyn PagePanel>>, AppError> {
+    Ok(widget(c, org, user, tabs, path, query)?.map(|w| std::sync::Arc::new(w) as _))
+}
+
+/// The widget as the layout shows it.
+#[derive(Template)]
+#[template(path = "workspace/phone_widget.html")]
+struct WidgetView<'a> {
+    ctx: &'a PageCtx,
+    w: &'a Widget,
+}
+
+impl PagePanel for Widget {
+    fn render(&self, page: &PageCtx) -> String {
+        WidgetView { ctx: page, w: self }
+            .render()
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "phone widget");
+                String::new()
+            })
+    }
+}
+
+fn widget(
     c: &mut DbConn,
     org: i64,
     user: &User,
