@@ -468,6 +468,19 @@ pub fn multipart_action(path: &str, csrf: &str) -> String {
     format!("{path}?_csrf={token}")
 }
 
+/// A download: the file name for saving, its type, never cached.
+pub fn attachment(name: &str, ctype: &str) -> actix_web::HttpResponseBuilder {
+    use actix_web::http::header;
+    let mut b = HttpResponse::Ok();
+    b.content_type(ctype)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    b
+}
+
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location))

@@ -4,7 +4,6 @@
 //! channel in the service; the log needs the OWNER, an org admin or an admin of the
 //! service; performance needs a role in the service (or global management).
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -467,28 +466,9 @@ pub async fn cti_log_download(
             break;
         }
     }
-    let file = web::block(move || -> Result<std::fs::File, String> {
-        use std::io::Seek as _;
-        let mut f = tempfile::tempfile().map_err(|e| e.to_string())?;
-        sheet.save(&mut f).map_err(|e| e.to_string())?;
-        f.rewind().map_err(|e| e.to_string())?;
-        Ok(f)
-    })
-    .await?
-    .map_err(AppError::internal)?;
-    let len = file
-        .metadata()
-        .map(|m| m.len())
-        .map_err(AppError::internal)?;
-    let name = format!("cti-log-{}-{day}.xlsx", service.service_id);
-    Ok(HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header((header::CONTENT_LENGTH, len))
-        .streaming(crate::xlsx::file_stream(file)))
+    sheet
+        .respond(&format!("cti-log-{}-{day}.xlsx", service.service_id))
+        .await
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -9,6 +9,9 @@ use std::borrow::Cow;
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
+/// The media type of xlsx files.
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// Rows an xlsx sheet can hold, the header included.
 pub const XLSX_MAX_ROWS: u32 = 1_048_576;
 
@@ -137,6 +140,32 @@ impl Sheet {
         }
         self.next_row += 1;
         Ok(())
+    }
+
+    /// Answers the workbook as the download `name`: saved to a temporary file on the
+    /// blocking pool, then streamed (memory stays flat whatever its size).
+    pub async fn respond(
+        self,
+        name: &str,
+    ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+        use crate::error::AppError;
+        let file = actix_web::web::block(move || -> Result<std::fs::File, String> {
+            use std::io::Seek as _;
+            let mut f = tempfile::tempfile().map_err(|e| e.to_string())?;
+            self.save(&mut f).map_err(|e| e.to_string())?;
+            f.rewind().map_err(|e| e.to_string())?;
+            Ok(f)
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+        let len = file
+            .metadata()
+            .map(|m| m.len())
+            .map_err(AppError::internal)?;
+        Ok(crate::web::attachment(name, XLSX_TYPE)
+            .insert_header((actix_web::http::header::CONTENT_LENGTH, len))
+            .streaming(file_stream(file)))
     }
 
     /// Writes the workbook to `file`.

@@ -292,16 +292,6 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
-fn download(name: &str, ctype: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ctype.to_string())
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(body)
-}
-
 /// The fee table as CSV (UTF-8 with a BOM, so spreadsheet programs read Hangul and kana).
 pub async fn export_csv(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpResponse, AppError> {
     let (page, valid) = build(&ctx, q.into_inner()).await?;
@@ -313,11 +303,7 @@ pub async fn export_csv(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpR
         let cells: Vec<String> = row.iter().map(cell_text).collect();
         body.push_str(&crate::xlsx::csv_line(&cells));
     }
-    Ok(download(
-        "fees.csv",
-        "text/csv; charset=utf-8",
-        body.into_bytes(),
-    ))
+    Ok(crate::web::attachment("fees.csv", "text/csv; charset=utf-8").body(body))
 }
 
 /// The fee table as xlsx (amounts as numbers, header frozen).
@@ -332,28 +318,18 @@ pub async fn export_xlsx(
     let mut rows = export_rows(&ctx, &page);
     let head: Vec<String> = rows.remove(0).iter().map(cell_text).collect();
     let name: String = ctx.t("tab-fees").chars().take(31).collect();
-    let bytes = web::block(move || -> Result<Vec<u8>, String> {
-        use std::io::{Read as _, Seek as _};
+    let sheet = web::block(move || -> Result<crate::xlsx::Sheet, String> {
         let widths = vec![20.0; head.len()];
         let mut sheet =
             crate::xlsx::Sheet::new(&name, &head, &widths).map_err(|e| e.to_string())?;
         for r in &rows {
             sheet.typed_row(r).map_err(|e| e.to_string())?;
         }
-        let mut f = tempfile::tempfile().map_err(|e| e.to_string())?;
-        sheet.save(&mut f).map_err(|e| e.to_string())?;
-        f.rewind().map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        f.read_to_end(&mut out).map_err(|e| e.to_string())?;
-        Ok(out)
+        Ok(sheet)
     })
     .await?
     .map_err(AppError::internal)?;
-    Ok(download(
-        "fees.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        bytes,
-    ))
+    sheet.respond("fees.xlsx").await
 }
 
 /// Bar geometry of the monthly totals, for the SVG in the template.

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{NaiveDateTime, TimeZone};
@@ -18,7 +17,7 @@ use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
 use crate::routes::Urls;
 use crate::web::forms::{FieldErrors, Msg, Validation};
-use crate::web::{Choice, OrgAdmin, PageCtx, ok, unprocessable};
+use crate::web::{Choice, OrgAdmin, PageCtx, attachment, ok, unprocessable};
 
 /// Rows a page shows.
 pub const PAGE: i64 = 50;
@@ -401,17 +400,6 @@ async fn export_filter(
     Ok(Ok((p.filter, tz, services)))
 }
 
-fn attachment(name: &str, ctype: &str) -> actix_web::HttpResponseBuilder {
-    let mut b = HttpResponse::Ok();
-    b.content_type(ctype)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    b
-}
-
 /// Where the export stands between two chunks.
 struct ExportState {
     state: web::Data<AppState>,
@@ -557,26 +545,7 @@ pub async fn export_xlsx(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpR
             break;
         }
     }
-    let file = web::block(move || -> Result<std::fs::File, String> {
-        use std::io::Seek as _;
-        let mut f = tempfile::tempfile().map_err(|e| e.to_string())?;
-        sheet.save(&mut f).map_err(|e| e.to_string())?;
-        f.rewind().map_err(|e| e.to_string())?;
-        Ok(f)
-    })
-    .await?
-    .map_err(AppError::internal)?;
-    let len = file
-        .metadata()
-        .map(|m| m.len())
-        .map_err(AppError::internal)?;
-    let body = crate::xlsx::file_stream(file);
-    Ok(attachment(
-        "permission-logs.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    .insert_header((header::CONTENT_LENGTH, len))
-    .streaming(body))
+    sheet.respond("permission-logs.xlsx").await
 }
 
 #[cfg(test)]
