@@ -102,30 +102,9 @@ impl PriceBook {
             .fold(0i64, i64::saturating_add)
     }
 
-    /// `12,345 KRW`, with the currency's decimals.
-    pub fn format(&self, amount: i64) -> String {
-        let neg = amount < 0;
-        let abs = amount.unsigned_abs();
-        let scale = 10u64.pow(self.decimals);
-        let (whole, frac) = (abs / scale, abs % scale);
-        let digits = whole.to_string();
-        let mut grouped = String::new();
-        for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(ch);
-        }
-        let sign = if neg { "-" } else { "" };
-        if self.decimals == 0 {
-            format!("{sign}{grouped} {}", self.currency)
-        } else {
-            format!(
-                "{sign}{grouped}.{frac:0width$} {}",
-                self.currency,
-                width = self.decimals as usize
-            )
-        }
+    /// An amount (in minor units) as `lang` writes money: 22,407,500원 · ₩22,407,500.
+    pub fn money(&self, i18n: &crate::i18n::I18n, lang: crate::i18n::Lang, amount: i64) -> String {
+        i18n.money(lang, amount, &self.currency, self.decimals)
     }
 }
 
@@ -190,8 +169,9 @@ unit_price = 1
         assert_eq!(b.monthly_cost("counseling", &s), 3250 + 600 + 10);
         // "b" is not offered for issue management.
         assert_eq!(b.monthly_cost("issue", &s), 3250);
-        assert_eq!(b.format(123456), "1,234.56 USD");
-        assert_eq!(b.format(5), "0.05 USD");
+        let i18n = crate::i18n::I18n::load().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(b.money(&i18n, crate::i18n::Lang::En, 123456), "$1,234.56");
+        assert_eq!(b.money(&i18n, crate::i18n::Lang::Ko, 5), "0.05달러");
     }
 
     #[test]
@@ -205,8 +185,10 @@ unit_price = 1
 
     #[test]
     fn formats_krw() {
-        assert_eq!(book().format(1234567), "1,234,567 KRW");
-        assert_eq!(book().format(0), "0 KRW");
-        assert_eq!(book().format(999), "999 KRW");
+        use crate::i18n::{I18n, Lang};
+        let i18n = I18n::load().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(book().money(&i18n, Lang::Ko, 1234567), "1,234,567원");
+        assert_eq!(book().money(&i18n, Lang::Ja, 0), "0ウォン");
+        assert_eq!(book().money(&i18n, Lang::En, 999), "₩999");
     }
 }

@@ -85,16 +85,11 @@ owner-confirm-text = The organization has one OWNER: the current OWNER stops bei
 error-summary-title = Please correct the following:
 overview-monthly = Monthly cost of the contracts in force
 overview-members = Members
-date-long = { $monthname } { $day }, { $year }
-month-name-1 = January
-month-name-2 = February
-month-name-3 = March
-month-name-4 = April
-month-name-5 = May
-month-name-6 = June
-month-name-7 = July
-month-name-8 = August
-month-name-9 = September
-month-name-10 = October
-month-name-11 = November
-month-name-12 = December
+
+# A money amount: $amount is already grouped (CLDR); the currency's sign or word here.
+money = { $currency ->
+    [KRW] ₩{ $amount }
+    [JPY] ¥{ $amount }
+    [USD] ${ $amount }
+   *[other] { $amount } { $currency }
+}

@@ -131,3 +131,4 @@ fees-export-csv = CSV
 fees-export-xlsx = Excel (.xlsx)
 service-name-max = At most 50 characters.
 service-name-counter = { $count } of 50 characters
+fees-chart-note = Every amount is in the table below.

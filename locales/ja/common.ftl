@@ -85,16 +85,11 @@ owner-confirm-text = 組織のOWNERは1人です。現在のOWNERはOWNERでな�
 error-summary-title = 次の項目を確認してください：
 overview-monthly = 現在の契約の月額料金
 overview-members = メンバー
-date-long = { $year }年{ $month }月{ $day }日
-month-name-1 = 1月
-month-name-2 = 2月
-month-name-3 = 3月
-month-name-4 = 4月
-month-name-5 = 5月
-month-name-6 = 6月
-month-name-7 = 7月
-month-name-8 = 8月
-month-name-9 = 9月
-month-name-10 = 10月
-month-name-11 = 11月
-month-name-12 = 12月
+
+# A money amount: $amount is already grouped (CLDR); the currency's sign or word here.
+money = { $currency ->
+    [KRW] { $amount }ウォン
+    [JPY] { $amount }円
+    [USD] { $amount }ドル
+   *[other] { $amount } { $currency }
+}

@@ -131,3 +131,4 @@ fees-export-csv = CSV
 fees-export-xlsx = Excel（.xlsx）
 service-name-max = 50文字まで入力できます。
 service-name-counter = 50文字中 { $count }文字
+fees-chart-note = すべての金額は下の表にあります。

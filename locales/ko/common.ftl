@@ -85,16 +85,11 @@ owner-confirm-text = 조직의 OWNER는 한 명입니다. 현재 OWNER는 OWNER�
 error-summary-title = 다음 항목을 확인해 주세요:
 overview-monthly = 현재 계약의 월 요금
 overview-members = 구성원
-date-long = { $year }년 { $month }월 { $day }일
-month-name-1 = 1월
-month-name-2 = 2월
-month-name-3 = 3월
-month-name-4 = 4월
-month-name-5 = 5월
-month-name-6 = 6월
-month-name-7 = 7월
-month-name-8 = 8월
-month-name-9 = 9월
-month-name-10 = 10월
-month-name-11 = 11월
-month-name-12 = 12월
+
+# A money amount: $amount is already grouped (CLDR); the currency's sign or word here.
+money = { $currency ->
+    [KRW] { $amount }원
+    [JPY] { $amount }엔
+    [USD] { $amount }달러
+   *[other] { $amount } { $currency }
+}

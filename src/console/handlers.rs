@@ -372,7 +372,7 @@ pub async fn account_page(ctx: ConsoleMember) -> Result<HttpResponse, AppError> 
         .db(move |c| Ok((model::account_info(c, id)?, model::certificate_info(c, id)?)))
         .await?;
     let info = info.ok_or(AppError::NotFound)?;
-    let date = |at: chrono::NaiveDateTime| at.format("%Y-%m-%d").to_string();
+    let date = |at: chrono::NaiveDateTime| ctx.date(at.date());
     ok(&AccountPage {
         email: info.email,
         name: info.name,

@@ -5,6 +5,11 @@ pub mod languages;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use icu_calendar::{Date, Gregorian};
+use icu_datetime::FixedCalendarDateTimeFormatter;
+use icu_datetime::fieldsets::{YM, YMD};
+use icu_decimal::DecimalFormatter;
+use icu_decimal::input::Decimal;
 use unic_langid::LanguageIdentifier;
 
 /// The UI languages.
@@ -74,12 +79,48 @@ pub fn sources(lang: Lang) -> [&'static str; 8] {
 
 pub struct I18n {
     bundles: Vec<FluentBundle<FluentResource>>,
+    formats: Vec<Formats>,
+}
+
+/// One language's CLDR formatters (ICU4X, data compiled in): numbers with the
+/// language's grouping, months ("2026년 6월", "2026年6月", "Jun 2026") and dates.
+struct Formats {
+    decimal: DecimalFormatter,
+    month: FixedCalendarDateTimeFormatter<Gregorian, YM>,
+    date: FixedCalendarDateTimeFormatter<Gregorian, YMD>,
+}
+
+impl Formats {
+    fn new(code: &str) -> Result<Formats, String> {
+        let locale: icu_locale_core::Locale =
+            code.parse().map_err(|e| format!("locale {code}: {e:?}"))?;
+        let err = |what: &str, e: &dyn std::fmt::Debug| format!("{code} {what} formats: {e:?}");
+        Ok(Formats {
+            decimal: DecimalFormatter::try_new((&locale).into(), Default::default())
+                .map_err(|e| err("number", &e))?,
+            // CLDR's medium year-month is numeric in Korean and Japanese (2026/6); the long
+            // one is what they write (2026년 6월, 2026年6月), English abbreviates (Jun 2026).
+            month: FixedCalendarDateTimeFormatter::try_new(
+                (&locale).into(),
+                if code == "en" {
+                    YM::medium()
+                } else {
+                    YM::long()
+                },
+            )
+            .map_err(|e| err("month", &e))?,
+            date: FixedCalendarDateTimeFormatter::try_new((&locale).into(), YMD::long())
+                .map_err(|e| err("date", &e))?,
+        })
+    }
 }
 
 impl I18n {
     pub fn load() -> Result<I18n, String> {
         let mut bundles = Vec::new();
+        let mut formats = Vec::new();
         for lang in [Lang::En, Lang::Ja, Lang::Ko] {
+            formats.push(Formats::new(lang.code())?);
             let id: LanguageIdentifier = lang
                 .code()
                 .parse()
@@ -96,7 +137,7 @@ impl I18n {
             }
             bundles.push(bundle);
         }
-        Ok(I18n { bundles })
+        Ok(I18n { bundles, formats })
     }
 
     pub fn t(&self, lang: Lang, key: &str) -> String {
@@ -111,21 +152,54 @@ impl I18n {
         self.format(lang, key, Some(&fa))
     }
 
-    /// A calendar date as its readers write it (the pattern is each language's `date-long`
-    /// message; English names the month).
-    pub fn date(&self, lang: Lang, d: chrono::NaiveDate) -> String {
-        use chrono::Datelike as _;
-        let monthname = self.t(lang, &format!("month-name-{}", d.month()));
+    /// A whole number with the language's grouping: 10,000.
+    pub fn number(&self, lang: Lang, n: i64) -> String {
+        self.decimal(lang, n, 0)
+    }
+
+    /// `minor` units with `decimals` digits after the separator (123456, 2 → 1,234.56).
+    pub fn decimal(&self, lang: Lang, minor: i64, decimals: u32) -> String {
+        let mut d = Decimal::from(minor);
+        d.multiply_pow10(-(decimals.min(18) as i16));
+        match self.formats.get(lang.index()) {
+            Some(f) => f.decimal.format(&d).to_string(),
+            None => d.to_string(),
+        }
+    }
+
+    /// A money amount as the language writes it: the figure by CLDR, the currency's
+    /// place and sign by the `money` message (22,407,500원 · 22,407,500ウォン · ₩22,407,500).
+    pub fn money(&self, lang: Lang, minor: i64, currency: &str, decimals: u32) -> String {
+        let amount = self.decimal(lang, minor, decimals);
         self.t_args(
             lang,
-            "date-long",
-            &[
-                ("year", d.year().to_string()),
-                ("month", d.month().to_string()),
-                ("day", d.day().to_string()),
-                ("monthname", monthname),
-            ],
+            "money",
+            &[("amount", amount), ("currency", currency.to_string())],
         )
+    }
+
+    /// A month as its readers write it: 2026년 6월 · 2026年6月 · Jun 2026.
+    pub fn month(&self, lang: Lang, year: i32, month: u32) -> String {
+        let (Some(f), Ok(d)) = (
+            self.formats.get(lang.index()),
+            Date::try_new_gregorian(year, month.clamp(1, 12) as u8, 1),
+        ) else {
+            return format!("{year}-{month:02}");
+        };
+        f.month.format(&d).to_string()
+    }
+
+    /// A calendar date as its readers write it: 2026년 12월 4일 · 2026年12月4日 ·
+    /// December 4, 2026.
+    pub fn date(&self, lang: Lang, d: chrono::NaiveDate) -> String {
+        use chrono::Datelike as _;
+        let (Some(f), Ok(date)) = (
+            self.formats.get(lang.index()),
+            Date::try_new_gregorian(d.year(), d.month() as u8, d.day() as u8),
+        ) else {
+            return d.format("%Y-%m-%d").to_string();
+        };
+        f.date.format(&date).to_string()
     }
 
     fn format(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {

@@ -226,6 +226,23 @@ impl Ctx {
         self.state.i18n.t(self.lang, key)
     }
 
+    /// An amount of the price book's currency as the reader writes money.
+    pub fn money(&self, amount: i64) -> String {
+        self.state
+            .pricing
+            .money(&self.state.i18n, self.lang, amount)
+    }
+
+    /// A month as the reader writes it (2026년 6월 · 2026年6月 · Jun 2026).
+    pub fn month(&self, year: i32, month: u32) -> String {
+        self.state.i18n.month(self.lang, year, month)
+    }
+
+    /// A date as the reader writes it.
+    pub fn date(&self, d: chrono::NaiveDate) -> String {
+        self.state.i18n.date(self.lang, d)
+    }
+
     /// The page context for a template; takes the pending flash message.
     pub fn page(&self) -> PageCtx {
         PageCtx {
@@ -389,6 +406,11 @@ impl PageCtx {
 
     pub fn t(&self, key: &str) -> String {
         self.i18n.t(self.lang, key)
+    }
+
+    /// A whole number with the reader's grouping (for templates: 10,000).
+    pub fn number(&self, n: &i64) -> String {
+        self.i18n.number(self.lang, *n)
     }
 
     /// The HTML of the page's panel (empty without one).

@@ -258,10 +258,7 @@ pub async fn admin(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
         active: services.iter().filter(|s| s.is_active()).count(),
         suspended: services.iter().filter(|s| s.is_suspended()).count(),
         terminated: services.iter().filter(|s| s.is_terminated()).count(),
-        monthly: ctx
-            .state
-            .pricing
-            .format(live.filter_map(|s| s.monthly_cost).sum()),
+        monthly: ctx.money(live.filter_map(|s| s.monthly_cost).sum()),
         members: members.len(),
         admins: members
             .iter()

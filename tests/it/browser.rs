@@ -519,7 +519,10 @@ async fn service_contract_suspend_terminate_and_fees() {
         };
         sel.features.insert("cti_inbound".into(), 0);
         sel.features.insert("chat".into(), 0);
-        let expected = book.format(book.monthly_cost("counseling", &sel));
+        let expected = crate::support::money(
+            online_contact::i18n::Lang::En,
+            book.monthly_cost("counseling", &sel),
+        );
         // The estimate follows the form as it changes (JS), and the button (no JS) agrees.
         let mut live = String::new();
         for _ in 0..50 {

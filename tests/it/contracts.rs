@@ -126,6 +126,7 @@ async fn demo_figures_match_a_full_recomputation(app: TestApp) {
     );
     let mut c = app.ws_login("figs", "owner", GOOD_PW).await;
     let book = PriceBook::parse(DEFAULT).unwrap();
+    let i18n = online_contact::i18n::I18n::load().unwrap();
     let services: Vec<(i64, String, Option<String>)> = {
         use online_contact::db::schema::services::dsl as s;
         s::services
@@ -160,7 +161,10 @@ async fn demo_figures_match_a_full_recomputation(app: TestApp) {
             .split("</tr>")
             .next()
             .unwrap();
-        assert!(row.contains(&book.format(latest)), "{sid}: {row}");
+        assert!(
+            row.contains(&book.money(&i18n, online_contact::i18n::Lang::En, latest)),
+            "{sid}: {row}"
+        );
     }
     // The fees of twelve past months, from all contracts.
     let today = chrono::Utc::now().date_naive();
@@ -203,7 +207,11 @@ async fn demo_figures_match_a_full_recomputation(app: TestApp) {
             .split('<')
             .next()
             .unwrap();
-        assert_eq!(shown, book.format(total), "{y}-{m:02}");
+        assert_eq!(
+            shown,
+            book.money(&i18n, online_contact::i18n::Lang::En, total),
+            "{y}-{m:02}"
+        );
     }
 }
 
@@ -469,7 +477,10 @@ async fn contract_estimate_and_once_per_day(app: TestApp) {
     };
     sel.features.insert("cti_inbound".into(), 1500);
     sel.features.insert("chat".into(), 2500);
-    let expected = b.format(b.monthly_cost("counseling", &sel));
+    let expected = crate::support::money(
+        online_contact::i18n::Lang::En,
+        b.monthly_cost("counseling", &sel),
+    );
     let est = c
         .post_form(
             "/admin/services/help/contract",
@@ -744,14 +755,34 @@ async fn fees_table_chart_and_history(app: TestApp) {
     assert_eq!(r.body.matches("<rect ").count(), 3);
     // June 2025: 15 days at 30,000 and 15 days at 60,000 of 30.
     assert!(
-        r.body.contains("id=\"fee-old-2025-06\">45,000 KRW<"),
+        r.body.contains("id=\"fee-old-2025-06\">₩45,000<"),
         "{}",
         r.body
     );
-    assert!(r.body.contains("id=\"total-2025-06\">45,000 KRW<"));
+    assert!(r.body.contains("id=\"total-2025-06\">₩45,000<"));
     // May 30,000 + June 45,000 + July 60,000, in the row and in the corner.
-    assert!(r.body.contains("id=\"total-all\">135,000 KRW<"));
+    assert!(r.body.contains("id=\"total-all\">₩135,000<"));
     assert!(r.body.contains("id=\"service-status\""));
+    // The chart: each bar's value written over it, gridlines at round amounts (to 60,000),
+    // months as the reader writes them.
+    assert_eq!(r.body.matches("<text class=\"value\"").count(), 3);
+    assert!(r.body.contains(">₩45,000</text>"));
+    assert!(r.body.contains("class=\"axis\"") && r.body.contains(">₩60,000</text>"));
+    assert!(r.body.contains(">Jun 2025</th>") || r.body.contains(">Jun 2025<br>"));
+    // The same page in Korean: 원 after the figure, 2025년 6월.
+    c.post_form("/lang", &[("lang", "ko"), ("next", "/admin/fees")])
+        .await;
+    let ko = c
+        .get("/admin/fees?from=2025-05&to=2025-07&scope=service:old")
+        .await;
+    assert!(
+        ko.body.contains("id=\"total-2025-06\">45,000원<"),
+        "{}",
+        ko.body
+    );
+    assert!(ko.body.contains("2025년 6월"));
+    c.post_form("/lang", &[("lang", "en"), ("next", "/admin/fees")])
+        .await;
     // Default: the last six months, the current one an estimate to date.
     let r = c.get("/admin/fees").await;
     r.assert_status(200);

@@ -187,7 +187,10 @@ async fn cti_is_gated_by_the_contract_and_configured(app: TestApp) {
     };
     sel.features.insert("cti_inbound".into(), 1000);
     sel.features.insert("cti_outbound".into(), 1000);
-    let cost = book.format(book.monthly_cost("counseling", &sel));
+    let cost = crate::support::money(
+        online_contact::i18n::Lang::En,
+        book.monthly_cost("counseling", &sel),
+    );
     let o = boss.get("/admin").await;
     let fig = |id: &str| -> String {
         o.body

@@ -105,9 +105,7 @@ fn used_keys() -> BTreeSet<String> {
     ] {
         keys.insert(format!("mig-status-{s}"));
     }
-    for m in 1..=12 {
-        keys.insert(format!("month-name-{m}"));
-    }
+    keys.insert("money".to_string());
     use online_contact::admin::cti::events as cti;
     for s in cti::STATES {
         keys.insert(format!("cti-state-{s}"));
@@ -150,6 +148,24 @@ fn dates_read_as_each_language_writes_them() {
     assert_eq!(i18n.date(Lang::En, d), "December 4, 2026");
     assert_eq!(i18n.date(Lang::Ko, d), "2026년 12월 4일");
     assert_eq!(i18n.date(Lang::Ja, d), "2026年12月4日");
+}
+
+#[test]
+fn money_months_and_numbers_read_as_each_language_writes_them() {
+    let i18n = online_contact::i18n::I18n::load().unwrap();
+    assert_eq!(i18n.money(Lang::Ko, 22_407_500, "KRW", 0), "22,407,500원");
+    assert_eq!(
+        i18n.money(Lang::Ja, 22_407_500, "KRW", 0),
+        "22,407,500ウォン"
+    );
+    assert_eq!(i18n.money(Lang::En, 22_407_500, "KRW", 0), "₩22,407,500");
+    assert_eq!(i18n.money(Lang::En, 123_456, "USD", 2), "$1,234.56");
+    assert_eq!(i18n.money(Lang::En, -5, "EUR", 2), "-0.05 EUR");
+    assert_eq!(i18n.month(Lang::Ko, 2026, 6), "2026년 6월");
+    assert_eq!(i18n.month(Lang::Ja, 2026, 6), "2026年6月");
+    assert_eq!(i18n.month(Lang::En, 2026, 6), "Jun 2026");
+    assert_eq!(i18n.number(Lang::Ko, 10_000), "10,000");
+    assert_eq!(i18n.number(Lang::En, 7), "7");
 }
 
 #[test]

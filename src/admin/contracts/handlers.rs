@@ -88,13 +88,12 @@ pub async fn contracts(
             .unwrap_or(1)
             .clamp(1, pages),
     };
-    let pb = book(&ctx);
     let services = selected
         .into_iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .map(|s| ServiceRow {
-            cost: s.monthly_cost.map(|c| pb.format(c)),
+            cost: s.monthly_cost.map(|c| ctx.money(c)),
             s,
         })
         .collect();
@@ -441,8 +440,8 @@ fn contract_view(
                         .unwrap_or_default()
                 }),
                 included: price.map(|p| p.included).unwrap_or(0),
-                seat_price: pb.format(price.map(|p| p.seat_price).unwrap_or(0)),
-                unit_price: pb.format(price.map(|p| p.unit_price).unwrap_or(0)),
+                seat_price: ctx.money(price.map(|p| p.seat_price).unwrap_or(0)),
+                unit_price: ctx.money(price.map(|p| p.unit_price).unwrap_or(0)),
                 volume_error: if bad {
                     errors.of("volumes").to_vec()
                 } else {
@@ -451,10 +450,17 @@ fn contract_view(
             }
         })
         .collect();
-    let estimate = pb.format(pb.monthly_cost(&service.kind, sel));
+    let estimate = ctx.money(pb.monthly_cost(&service.kind, sel));
     ContractPage {
         seats: get("seats").unwrap_or_else(|| sel.seats.to_string()),
-        current: current.map(|c| (c.effective_date, pb.format(c.monthly_cost))),
+        current: current.map(|c| {
+            let day = c
+                .effective_date
+                .parse::<chrono::NaiveDate>()
+                .map(|d| ctx.date(d))
+                .unwrap_or(c.effective_date);
+            (day, ctx.money(c.monthly_cost))
+        }),
         form_error: form_error.map(|k| ctx.t(k)),
         errors,
         ctx: ctx.page(),

@@ -129,6 +129,9 @@ pub struct TerminatePage {
 }
 
 pub struct FeeMonth {
+    /// `YYYY-MM`: the ids of its cells.
+    pub key: String,
+    /// As the reader writes a month.
     pub label: String,
     pub estimate: bool,
     pub total: String,
@@ -156,6 +159,14 @@ pub struct Bar {
     pub estimate: bool,
     /// Its month label is drawn (with many months, every few only, so they never overlap).
     pub show_label: bool,
+    /// Its value is written above it (when the bars are wide enough for the figure).
+    pub show_value: bool,
+}
+
+/// A horizontal gridline of the chart and the amount it stands for.
+pub struct GridLine {
+    pub y: i64,
+    pub label: String,
 }
 
 pub struct Chart {
@@ -163,7 +174,7 @@ pub struct Chart {
     pub height: i64,
     pub baseline: i64,
     pub bars: Vec<Bar>,
-    pub max_label: String,
+    pub grid: Vec<GridLine>,
     /// Every total is zero: no chart, a sentence instead.
     pub all_zero: bool,
     /// A bar is the current month's estimate (the legend names it).

@@ -7,7 +7,7 @@ use crate::admin::contracts::billing::{self, month_charge};
 use crate::admin::contracts::model::{self, Service};
 use crate::admin::contracts::views::*;
 use crate::error::AppError;
-use crate::pricing::{KINDS, PriceBook};
+use crate::pricing::KINDS;
 use crate::web::forms::{Msg, Validation};
 use crate::web::{Choice, OrgAdmin, ok, unprocessable};
 use crate::xlsx::Cell;
@@ -158,12 +158,13 @@ async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppErro
                 total += amount;
             }
             raw.push(amounts);
-            let label = format!("{y}-{m:02}");
+            let label = ctx.month(*y, *m);
             totals.push((label.clone(), total, estimate));
             months.push(FeeMonth {
+                key: format!("{y}-{m:02}"),
                 label,
                 estimate,
-                total: pb.format(total),
+                total: ctx.money(total),
             });
         }
     }
@@ -180,21 +181,21 @@ async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppErro
             let amounts = months
                 .iter()
                 .zip(&values)
-                .map(|(m, a)| (m.label.clone(), pb.format(*a)))
+                .map(|(m, a)| (m.key.clone(), ctx.money(*a)))
                 .collect();
             FeeRow {
                 name: s.name.clone(),
                 service_id: s.service_id.clone(),
                 kind_key: s.kind_key(),
                 amounts,
-                total: pb.format(sum),
+                total: ctx.money(sum),
                 values,
                 sum,
             }
         })
         .collect();
-    let grand_total = pb.format(totals.iter().map(|t| t.1).sum());
-    let chart = chart(&pb, &totals);
+    let grand_total = ctx.money(totals.iter().map(|t| t.1).sum());
+    let chart = chart(&|v| ctx.money(v), &totals);
     let service_status = match scope.split_once(':') {
         Some(("service", id)) => chosen
             .iter()
@@ -262,7 +263,7 @@ fn export_rows(ctx: &OrgAdmin, page: &FeesPage) -> Vec<Vec<Cell>> {
         Cell::Text(ctx.t("service-id")),
         Cell::Text(ctx.t("service-kind")),
     ];
-    head.extend(page.months.iter().map(|m| Cell::Text(m.label.clone())));
+    head.extend(page.months.iter().map(|m| Cell::Text(m.key.clone())));
     head.push(Cell::Text(ctx.t("fees-total")));
     let mut out = vec![head];
     let money = |v: i64| Cell::Number(page.scale(v));
@@ -332,32 +333,44 @@ pub async fn export_xlsx(
     sheet.respond("fees.xlsx").await
 }
 
-/// Bar geometry of the monthly totals, for the SVG in the template.
-fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
-    let (width, height, top, baseline) = (720i64, 260i64, 20i64, 220i64);
+/// Bar geometry of the monthly totals, for the SVG in the template: gridlines at round
+/// amounts with their figures, a value over each bar while bars are wide enough for it,
+/// and at most 12 month labels.
+fn chart(money: &dyn Fn(i64) -> String, totals: &[(String, i64, bool)]) -> Chart {
+    let (width, height, top, baseline, left) = (720i64, 260i64, 24i64, 220i64, 96i64);
     let top_value = totals.iter().map(|t| t.1).max().unwrap_or(0);
-    let max = top_value.max(1);
+    let (step, lines) = grid_step(top_value.max(1));
+    let max = (step * lines).max(1);
     let n = i64::try_from(totals.len()).unwrap_or(1).max(1);
     // At most 12 month labels: with more months, every `every`-th one.
     let every = totals.len().div_ceil(12).max(1);
-    let slot = (width - 40) / n;
+    let slot = (width - left - 10) / n;
     let w = (slot * 6 / 10).max(4);
+    // A figure needs about 80 units; narrower bars leave their values to the table.
+    let values_fit = slot >= 88;
     let bars = totals
         .iter()
         .enumerate()
         .map(|(i, (label, value, estimate))| {
             let h = (baseline - top) * value / max;
-            let x = 20 + slot * i64::try_from(i).unwrap_or(0) + (slot - w) / 2;
+            let x = left + slot * i64::try_from(i).unwrap_or(0) + (slot - w) / 2;
             Bar {
                 x,
                 y: baseline - h,
                 w,
                 h,
                 label: label.clone(),
-                value: pb.format(*value),
+                value: money(*value),
                 estimate: *estimate,
                 show_label: i % every == 0,
+                show_value: values_fit,
             }
+        })
+        .collect();
+    let grid = (1..=lines)
+        .map(|k| GridLine {
+            y: baseline - (baseline - top) * k / lines,
+            label: money(step * k),
         })
         .collect();
     Chart {
@@ -367,6 +380,23 @@ fn chart(pb: &PriceBook, totals: &[(String, i64, bool)]) -> Chart {
         has_estimate: totals.iter().any(|t| t.2),
         all_zero: top_value == 0,
         bars,
-        max_label: pb.format(max),
+        grid,
     }
+}
+
+/// A round step (1, 2 or 5 times a power of ten) and how many steps (3 to 5) reach
+/// `max` or beyond.
+fn grid_step(max: i64) -> (i64, i64) {
+    let mut magnitude = 1i64;
+    while magnitude.saturating_mul(10) <= max / 4 {
+        magnitude = magnitude.saturating_mul(10);
+    }
+    for unit in [1, 2, 5, 10] {
+        let step = magnitude.saturating_mul(unit);
+        let lines = (max + step - 1) / step;
+        if lines <= 5 {
+            return (step, lines.max(1));
+        }
+    }
+    (magnitude.saturating_mul(10), 4)
 }

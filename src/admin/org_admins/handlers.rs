@@ -35,7 +35,7 @@ pub struct OrgAdminsPage {
 impl OrgAdminsPage {
     pub fn since(&self, a: &OrgMember) -> String {
         a.org_admin_since
-            .map(|t| t.format("%Y-%m-%d").to_string())
+            .map(|t| self.ctx.i18n.date(self.ctx.lang, t.date()))
             .unwrap_or_else(|| "—".into())
     }
 

@@ -588,3 +588,11 @@ pub fn totp_code(secret_b32: &str, unix: u64) -> String {
         .unwrap()
         .generate(unix)
 }
+
+/// An amount of the default price book as a page in `lang` shows it.
+pub fn money(lang: online_contact::i18n::Lang, amount: i64) -> String {
+    static I18N: std::sync::OnceLock<online_contact::i18n::I18n> = std::sync::OnceLock::new();
+    let i18n = I18N.get_or_init(|| online_contact::i18n::I18n::load().unwrap());
+    let book = online_contact::pricing::PriceBook::parse(online_contact::pricing::DEFAULT).unwrap();
+    book.money(i18n, lang, amount)
+}
