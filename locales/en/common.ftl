@@ -93,3 +93,5 @@ money = { $currency ->
     [USD] ${ $amount }
    *[other] { $amount } { $currency }
 }
+table-actions = Actions
+table-region = Table (scrolls sideways)

@@ -93,3 +93,5 @@ money = { $currency ->
     [USD] { $amount }ドル
    *[other] { $amount } { $currency }
 }
+table-actions = 操作
+table-region = 表（横にスクロール）

@@ -93,3 +93,5 @@ money = { $currency ->
     [USD] { $amount }달러
    *[other] { $amount } { $currency }
 }
+table-actions = 작업
+table-region = 표 (옆으로 스크롤)

@@ -121,14 +121,21 @@ pub fn otpauth_url(issuer: &str, account: &str, secret_b32: &str) -> String {
     )
 }
 
-/// The QR code of `url` as an inline SVG image.
+/// The QR code of `url` as an inline SVG image (without the XML declaration, which HTML
+/// does not allow).
 pub fn qr_svg(url: &str) -> String {
     match qrcode::QrCode::new(url.as_bytes()) {
-        Ok(code) => code
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .quiet_zone(true)
-            .build(),
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => svg,
+            }
+        }
         Err(_) => String::new(),
     }
 }

@@ -747,6 +747,90 @@ async fn invite_delegate_and_read_the_log_in_korean() {
     }
 }
 
+/// The page checkers: axe-core's script and the Nu HTML checker's jar (`OC_TEST_AXE`,
+/// `OC_TEST_VNU`; `.ci/run` installs both from npm). With `OC_TEST_REQUIRE_A11Y=1` (CI)
+/// a missing one fails the test instead of skipping the checks.
+struct Checkers {
+    axe: String,
+    vnu: std::path::PathBuf,
+}
+
+fn checkers() -> Option<Checkers> {
+    let required = std::env::var("OC_TEST_REQUIRE_A11Y").is_ok_and(|v| v == "1");
+    let axe = std::env::var("OC_TEST_AXE")
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    let vnu = std::env::var("OC_TEST_VNU")
+        .ok()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.exists());
+    match (axe, vnu) {
+        (Some(axe), Some(vnu)) => Some(Checkers { axe, vnu }),
+        _ => {
+            assert!(
+                !required,
+                "OC_TEST_REQUIRE_A11Y=1 but OC_TEST_AXE or OC_TEST_VNU is missing"
+            );
+            eprintln!("axe-core and Nu checks skipped: OC_TEST_AXE / OC_TEST_VNU not set");
+            None
+        }
+    }
+}
+
+/// axe-core's violations of the page (WCAG 2.0 A/AA, 2.1 AA and best practice), one line
+/// each with up to three of its elements.
+async fn axe_violations(c: &Client, axe: &str) -> Vec<String> {
+    c.execute(axe, vec![]).await.unwrap();
+    let v = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];\
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']}})\
+               .then(function (r) { done(r.violations.map(function (v) {\
+                 return v.id + ': ' + v.nodes.slice(0, 3).map(function (n) { return n.target.join(' '); }).join(' , ');\
+               })); }, function (e) { done(['axe failed: ' + e]); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x.as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The page's HTML as the server sent it (fetched again with the browser's cookies).
+async fn served_html(c: &Client) -> String {
+    let v = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];\
+             fetch(location.href, {credentials: 'same-origin'}).then(function (r) { return r.text(); }).then(done, function (e) { done('fetch failed: ' + e); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// The Nu HTML checker's errors over a directory of pages, one line each.
+fn nu_errors(vnu: &std::path::Path, dir: &std::path::Path) -> Vec<String> {
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(vnu)
+        .args(["--errors-only", "--format", "gnu", "--skip-non-html"])
+        .arg(dir)
+        .output()
+        .expect("java runs the Nu HTML checker");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stdout).lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Whether the page scrolls sideways at the window's width.
 async fn overflows(c: &Client) -> bool {
     let v = c
@@ -1328,7 +1412,6 @@ async fn workspace_pages_fit_a_phone_in_every_language() {
             .unwrap();
     online_contact::admin::cti::demo::seed_cti(&served.state, "phone", "own3r-pw!").unwrap();
     let c = browser(&d).await;
-    ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
     let owner_pages = [
         "/",
         "/admin",
@@ -1343,13 +1426,18 @@ async fn workspace_pages_fit_a_phone_in_every_language() {
         "/admin/permission-logs",
         "/admin/data-migrations",
         "/admin/services/new",
+        "/admin/services/svcaaa/edit",
         "/admin/services/svcaaa/contract",
+        "/admin/services/svcaaa/suspend",
+        "/admin/services/svcaaa/terminate",
         "/services/svcaaa",
         "/services/svcaaa/members",
         "/services/svcaaa/tickets",
+        "/services/svcaaa/tickets/new",
         "/services/svcaaa/ticket-fields",
         "/services/svcaaa/help-center",
         "/me/settings",
+        "/me/password",
         "/me/sessions",
         "/me/2fa",
         "/me/performance",
@@ -1361,23 +1449,88 @@ async fn workspace_pages_fit_a_phone_in_every_language() {
         "/me/performance",
         "/me/settings",
     ];
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let mut wide = Vec::new();
-    for (who, pages) in [("owner", &owner_pages[..]), ("agent1", &agent_pages[..])] {
-        if who != "owner" {
-            sign_out(&c).await;
-            ws_sign_in(&c, &ws, who, "own3r-pw!").await;
-        }
+    let mut run = PageRun {
+        shots: std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+        check: checkers(),
+        served_dir: tempfile::tempdir().unwrap(),
+        wide: Vec::new(),
+        axe: Vec::new(),
+    };
+    // Signed out, then the OWNER, then an agent, on the workspace.
+    run.pages(&c, &ws, "guest", &["/login", "/password/forgot"])
+        .await;
+    ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+    run.pages(&c, &ws, "owner", &owner_pages).await;
+    sign_out(&c).await;
+    ws_sign_in(&c, &ws, "agent1", "own3r-pw!").await;
+    run.pages(&c, &ws, "agent1", &agent_pages).await;
+    sign_out(&c).await;
+    // The cloud console: signed out, then a new member.
+    let console = served.base.clone();
+    run.pages(
+        &c,
+        &console,
+        "visitor",
+        &["/", "/signup", "/login", "/password/forgot"],
+    )
+    .await;
+    c.goto(&format!("{console}/signup")).await.unwrap();
+    sign_up(&c, "phone-fit@example.com", "Phone Fit", "first12!", "KR").await;
+    wait_for(&c, "#welcome").await;
+    run.pages(
+        &c,
+        &console,
+        "member",
+        &[
+            "/",
+            "/account",
+            "/account/password",
+            "/account/sessions",
+            "/account/2fa",
+            "/console",
+            "/console/payment-methods",
+            "/console/orgs/new",
+        ],
+    )
+    .await;
+    let PageRun {
+        wide,
+        axe,
+        check,
+        served_dir,
+        ..
+    } = run;
+    assert!(wide.is_empty(), "wider than 390 px: {wide:#?}");
+    assert!(axe.is_empty(), "axe-core violations: {axe:#?}");
+    if let Some(k) = &check {
+        let errors = nu_errors(&k.vnu, served_dir.path());
+        assert!(errors.is_empty(), "Nu HTML checker errors: {errors:#?}");
+    }
+    c.close().await.unwrap();
+}
+
+/// Pages visited in ko, ja and en at 390 and 1280 px: what overflows a phone, axe-core's
+/// violations, and the served HTML kept for the Nu checker.
+struct PageRun {
+    shots: std::path::PathBuf,
+    check: Option<Checkers>,
+    served_dir: tempfile::TempDir,
+    wide: Vec<String>,
+    axe: Vec<String>,
+}
+
+impl PageRun {
+    async fn pages(&mut self, c: &Client, base: &str, who: &str, pages: &[&str]) {
         for lang in ["ko", "ja", "en"] {
             c.set_window_size(1280, 900).await.unwrap();
-            c.goto(&format!("{ws}/me/settings")).await.unwrap();
-            choose_language(&c, lang).await;
+            c.goto(&format!("{base}{}", pages[0])).await.unwrap();
+            choose_language(c, lang).await;
             for width in [390u32, 1280] {
                 c.set_window_size(width, 844).await.unwrap();
                 for p in pages {
-                    c.goto(&format!("{ws}{p}")).await.unwrap();
-                    wait_for(&c, "main").await;
-                    if width == 390 && overflows(&c).await {
+                    c.goto(&format!("{base}{p}")).await.unwrap();
+                    wait_for(c, "main").await;
+                    if width == 390 && overflows(c).await {
                         let culprits = c
                             .execute(
                                 "var w = window.innerWidth, out = [];\
@@ -1387,12 +1540,12 @@ async fn workspace_pages_fit_a_phone_in_every_language() {
                                      out.push(e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(r.right));\
                                    }\
                                  });\
-                                 var best = null, br = 0; document.querySelectorAll('body *').forEach(function (e) { var r = e.getBoundingClientRect().right; if (r > br) { br = r; best = e; } }); var chain = []; for (var e = best; e && chain.length < 8; e = e.parentElement) { chain.push(e.tagName + '.' + e.className + '#' + e.id + '(' + Math.round(e.getBoundingClientRect().right) + ',' + getComputedStyle(e).overflowX + ')'); } out.push(chain.join(' < ')); return out.slice(0, 6).join(' | ');",
+                                 return out.slice(0, 6).join(' | ');",
                                 vec![],
                             )
                             .await
                             .unwrap();
-                        wide.push(format!("{who} {lang} {p}: {culprits}"));
+                        self.wide.push(format!("{who} {lang} {p}: {culprits}"));
                     }
                     if lang == "ko"
                         && who == "owner"
@@ -1400,12 +1553,18 @@ async fn workspace_pages_fit_a_phone_in_every_language() {
                     {
                         let png = c.screenshot().await.unwrap();
                         let name = format!("ko{}-{width}.png", p.replace('/', "-"));
-                        std::fs::write(shots.join(name), png).unwrap();
+                        std::fs::write(self.shots.join(name), png).unwrap();
+                    }
+                    if let (Some(k), 1280) = (&self.check, width) {
+                        for v in axe_violations(c, &k.axe).await {
+                            self.axe.push(format!("{who} {lang} {p}: {v}"));
+                        }
+                        let name = format!("{who}-{lang}{}.html", p.replace('/', "-"));
+                        let html = served_html(c).await;
+                        std::fs::write(self.served_dir.path().join(name), html).unwrap();
                     }
                 }
             }
         }
     }
-    assert!(wide.is_empty(), "wider than 390 px: {wide:#?}");
-    c.close().await.unwrap();
 }
