@@ -1,30 +1,63 @@
 // Progressive enhancement only: every form and page works without this file.
 document.documentElement.classList.add("js");
 
-// The language checklist (203 languages): a filter box; only the chosen languages and
-// those matching the filter are shown, so the keyboard passes a few boxes, not 203.
-// Without JS the whole list is there.
+// The language checklist (203 languages): the chosen languages as chips (a button each
+// removes one) and a filter box; only the languages matching the filter are listed, so
+// the keyboard passes a few boxes, not 203. Without JS the whole list is there.
 function enhanceLanguages(root) {
   var list = root.querySelector("#languages[data-filter-label]");
   if (!list || list.getAttribute("data-enhanced")) { return; }
   list.setAttribute("data-enhanced", "1");
   var labels = list.querySelectorAll("label");
+  var chips = document.createElement("ul");
+  chips.className = "chips";
+  chips.id = "languages-chosen";
+  chips.setAttribute("aria-label", list.getAttribute("data-chosen-label") || "");
   var search = document.createElement("input");
   search.type = "search";
   search.id = "languages-filter";
   search.setAttribute("aria-label", list.getAttribute("data-filter-label"));
   search.placeholder = list.getAttribute("data-filter-label");
   search.setAttribute("aria-controls", "languages");
+  var removeLabel = list.getAttribute("data-remove-label") || "{name}";
   var sync = function () {
     var q = search.value.trim().toLowerCase();
+    while (chips.firstChild) { chips.removeChild(chips.firstChild); }
     for (var i = 0; i < labels.length; i++) {
       var box = labels[i].querySelector("input");
-      var match = q !== "" && labels[i].textContent.toLowerCase().indexOf(q) >= 0;
-      labels[i].hidden = !(box.checked || match);
+      var name = labels[i].textContent.trim();
+      var match = q !== "" && name.toLowerCase().indexOf(q) >= 0;
+      labels[i].hidden = !match;
+      if (box.checked) {
+        var li = document.createElement("li");
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.className = "chip";
+        btn.setAttribute("data-for", box.id);
+        btn.setAttribute("aria-label", removeLabel.replace("{name}", name));
+        btn.textContent = name + " \u00d7";
+        li.appendChild(btn);
+        chips.appendChild(li);
+      }
     }
+    chips.hidden = !chips.firstChild;
+    list.hidden = !list.querySelector("label:not([hidden])");
   };
+  chips.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("button[data-for]");
+    if (!btn) { return; }
+    var box = document.getElementById(btn.getAttribute("data-for"));
+    var next = btn.parentNode.nextElementSibling || btn.parentNode.previousElementSibling;
+    var nextFor = next && next.querySelector("button").getAttribute("data-for");
+    if (box) { box.checked = false; box.dispatchEvent(new Event("change", { bubbles: true })); }
+    sync();
+    var again = nextFor && chips.querySelector("button[data-for='" + nextFor + "']");
+    (again || search).focus();
+  });
+  list.addEventListener("change", sync);
   search.addEventListener("input", sync);
   search.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); } });
+  list.parentNode.insertBefore(chips, list);
   list.parentNode.insertBefore(search, list);
   sync();
 }
@@ -199,6 +232,13 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // A summary link moves the focus to its field (without JS the page scrolls there).
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest(".error-summary a[href^='#']");
+    var field = a && document.getElementById(a.getAttribute("href").slice(1));
+    if (field) { ev.preventDefault(); field.focus(); }
+  });
+
   // After a failed submit: a summary of the messages above the first form with errors,
   // each linking to its field, and the focus on it (the messages stay by their fields).
   var errs = document.querySelectorAll("main .field-error");
@@ -236,11 +276,5 @@ document.addEventListener("DOMContentLoaded", function () {
     box.focus();
   }
 
-  // A token in the address bar (a multipart form carries it in its action) is taken out
-  // of it at once, so it is not kept in history or shared by copying the address.
-  if (window.history && history.replaceState && /[?&]_csrf=/.test(location.search)) {
-    var clean = location.search.replace(/([?&])_csrf=[^&]*&?/, "$1").replace(/[?&]$/, "");
-    history.replaceState(null, "", location.pathname + clean + location.hash);
-  }
 
 });

@@ -50,7 +50,8 @@ fn is_safe_method(m: &Method) -> bool {
 
 /// Refuses non-GET requests that come from another site or carry no valid CSRF token.
 /// The token is read from the `X-CSRF-Token` header, the `_csrf` field of a url-encoded
-/// body (buffered here and handed on), or the `_csrf` query parameter of a multipart form.
+/// body (buffered here and handed on), or the `_csrf` part of a multipart form, which must
+/// be its first part (only the first few KiB are read and put back; an upload streams on).
 pub async fn csrf(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -98,7 +99,7 @@ pub async fn csrf(
         };
         submitted = form_field(&body, "_csrf");
     } else if submitted.is_none() && content_type.starts_with("multipart/form-data") {
-        submitted = form_field(req.query_string().as_bytes(), "_csrf");
+        submitted = multipart_token(&mut req).await;
     }
     match (expected, submitted) {
         (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => next
@@ -110,6 +111,75 @@ pub async fn csrf(
             refuse(req, AppError::Forbidden)
         }
     }
+}
+
+/// How much of a multipart body is read to find its first part.
+const MULTIPART_PEEK: usize = 8 * 1024;
+
+/// The `_csrf` value of a multipart body when it is the first part (the forms put the
+/// token first, and browsers send fields in document order). What was read is put back in
+/// front of the rest of the stream, so the handler reads the whole body as sent.
+async fn multipart_token(req: &mut ServiceRequest) -> Option<String> {
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| {
+            ct.split(';')
+                .find_map(|p| p.trim().strip_prefix("boundary="))
+                .map(|b| b.trim_matches('"').to_string())
+        })?;
+    let mut payload = req.take_payload();
+    let mut head = BytesMut::new();
+    let mut token = None;
+    while head.len() < MULTIPART_PEEK {
+        match payload.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            _ => break,
+        }
+        if let Some(found) = first_part_token(&head, &boundary) {
+            token = found;
+            break;
+        }
+    }
+    let prefix = head.freeze();
+    let stream = futures_util::stream::once(async move { Ok(prefix) }).chain(payload);
+    req.set_payload(actix_web::dev::Payload::Stream {
+        payload: Box::pin(stream),
+    });
+    token
+}
+
+/// The token in the first part of a multipart body: `None` while more bytes are needed,
+/// `Some(None)` when the first part is not a `_csrf` field.
+fn first_part_token(buf: &[u8], boundary: &str) -> Option<Option<String>> {
+    let start = format!("--{boundary}\r\n");
+    if buf.len() < start.len() {
+        return if start.as_bytes().starts_with(buf) {
+            None
+        } else {
+            Some(None)
+        };
+    }
+    if !buf.starts_with(start.as_bytes()) {
+        return Some(None);
+    }
+    let rest = &buf[start.len()..];
+    let headers_end = find(rest, b"\r\n\r\n")?;
+    let headers = String::from_utf8_lossy(&rest[..headers_end]).to_ascii_lowercase();
+    let is_csrf = headers.lines().any(|l| {
+        l.starts_with("content-disposition:") && l.split(';').any(|p| p.trim() == "name=\"_csrf\"")
+    });
+    if !is_csrf {
+        return Some(None);
+    }
+    let value = &rest[headers_end + 4..];
+    let end = find(value, format!("\r\n--{boundary}").as_bytes())?;
+    Some(String::from_utf8(value[..end].to_vec()).ok())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Reads the whole body (at most `limit` bytes) and puts it back for the handler.
@@ -465,4 +535,26 @@ pub async fn request_log(
         Err(e) => tracing::error!(target: "request", %method, %path, error = %e, us, "failed"),
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_part_token;
+
+    #[test]
+    fn the_first_multipart_part_gives_the_token_whatever_the_chunks() {
+        let body = b"--XB\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nT0K3N\r\n--XB\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XB--\r\n";
+        // Every cut before the end of the first part asks for more; after it, the token.
+        let decided = (1..=body.len())
+            .find(|n| first_part_token(&body[..*n], "XB").is_some())
+            .unwrap_or(0);
+        assert_eq!(
+            first_part_token(&body[..decided], "XB"),
+            Some(Some("T0K3N".to_string()))
+        );
+        let other = b"--XB\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XB--\r\n";
+        assert_eq!(first_part_token(other, "XB"), Some(None));
+        assert_eq!(first_part_token(b"garbage", "XB"), Some(None));
+        assert_eq!(first_part_token(b"--X", "XB"), None);
+    }
 }

@@ -399,11 +399,6 @@ pub struct LangOption {
 }
 
 impl PageCtx {
-    /// See `multipart_action`.
-    pub fn multipart_action(&self, path: &str) -> String {
-        multipart_action(path, &self.csrf)
-    }
-
     pub fn t(&self, key: &str) -> String {
         self.i18n.t(self.lang, key)
     }
@@ -482,14 +477,6 @@ pub fn unprocessable(t: &impl askama::Template) -> Result<HttpResponse, AppError
     render(t, StatusCode::UNPROCESSABLE_ENTITY)
 }
 
-/// Redirect-after-post.
-/// The action of a multipart form: `path` with the CSRF token in the query (the CSRF check
-/// does not read multipart bodies).
-pub fn multipart_action(path: &str, csrf: &str) -> String {
-    let token: String = url::form_urlencoded::byte_serialize(csrf.as_bytes()).collect();
-    format!("{path}?_csrf={token}")
-}
-
 /// A download: the file name for saving, its type, never cached.
 pub fn attachment(name: &str, ctype: &str) -> actix_web::HttpResponseBuilder {
     use actix_web::http::header;
@@ -503,6 +490,7 @@ pub fn attachment(name: &str, ctype: &str) -> actix_web::HttpResponseBuilder {
     b
 }
 
+/// Redirect-after-post.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location))

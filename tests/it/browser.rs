@@ -1568,3 +1568,137 @@ impl PageRun {
         }
     }
 }
+
+const TAB: &str = "\u{e004}";
+const ENTER: &str = "\u{e007}";
+const SPACE: &str = "\u{e00d}";
+
+/// Types keys on the keyboard (to whatever has the focus, as a person would).
+async fn press(c: &Client, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut a = KeyActions::new("keyboard".into());
+    for k in keys.chars() {
+        a = a
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
+    }
+    c.perform_actions(a).await.unwrap();
+}
+
+/// Whether the focused element matches `css`.
+async fn focused(c: &Client, css: &str) -> bool {
+    c.execute(
+        "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap()
+    .as_bool()
+    .unwrap_or(false)
+}
+
+/// Presses Tab until `css` has the focus (at most 40 times); counts the presses.
+async fn tab_to(c: &Client, css: &str, tabs: &mut u32) {
+    for _ in 0..40 {
+        press(c, TAB).await;
+        *tabs += 1;
+        if std::env::var("OC_TEST_TRACE_TABS").is_ok() {
+            let at = c
+                .execute(
+                    "var e = document.activeElement; return e ? e.tagName + '#' + e.id + ' ' + (e.textContent || '').slice(0, 20) : '';",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            eprintln!("tab {tabs}: {at}");
+        }
+        if focused(c, css).await {
+            return;
+        }
+    }
+    let at = c
+        .execute(
+            "var e = document.activeElement; return e ? e.tagName + '#' + e.id : '';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    panic!("Tab never reached {css} (focus on {at})");
+}
+
+/// Adding a service with the keyboard alone: from the contract list through the skip link,
+/// the dialog, a language found by the filter, to the new service, in at most 20 Tab
+/// presses; a failed submit puts the focus on the error summary, and its link on the field.
+#[actix_web::test]
+async fn add_service_by_keyboard_alone() {
+    let Some(d) = driver() else { return };
+    let backend = backends().remove(0);
+    let served = serve(&backend);
+    let ws = online_contact::admin::contracts::demo::seed(&served.state, "keys", 3, 1, "own3r-pw!")
+        .unwrap();
+    let c = browser(&d).await;
+    ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
+    c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
+    choose_language(&c, "en").await;
+    // A fresh load: the keyboard starts at the top of the page.
+    c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
+    wait_for(&c, "#add-service").await;
+    let mut tabs = 0;
+    tab_to(&c, "#skip-link", &mut tabs).await;
+    press(&c, ENTER).await;
+    tab_to(&c, "#add-service", &mut tabs).await;
+    press(&c, ENTER).await;
+    wait_for(&c, "dialog[open] #languages-filter").await;
+    // The dialog's form: a kind is chosen already; the name, the ID, a language.
+    tab_to(&c, "dialog #name", &mut tabs).await;
+    press(&c, "Keyboard desk").await;
+    tab_to(&c, "dialog #service_id", &mut tabs).await;
+    press(&c, "kbdesk").await;
+    tab_to(&c, "dialog #languages-filter", &mut tabs).await;
+    press(&c, "(ko)").await;
+    tab_to(&c, "dialog #lang_ko", &mut tabs).await;
+    press(&c, SPACE).await;
+    wait_for(&c, "#languages-chosen button[data-for='lang_ko']").await;
+    tab_to(&c, "dialog button[type=submit]", &mut tabs).await;
+    assert!(tabs <= 20, "{tabs} Tab presses to add a service");
+    press(&c, ENTER).await;
+    wait_for(&c, "#flash").await;
+    let count: i64 = {
+        use diesel::prelude::*;
+        use online_contact::db::schema::services::dsl as s;
+        let mut conn = served.state.pool.get().unwrap();
+        s::services
+            .filter(s::service_id.eq("kbdesk"))
+            .count()
+            .get_result(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(count, 1, "the service was added by keyboard");
+
+    // A failed submit (no name): the focus is on the error summary; its link moves the
+    // focus to the field.
+    c.goto(&format!("{ws}/admin/services/new")).await.unwrap();
+    wait_for(&c, "#service_id").await;
+    c.find(Locator::Css("#service_id"))
+        .await
+        .unwrap()
+        .send_keys("kbempty")
+        .await
+        .unwrap();
+    click(&c, "#service-submit").await;
+    wait_for(&c, "#error-summary").await;
+    assert!(focused(&c, "#error-summary").await, "focus on the summary");
+    tab_to(&c, "#error-summary a[href='#name']", &mut tabs).await;
+    press(&c, ENTER).await;
+    assert!(focused(&c, "#name").await, "the link focuses the field");
+    // What was typed is kept.
+    let kept = c
+        .find(Locator::Css("#service_id"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("kbempty"));
+    c.close().await.unwrap();
+}

@@ -4,6 +4,7 @@ use crate::support::{Backend, GOOD_PW, TestApp};
 
 on_all_backends!(
     csrf_is_required_on_every_post,
+    multipart_posts_carry_the_token_first,
     cross_site_posts_are_refused,
     error_pages_are_localized_pages,
     healthz_and_headers
@@ -64,6 +65,37 @@ async fn csrf_is_required_on_every_post(app: TestApp) {
         .await;
     assert_eq!(r.status, 403);
     assert!(r.body.contains("허용되지 않음"));
+}
+
+/// Multipart forms carry the token as their first part (never in the address): in the
+/// query only, later in the body, or wrong, the post is refused; first, it passes and the
+/// handler reads the whole body.
+async fn multipart_posts_carry_the_token_first(app: TestApp) {
+    let mut c = app.client();
+    c.get("/signup").await;
+    let token = c.csrf.clone().unwrap();
+    let b = "----octestboundaryXyZ";
+    let ct = format!("multipart/form-data; boundary={b}");
+    let part = |k: &str, v: &str| {
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+    };
+    let end = format!("--{b}--\r\n");
+    let first = format!("{}{}{end}", part("_csrf", &token), part("email", "bad"));
+    let later = format!("{}{}{end}", part("email", "bad"), part("_csrf", &token));
+    let wrong = format!("{}{}{end}", part("_csrf", "nope"), part("email", "bad"));
+    let none = format!("{}{end}", part("email", "bad"));
+    let r = c
+        .post_raw(&format!("/signup?_csrf={token}"), none, &ct)
+        .await;
+    assert_eq!(r.status, 403, "token in the query only");
+    assert_eq!(c.post_raw("/signup", later, &ct).await.status, 403);
+    assert_eq!(c.post_raw("/signup", wrong, &ct).await.status, 403);
+    let r = c.post_raw("/signup", first, &ct).await;
+    assert_eq!(r.status, 422, "the form is read and answered");
+    assert!(!r.field_errors("email").is_empty());
+    // The sign-up form's action holds no token.
+    let page = c.get("/signup").await;
+    assert!(!page.body.contains("_csrf="), "no token in any action");
 }
 
 async fn cross_site_posts_are_refused(app: TestApp) {

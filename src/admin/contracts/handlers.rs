@@ -215,8 +215,8 @@ fn form_view(
     v: &Validation,
 ) -> ServiceFormPage {
     let action = match &service {
-        Some(s) => crate::web::multipart_action(&Urls.service_edit(&s.service_id), &ctx.csrf),
-        None => crate::web::multipart_action(Urls.new_service(), &ctx.csrf),
+        Some(s) => Urls.service_edit(&s.service_id),
+        None => Urls.new_service().to_string(),
     };
     let kinds = choices(KINDS, |k| ctx.t(model::kind_key(k)), &input.kind);
     let editors = choices(

@@ -523,7 +523,7 @@ impl Client {
         .await
     }
 
-    /// Posts a multipart form (CSRF token in the query, as the pages do).
+    /// Posts a multipart form (the CSRF token its first part, as the pages send it).
     pub async fn post_multipart(
         &mut self,
         path: &str,
@@ -532,7 +532,8 @@ impl Client {
     ) -> Resp {
         let boundary = "----octestboundary7MA4YWxkTrZu0gW";
         let mut body: Vec<u8> = Vec::new();
-        for (k, v) in fields {
+        let token = self.csrf.clone().unwrap_or_default();
+        for (k, v) in std::iter::once(&("_csrf", token.as_str())).chain(fields) {
             body.extend_from_slice(
                 format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
@@ -548,12 +549,9 @@ impl Client {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let token = self.csrf.clone().unwrap_or_default();
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let uri = format!("{path}{sep}_csrf={token}");
         self.send(
             test::TestRequest::post()
-                .uri(&uri)
+                .uri(path)
                 .insert_header((
                     "content-type",
                     format!("multipart/form-data; boundary={boundary}"),
