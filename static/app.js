@@ -62,6 +62,36 @@ function enhanceLanguages(root) {
   sync();
 }
 
+// A long select (the fee page's scope: every service) gets a filter box: the options
+// that do not match are hidden, and a single match is chosen. Without JS, the select.
+function enhanceSelectFilters(root) {
+  var selects = root.querySelectorAll("select[data-filter-label]");
+  for (var i = 0; i < selects.length; i++) {
+    (function (select) {
+      if (select.options.length < 12) { return; }
+      var box = document.createElement("input");
+      box.type = "search";
+      box.id = select.id + "-filter";
+      box.className = "select-filter";
+      box.setAttribute("aria-label", select.getAttribute("data-filter-label"));
+      box.placeholder = select.getAttribute("data-filter-label");
+      box.setAttribute("aria-controls", select.id);
+      box.addEventListener("input", function () {
+        var q = box.value.trim().toLowerCase(), shown = [];
+        for (var k = 0; k < select.options.length; k++) {
+          var o = select.options[k];
+          var match = q === "" || o.text.toLowerCase().indexOf(q) >= 0 || o.value.toLowerCase().indexOf(q) >= 0;
+          o.hidden = !match && !o.selected;
+          if (match) { shown.push(o); }
+        }
+        if (shown.length === 1) { select.value = shown[0].value; }
+      });
+      box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); select.focus(); } });
+      select.parentNode.insertBefore(box, select);
+    })(selects[i]);
+  }
+}
+
 // Character counters ("12 of 50 characters"), announced politely.
 function enhanceCounters(root) {
   var counted = root.querySelectorAll("input[data-counter]");
@@ -80,6 +110,7 @@ function enhanceCounters(root) {
 document.addEventListener("DOMContentLoaded", function () {
   enhanceLanguages(document);
   enhanceCounters(document);
+  enhanceSelectFilters(document);
   // The language switcher submits on change.
   var select = document.getElementById("lang-select");
   if (select && select.form) {

@@ -95,3 +95,4 @@ money = { $currency ->
 }
 table-actions = Actions
 table-region = Table (scrolls sideways)
+row-more = More

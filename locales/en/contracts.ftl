@@ -134,3 +134,4 @@ fees-export-xlsx = Excel (.xlsx)
 service-name-max = At most 50 characters.
 service-name-counter = { $count } of 50 characters
 fees-chart-note = Every amount is in the table below.
+fees-scope-filter = Find a service (name or ID)

@@ -77,3 +77,9 @@ field-phone-optional = Phone (optional)
 phone-invalid = Enter a phone number of 7 to 20 characters: digits, spaces, hyphens, parentheses and a leading +.
 oc-open-workspace = Open Online Contact
 oc-steps = Steps
+members-search = Find by name, login ID or email
+members-count = { $count ->
+    [one] 1 member
+   *[other] { $count } members
+}
+members-none-found = No member matches the search.

@@ -95,3 +95,4 @@ money = { $currency ->
 }
 table-actions = 操作
 table-region = 表（横にスクロール）
+row-more = その他

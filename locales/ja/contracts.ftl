@@ -134,3 +134,4 @@ fees-export-xlsx = Excel（.xlsx）
 service-name-max = 50文字まで入力できます。
 service-name-counter = 50文字中 { $count }文字
 fees-chart-note = すべての金額は下の表にあります。
+fees-scope-filter = サービスを検索（名前またはID）

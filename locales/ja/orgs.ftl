@@ -77,3 +77,6 @@ field-phone-optional = 電話番号（任意）
 phone-invalid = 電話番号は数字・スペース・ハイフン・括弧（先頭に + も可）で7〜20文字で入力してください。
 oc-open-workspace = Online Contactを開く
 oc-steps = ステップ
+members-search = 名前、ID、メールで検索
+members-count = メンバー { $count } 名
+members-none-found = 検索に一致するメンバーはいません。

@@ -95,3 +95,4 @@ money = { $currency ->
 }
 table-actions = 작업
 table-region = 표 (옆으로 스크롤)
+row-more = 더보기

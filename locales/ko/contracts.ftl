@@ -134,3 +134,4 @@ fees-export-xlsx = 엑셀(.xlsx)
 service-name-max = 최대 50자까지 입력할 수 있습니다.
 service-name-counter = 50자 중 { $count }자
 fees-chart-note = 모든 금액은 아래 표에 있습니다.
+fees-scope-filter = 서비스 찾기(이름 또는 ID)

@@ -77,3 +77,6 @@ field-phone-optional = 전화번호 (선택)
 phone-invalid = 전화번호는 숫자, 공백, 하이픈, 괄호(맨 앞에 + 가능)로 7~20자로 입력하세요.
 oc-open-workspace = Online Contact 열기
 oc-steps = 단계
+members-search = 이름, 아이디 또는 이메일로 찾기
+members-count = 구성원 { $count }명
+members-none-found = 검색과 일치하는 구성원이 없습니다.

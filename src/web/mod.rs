@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod forms;
+pub mod list;
 pub mod middleware;
 pub mod multipart;
 pub mod session;
@@ -406,6 +407,13 @@ impl PageCtx {
     /// A whole number with the reader's grouping (for templates: 10,000).
     pub fn number(&self, n: &i64) -> String {
         self.i18n.number(self.lang, *n)
+    }
+
+    /// A stored `YYYY-MM-DD` day as the reader writes dates (as stored if it is not one).
+    pub fn day(&self, iso: &str) -> String {
+        iso.parse::<chrono::NaiveDate>()
+            .map(|d| self.i18n.date(self.lang, d))
+            .unwrap_or_else(|_| iso.to_string())
     }
 
     /// The HTML of the page's panel (empty without one).

@@ -573,6 +573,7 @@ async fn service_contract_suspend_terminate_and_fees() {
 
         // Suspend, then terminate.
         c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
+        click(&c, "#more-care summary").await;
         click(&c, "#suspend-care").await;
         let asked = wait_for(&c, "#confirm-heading").await.text().await.unwrap();
         assert!(
@@ -580,6 +581,7 @@ async fn service_contract_suspend_terminate_and_fees() {
             "{asked}"
         );
         click(&c, "#suspend-confirm").await;
+        click(&c, "#more-care summary").await;
         click(&c, "#terminate-care").await;
         click(&c, "#confirm").await;
         click(&c, "#terminate-submit").await;
@@ -1634,8 +1636,9 @@ async fn add_service_by_keyboard_alone() {
     let Some(d) = driver() else { return };
     let backend = backends().remove(0);
     let served = serve(&backend);
-    let ws = online_contact::admin::contracts::demo::seed(&served.state, "keys", 3, 1, "own3r-pw!")
-        .unwrap();
+    let ws =
+        online_contact::admin::contracts::demo::seed(&served.state, "keys", 10, 1, "own3r-pw!")
+            .unwrap();
     let c = browser(&d).await;
     ws_sign_in(&c, &ws, "owner", "own3r-pw!").await;
     c.goto(&format!("{ws}/admin/contracts")).await.unwrap();
@@ -1700,5 +1703,25 @@ async fn add_service_by_keyboard_alone() {
         .await
         .unwrap();
     assert_eq!(kept.as_deref(), Some("kbempty"));
+
+    // The fee page's scope (every service): typing a service's ID picks it.
+    c.goto(&format!("{ws}/admin/fees")).await.unwrap();
+    wait_for(&c, "#scope-filter").await;
+    c.find(Locator::Css("#scope-filter"))
+        .await
+        .unwrap()
+        .send_keys("svcaaj")
+        .await
+        .unwrap();
+    let scope = c
+        .find(Locator::Css("#scope"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(scope.as_deref(), Some("service:svcaaj"));
+    press(&c, ENTER).await;
+    assert!(focused(&c, "#scope").await, "Enter moves on to the select");
     c.close().await.unwrap();
 }

@@ -13,7 +13,63 @@ on_all_backends!(
     duplicate_domain_under_concurrent_submissions,
     members_and_exactly_one_owner,
     iam_members_have_an_optional_phone,
+    member_list_searches_pages_and_shows_the_new_row,
 );
+
+/// The console's member list: 50 a page, a search by login ID, name or email, and after
+/// an addition the page holding the new row, anchored to it.
+async fn member_list_searches_pages_and_shows_the_new_row(app: TestApp) {
+    let (mut c, id) = start_org(&app, "list@example.com").await;
+    c.post_form(
+        &format!("/console/orgs/{id}/online-contact"),
+        &[("org_name", "List Inc"), ("domain", "listing")],
+    )
+    .await
+    .assert_status(303);
+    let mp = format!("/console/orgs/{id}/members");
+    let mut last = String::new();
+    for i in 0..60 {
+        c.get(&mp).await;
+        let login = format!("m{i:03}");
+        let r = c
+            .post_form(
+                &mp,
+                &[
+                    ("login_id", &login),
+                    ("name", &format!("Member {i}")),
+                    ("email", &format!("person{i}@list.example")),
+                ],
+            )
+            .await;
+        r.assert_status(303);
+        last = r.location().to_string();
+    }
+    // Back on the page of the new (60th) row, anchored to it.
+    assert_eq!(last, format!("{mp}?focus=m059#member-m059"));
+    let r = c.get(&format!("{mp}?focus=m059")).await;
+    assert!(r.body.contains("<tr id=\"member-m059\" class=\"focused\">"));
+    assert_eq!(
+        r.body.matches("<tr id=\"member-").count(),
+        10,
+        "page 2 of 2"
+    );
+    let first = c.get(&mp).await;
+    assert_eq!(first.body.matches("<tr id=\"member-").count(), 50);
+    assert!(first.body.contains("60 members"));
+    assert!(first.body.contains(&format!("href=\"{mp}?page=2\"")));
+    // By login ID, by email; the page links keep the search.
+    let r = c.get(&format!("{mp}?q=M05")).await;
+    assert_eq!(r.body.matches("<tr id=\"member-").count(), 10);
+    assert!(r.body.contains("10 members"));
+    let r = c.get(&format!("{mp}?q=person7%40")).await;
+    assert_eq!(r.body.matches("<tr id=\"member-").count(), 1);
+    assert!(r.body.contains("member-m007"));
+    let r = c.get(&format!("{mp}?q=nobody")).await;
+    assert!(r.body.contains("id=\"no-members-found\""));
+    let r = c.get(&format!("{mp}?q=member&page=2")).await;
+    assert!(r.body.contains(&format!("href=\"{mp}?q=member\"")));
+    assert_eq!(r.body.matches("<tr id=\"member-").count(), 10);
+}
 
 async fn iam_members_have_an_optional_phone(app: TestApp) {
     let on = app

@@ -15,6 +15,7 @@ use crate::i18n::languages;
 use crate::pricing::{KINDS, PriceBook, Selection};
 use crate::routes::Urls;
 use crate::web::forms::{Msg, Validation, checked};
+use crate::web::list::Pager;
 use crate::web::{Choice, Ctx, OrgAdmin, choices, ok, render, see_other, unprocessable};
 
 fn now() -> chrono::NaiveDateTime {
@@ -75,23 +76,24 @@ pub async fn contracts(
     let total = all.len();
     let selected = select_services(all, &query);
     let matching = selected.len();
-    let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = match selected
+    let focused = selected
         .iter()
-        .position(|s| !query.focus.is_empty() && s.service_id.eq_ignore_ascii_case(&query.focus))
-    {
-        Some(i) => i / PAGE_SIZE + 1,
-        None => query
-            .page
-            .trim()
-            .parse::<usize>()
-            .unwrap_or(1)
-            .clamp(1, pages),
-    };
-    let services = selected
+        .position(|s| !query.focus.is_empty() && s.service_id.eq_ignore_ascii_case(&query.focus));
+    let pager = Pager::new(
+        matching,
+        PAGE_SIZE,
+        &query.page,
+        focused,
+        Urls.admin_contracts(),
+        &[
+            ("q", query.q.as_str()),
+            ("status", query.status.as_str()),
+            ("sort", query.sort.as_str()),
+        ],
+    );
+    let services = pager
+        .slice(selected)
         .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
         .map(|s| ServiceRow {
             cost: s.monthly_cost.map(|c| ctx.money(c)),
             s,
@@ -135,8 +137,7 @@ pub async fn contracts(
         query,
         statuses,
         sorts,
-        page,
-        pages,
+        pager,
     })
 }
 

@@ -4,6 +4,7 @@ use askama::Template;
 
 use super::model::{OrgInfo, Service};
 use crate::web::forms::FieldErrors;
+use crate::web::list::Pager;
 use crate::web::{Choice, PageCtx};
 
 pub use crate::admin::Tabs;
@@ -22,8 +23,7 @@ pub struct ContractsPage {
     pub query: ListQuery,
     pub statuses: Vec<Choice>,
     pub sorts: Vec<Choice>,
-    pub page: usize,
-    pub pages: usize,
+    pub pager: Pager,
 }
 
 /// The contract list's search, filter, sort and page.
@@ -39,31 +39,6 @@ pub struct ListQuery {
 }
 
 impl ContractsPage {
-    /// The list's URL for page `n`, keeping the search.
-    pub fn page_url(&self, n: &usize) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", self.query.q.as_str()),
-            ("status", self.query.status.as_str()),
-            ("sort", self.query.sort.as_str()),
-        ] {
-            if !v.is_empty() {
-                q.append_pair(k, v);
-            }
-        }
-        if *n > 1 {
-            q.append_pair("page", &n.to_string());
-        }
-        let q = q.finish();
-        if q.is_empty() {
-            crate::routes::Urls.admin_contracts().to_string()
-        } else {
-            format!("{}?{q}", crate::routes::Urls.admin_contracts())
-        }
-    }
-    pub fn page_numbers(&self) -> Vec<usize> {
-        (1..=self.pages).collect()
-    }
     pub fn searching(&self) -> bool {
         !self.query.q.trim().is_empty() || !self.query.status.is_empty()
     }

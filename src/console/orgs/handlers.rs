@@ -292,21 +292,51 @@ pub async fn online_contact(
     }
 }
 
+/// Members shown a page at a time.
+const MEMBERS_PAGE: usize = 50;
+
 async fn members_view(
     ctx: &Ctx,
     org: Org,
+    query: MembersQuery,
     form: MemberForm,
     v: &Validation,
     finish_error: Option<&'static str>,
 ) -> Result<MembersPage, AppError> {
     let org_id = org.id;
-    let members = ctx.state.db(move |c| model::members_of(c, org_id)).await?;
+    let all = ctx.state.db(move |c| model::members_of(c, org_id)).await?;
+    let total = all.len();
+    let needle = query.q.trim().to_lowercase();
+    let matching: Vec<model::OrgMember> = all
+        .into_iter()
+        .filter(|m| {
+            needle.is_empty()
+                || [&m.login_id, &m.name, &m.email]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let focused = matching
+        .iter()
+        .position(|m| !query.focus.is_empty() && m.login_id == query.focus);
+    let pager = crate::web::list::Pager::new(
+        matching.len(),
+        MEMBERS_PAGE,
+        &query.page,
+        focused,
+        &Urls.org_members(&org.public_id),
+        &[("q", query.q.trim())],
+    );
     Ok(MembersPage {
         errors: ctx.errors(v),
         finish_error: finish_error.map(|k| ctx.t(k)),
         ctx: ctx.page(),
         org,
-        members,
+        matching: matching.len(),
+        members: pager.slice(matching),
+        total,
+        query,
+        pager,
         form,
     })
 }
@@ -321,6 +351,7 @@ fn needs_domain(org: &Org) -> Option<HttpResponse> {
 pub async fn members_page(
     ctx: ConsoleMember,
     path: web::Path<String>,
+    query: web::Query<MembersQuery>,
 ) -> Result<HttpResponse, AppError> {
     let org = gated_org!(ctx, path.into_inner());
     if let Some(r) = needs_domain(&org) {
@@ -329,6 +360,7 @@ pub async fn members_page(
     ok(&members_view(
         &ctx,
         org,
+        query.into_inner(),
         MemberForm::default(),
         &Validation::default(),
         None,
@@ -354,7 +386,9 @@ pub async fn add_member(
     form.email = email(&mut v, "email", &form.email);
     let phone = rules::check_phone(&mut v, "phone", &form.phone);
     if !v.is_empty() {
-        return unprocessable(&members_view(&ctx, org, form, &v, None).await?);
+        return unprocessable(
+            &members_view(&ctx, org, MembersQuery::default(), form, &v, None).await?,
+        );
     }
     let new = model::NewOrgMember {
         login_id: form.login_id.clone(),
@@ -372,10 +406,17 @@ pub async fn add_member(
         .await?
     {
         v.add("login_id", Msg::new("login-id-taken"));
-        return unprocessable(&members_view(&ctx, org, form, &v, None).await?);
+        return unprocessable(
+            &members_view(&ctx, org, MembersQuery::default(), form, &v, None).await?,
+        );
     }
     ctx.flash("success", "member-added")?;
-    Ok(see_other(&Urls.org_members(&org.public_id)))
+    // Back on the page holding the new member's row, scrolled to it.
+    let login: String = url::form_urlencoded::byte_serialize(form.login_id.as_bytes()).collect();
+    Ok(see_other(&format!(
+        "{}?focus={login}#member-{login}",
+        Urls.org_members(&org.public_id)
+    )))
 }
 
 /// Asks before moving the OWNER, naming the member.
@@ -444,6 +485,7 @@ pub async fn finish(ctx: ConsoleMember, path: web::Path<String>) -> Result<HttpR
             let page = members_view(
                 &ctx,
                 org,
+                MembersQuery::default(),
                 MemberForm::default(),
                 &Validation::default(),
                 Some("owner-required"),

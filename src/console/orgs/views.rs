@@ -87,11 +87,26 @@ pub struct MemberForm {
 pub struct MembersPage {
     pub ctx: PageCtx,
     pub org: Org,
+    /// This page's rows of the members matching the search.
     pub members: Vec<OrgMember>,
+    /// Members of the org at all, and those matching the search.
+    pub total: usize,
+    pub matching: usize,
+    pub query: MembersQuery,
+    pub pager: crate::web::list::Pager,
     pub form: MemberForm,
     pub errors: FieldErrors,
     /// Why the flow cannot finish yet.
     pub finish_error: Option<String>,
+}
+
+/// The member list's search, page, and a member whose row to show.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct MembersQuery {
+    pub q: String,
+    pub page: String,
+    pub focus: String,
 }
 
 #[derive(Template)]
