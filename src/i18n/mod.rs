@@ -80,6 +80,9 @@ pub fn sources(lang: Lang) -> [&'static str; 8] {
 pub struct I18n {
     bundles: Vec<FluentBundle<FluentResource>>,
     formats: Vec<Formats>,
+    /// The `money` message per language and currency, split around the amount (it is
+    /// resolved once: pages show hundreds of amounts).
+    money_patterns: [std::sync::RwLock<std::collections::HashMap<String, (String, String)>>; 3],
 }
 
 /// One language's CLDR formatters (ICU4X, data compiled in): numbers with the
@@ -137,7 +140,11 @@ impl I18n {
             }
             bundles.push(bundle);
         }
-        Ok(I18n { bundles, formats })
+        Ok(I18n {
+            bundles,
+            formats,
+            money_patterns: Default::default(),
+        })
     }
 
     pub fn t(&self, lang: Lang, key: &str) -> String {
@@ -159,23 +166,56 @@ impl I18n {
 
     /// `minor` units with `decimals` digits after the separator (123456, 2 → 1,234.56).
     pub fn decimal(&self, lang: Lang, minor: i64, decimals: u32) -> String {
-        let mut d = Decimal::from(minor);
-        d.multiply_pow10(-(decimals.min(18) as i16));
-        match self.formats.get(lang.index()) {
-            Some(f) => f.decimal.format(&d).to_string(),
-            None => d.to_string(),
-        }
+        let mut out = String::new();
+        self.write_decimal(&mut out, lang, minor, decimals);
+        out
     }
 
     /// A money amount as the language writes it: the figure by CLDR, the currency's
     /// place and sign by the `money` message (22,407,500원 · 22,407,500ウォン · ₩22,407,500).
     pub fn money(&self, lang: Lang, minor: i64, currency: &str, decimals: u32) -> String {
-        let amount = self.decimal(lang, minor, decimals);
-        self.t_args(
+        let mut out = String::with_capacity(24);
+        let Some(patterns) = self.money_patterns.get(lang.index()) else {
+            return self.decimal(lang, minor, decimals);
+        };
+        let known = patterns.read().ok().and_then(|m| {
+            m.get(currency).map(|(before, after)| {
+                out.push_str(before);
+                self.write_decimal(&mut out, lang, minor, decimals);
+                out.push_str(after);
+            })
+        });
+        if known.is_some() {
+            return out;
+        }
+        const MARK: &str = "\u{1}";
+        let whole = self.t_args(
             lang,
             "money",
-            &[("amount", amount), ("currency", currency.to_string())],
-        )
+            &[("amount", MARK.to_string()), ("currency", currency.to_string())],
+        );
+        let (before, after) = match whole.split_once(MARK) {
+            Some((b, a)) => (b.to_string(), a.to_string()),
+            None => (String::new(), format!(" {currency}")),
+        };
+        out.push_str(&before);
+        self.write_decimal(&mut out, lang, minor, decimals);
+        out.push_str(&after);
+        if let Ok(mut m) = patterns.write() {
+            m.insert(currency.to_string(), (before, after));
+        }
+        out
+    }
+
+    /// `minor` with `decimals` digits after the separator, appended to `out`.
+    fn write_decimal(&self, out: &mut String, lang: Lang, minor: i64, decimals: u32) {
+        use std::fmt::Write as _;
+        let mut d = Decimal::from(minor);
+        d.multiply_pow10(-(decimals.min(18) as i16));
+        let _ = match self.formats.get(lang.index()) {
+            Some(f) => write!(out, "{}", f.decimal.format(&d)),
+            None => write!(out, "{d}"),
+        };
     }
 
     /// A month as its readers write it: 2026년 6월 · 2026年6月 · Jun 2026.
