@@ -192,7 +192,10 @@ impl I18n {
         let whole = self.t_args(
             lang,
             "money",
-            &[("amount", MARK.to_string()), ("currency", currency.to_string())],
+            &[
+                ("amount", MARK.to_string()),
+                ("currency", currency.to_string()),
+            ],
         );
         let (before, after) = match whole.split_once(MARK) {
             Some((b, a)) => (b.to_string(), a.to_string()),
