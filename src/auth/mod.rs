@@ -3,6 +3,7 @@
 //! throttle, server-side sessions and the tenant/account lookup of the request context.
 
 pub mod flows;
+pub mod helper;
 pub mod pages;
 pub mod sessions;
 pub mod store;
@@ -70,7 +71,9 @@ pub fn token_hash(token: &str) -> String {
 
 /// bcrypt on its own threads (as many as `threads`), queued first come, first served.
 /// Those threads run at a lower priority (nice 10), so a burst of logins takes the CPU the
-/// pages leave over rather than the pages' share.
+/// pages leave over rather than the pages' share. `serve` moves the work to a helper
+/// process (see `helper`: on Linux a nice value does not reach across processes, such as
+/// a Postgres on the same machine); these threads remain the fallback.
 #[derive(Clone)]
 pub struct Hasher {
     cost: u32,
@@ -78,6 +81,8 @@ pub struct Hasher {
     /// A hash of a random password at the configured cost, verified against when the
     /// account does not exist, so unknown accounts take as long as known ones.
     dummy: Arc<String>,
+    /// The bcrypt helper process, once `serve` has started it (see `helper`).
+    helper: Arc<std::sync::OnceLock<helper::Helper>>,
 }
 
 type HashJob = Box<dyn FnOnce() + Send>;
@@ -119,7 +124,27 @@ impl Hasher {
             cost,
             queue,
             dummy: Arc::new(dummy),
+            helper: Arc::default(),
         })
+    }
+
+    /// Hashes in a helper process from now on (`exe bcrypt-helper`), with `threads`
+    /// threads there; the server's own threads stay as the fallback.
+    pub fn start_helper(&self, exe: &std::path::Path, threads: usize) -> Result<(), String> {
+        let h = helper::Helper::start(exe, threads)
+            .map_err(|e| format!("cannot start the bcrypt helper: {e}"))?;
+        self.helper
+            .set(h)
+            .map_err(|_| "the bcrypt helper runs already".to_string())
+    }
+
+    /// The helper's process id while it runs.
+    pub fn helper_pid(&self) -> Option<u32> {
+        self.live_helper().and_then(|h| h.pid())
+    }
+
+    fn live_helper(&self) -> Option<&helper::Helper> {
+        self.helper.get().filter(|h| h.is_alive())
     }
 
     /// Runs `f` on a bcrypt thread and waits for it without blocking the caller's worker.
@@ -138,6 +163,11 @@ impl Hasher {
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let cost = self.cost;
+        if let Some(h) = self.live_helper()
+            && let Some(answer) = h.hash(&password, cost).await
+        {
+            return answer.map_err(AppError::internal);
+        }
         self.run(move || bcrypt::hash(password, cost))
             .await?
             .map_err(AppError::internal)
@@ -148,6 +178,11 @@ impl Hasher {
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
+        if let Some(h) = self.live_helper()
+            && let Some(ok) = h.verify(&password, &hash).await
+        {
+            return Ok(real && ok);
+        }
         let ok = self
             .run(move || bcrypt::verify(password, &hash).unwrap_or(false))
             .await?;

@@ -499,3 +499,83 @@ async fn client_throttle_answers_429() {
         assert_eq!(c.get("/login").status, 200, "pages still answer");
     }
 }
+
+/// bcrypt in the helper process (the real binary, as `serve` starts it): hashes and
+/// checks like the server's threads, runs in a session of its own at the lowest autogroup
+/// weight (where the kernel has autogroups), and when it dies the server's threads take
+/// over. Many verifications in parallel get their own answers back.
+#[actix_web::test]
+async fn bcrypt_runs_in_a_helper_process_and_falls_back() {
+    let hasher = online_contact::auth::Hasher::new(4, 1).unwrap();
+    hasher
+        .start_helper(
+            std::path::Path::new(env!("CARGO_BIN_EXE_online-contact")),
+            2,
+        )
+        .unwrap();
+    let pid = hasher.helper_pid().expect("the helper runs");
+    let hash = hasher.hash("abcd123!".into()).await.unwrap();
+    assert!(bcrypt::verify("abcd123!", &hash).unwrap());
+    assert!(
+        hasher
+            .verify("abcd123!".into(), Some(hash.clone()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !hasher
+            .verify("wrong12!".into(), Some(hash.clone()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !hasher.verify("abcd123!".into(), None).await.unwrap(),
+        "no account"
+    );
+    assert!(
+        !hasher
+            .verify("abcd123!".into(), Some("not a hash".into()))
+            .await
+            .unwrap()
+    );
+    // Answers go to their own callers.
+    let checks = (0..16).map(|i| {
+        let (h, hash) = (hasher.clone(), hash.clone());
+        async move {
+            let pw = if i % 2 == 0 { "abcd123!" } else { "nope123!" };
+            (i, h.verify(pw.into(), Some(hash)).await.unwrap())
+        }
+    });
+    for (i, ok) in futures_util::future::join_all(checks).await {
+        assert_eq!(ok, i % 2 == 0, "check {i}");
+    }
+    // Its own session (so its own autogroup), and that group's weight lowered.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(fields[3], pid.to_string(), "session leader");
+    if std::fs::read_to_string("/proc/sys/kernel/sched_autogroup_enabled")
+        .is_ok_and(|v| v.trim() == "1")
+    {
+        let group = std::fs::read_to_string(format!("/proc/{pid}/autogroup")).unwrap();
+        assert!(group.contains("nice 19"), "{group}");
+    }
+    // The helper dies: the server's threads answer.
+    std::process::Command::new("kill")
+        .arg("-9")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    for _ in 0..100 {
+        if hasher.helper_pid().is_none() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(hasher.helper_pid(), None);
+    assert!(hasher.verify("abcd123!".into(), Some(hash)).await.unwrap());
+}
