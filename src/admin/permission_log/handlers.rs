@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use super::model::{self, ACTIONS, Cursor, Filter, LogRow};
 use crate::AppState;
 use crate::admin::Tabs;
-use crate::admin::contracts::model::{Service, org_timezone, services_of};
+use crate::admin::contracts::model::{ServiceName, org_timezone, service_names};
 use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
 use crate::routes::Urls;
@@ -109,7 +109,7 @@ fn local_to_utc(tz: Tz, s: &str) -> Option<NaiveDateTime> {
 fn parse(
     q: &LogQuery,
     tz: Tz,
-    services: &[Service],
+    services: &[ServiceName],
     now: NaiveDateTime,
     v: &mut Validation,
 ) -> Parsed {
@@ -212,7 +212,7 @@ fn local_time(t: chrono::NaiveDateTime) -> String {
 fn show(
     r: LogRow,
     tz: Tz,
-    services: &[Service],
+    services: &[ServiceName],
     i18n: &I18n,
     lang: Lang,
     words: &mut Words,
@@ -244,11 +244,11 @@ fn show(
 }
 
 /// The org's time zone and services (for the picker and the names in rows).
-async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Vec<Service>), AppError> {
+async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Vec<ServiceName>), AppError> {
     let org = ctx.org_id();
     let (tz, services) = ctx
         .state
-        .db(move |c| Ok((org_timezone(c, org)?, services_of(c, org)?)))
+        .db(move |c| Ok((org_timezone(c, org)?, service_names(c, org)?)))
         .await?;
     Ok((tz.parse().unwrap_or(Tz::UTC), services))
 }
@@ -267,7 +267,7 @@ pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse
         .state
         .db(move |c| {
             let tz: Tz = org_timezone(c, org)?.parse().unwrap_or(Tz::UTC);
-            let services = services_of(c, org)?;
+            let services = service_names(c, org)?;
             let mut v = Validation::default();
             let p = parse(&query, tz, &services, now, &mut v);
             let rows = if v.is_empty() {
@@ -388,7 +388,7 @@ fn cells(s: Shown) -> [String; 10] {
 async fn export_filter(
     ctx: &OrgAdmin,
     q: &LogQuery,
-) -> Result<Result<(Filter, Tz, Vec<Service>), HttpResponse>, AppError> {
+) -> Result<Result<(Filter, Tz, Vec<ServiceName>), HttpResponse>, AppError> {
     let (tz, services) = org_context(ctx).await?;
     let mut v = Validation::default();
     let p = parse(q, tz, &services, chrono::Utc::now().naive_utc(), &mut v);
@@ -416,11 +416,11 @@ struct RowView {
     i18n: Arc<I18n>,
     lang: Lang,
     tz: Tz,
-    services: Vec<Service>,
+    services: Vec<ServiceName>,
 }
 
 impl ExportState {
-    fn new(ctx: &OrgAdmin, filter: Filter, tz: Tz, services: Vec<Service>) -> ExportState {
+    fn new(ctx: &OrgAdmin, filter: Filter, tz: Tz, services: Vec<ServiceName>) -> ExportState {
         ExportState {
             state: ctx.state.clone(),
             org: ctx.org_id(),
