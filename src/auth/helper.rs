@@ -20,6 +20,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// How long a caller waits for the helper before hashing on the server's threads.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 type Pending = Arc<Mutex<HashMap<u64, tokio::sync::oneshot::Sender<String>>>>;
 
 /// The server's end of a running helper.
@@ -108,7 +111,17 @@ impl Helper {
             }
             return None;
         }
-        rx.await.ok()
+        // A helper that stops answering (it should not) is not waited on for ever.
+        match tokio::time::timeout(ANSWER_WITHIN, rx).await {
+            Ok(answer) => answer.ok(),
+            Err(_) => {
+                if let Ok(mut m) = self.pending.lock() {
+                    m.remove(&id);
+                }
+                tracing::warn!("the bcrypt helper did not answer in time");
+                None
+            }
+        }
     }
 
     /// A bcrypt hash of `password` at `cost`: `None` if the helper could not answer,
