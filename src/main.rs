@@ -139,14 +139,9 @@ fn serve(config: Config) -> Result<(), String> {
     let state = web::Data::new(AppState::new(config)?);
     tracing::info!(config = ?state.config, "starting");
     // bcrypt in a process of its own, at the lowest scheduling weight (see auth::helper).
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .saturating_sub(1)
-        .max(1);
     match std::env::current_exe() {
         Ok(exe) => {
-            if let Err(e) = state.hasher.start_helper(&exe, threads) {
+            if let Err(e) = state.hasher.start_helper(&exe) {
                 tracing::warn!(error = %e, "bcrypt stays on the server's threads");
             }
         }

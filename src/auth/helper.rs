@@ -168,29 +168,24 @@ pub fn serve_stdio(threads: usize) -> std::process::ExitCode {
         let _ = rustix::process::setpriority_process(None, 19);
     }
     let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let rx = Arc::new(Mutex::new(rx));
-    let out = Arc::new(Mutex::new(std::io::stdout()));
-    let mut workers = Vec::new();
-    for _ in 0..threads.max(1) {
-        let (rx, out) = (rx.clone(), out.clone());
-        workers.push(std::thread::spawn(move || {
-            loop {
-                let line = match rx.lock() {
-                    Ok(r) => match r.recv() {
-                        Ok(l) => l,
-                        Err(_) => return,
-                    },
-                    Err(_) => return,
-                };
-                let Some(answer) = answer(&line) else {
-                    continue;
-                };
-                if let Ok(mut o) = out.lock() {
-                    let _ = o.write_all(answer.as_bytes()).and_then(|_| o.flush());
-                }
+    let out = Mutex::new(std::io::stdout());
+    let workers = match super::queue_workers(
+        threads,
+        "bcrypt",
+        rx,
+        || {},
+        move |line: String| {
+            if let (Some(answer), Ok(mut o)) = (answer(&line), out.lock()) {
+                let _ = o.write_all(answer.as_bytes()).and_then(|_| o.flush());
             }
-        }));
-    }
+        },
+    ) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("bcrypt helper: cannot start its threads: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         if tx.send(line).is_err() {

@@ -77,6 +77,8 @@ pub fn token_hash(token: &str) -> String {
 #[derive(Clone)]
 pub struct Hasher {
     cost: u32,
+    /// bcrypt threads, here and in the helper.
+    threads: usize,
     queue: std::sync::mpsc::Sender<HashJob>,
     /// A hash of a random password at the configured cost, verified against when the
     /// account does not exist, so unknown accounts take as long as known ones.
@@ -96,42 +98,58 @@ fn lower_priority() {
     }
 }
 
+/// Starts `threads` threads named `name-N` that run `init` once, then take items off `rx`
+/// one at a time and hand each to `handle`, until every sender is gone (the server's
+/// bcrypt threads and the helper process's workers).
+pub(crate) fn queue_workers<T: Send + 'static>(
+    threads: usize,
+    name: &str,
+    rx: std::sync::mpsc::Receiver<T>,
+    init: fn(),
+    handle: impl Fn(T) + Send + Sync + 'static,
+) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    let handle = Arc::new(handle);
+    (0..threads.max(1))
+        .map(|i| {
+            let (rx, handle) = (rx.clone(), handle.clone());
+            std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || {
+                    init();
+                    loop {
+                        let item = match rx.lock().map(|r| r.recv()) {
+                            Ok(Ok(item)) => item,
+                            _ => return, // every sender is gone
+                        };
+                        handle(item);
+                    }
+                })
+        })
+        .collect()
+}
+
 impl Hasher {
     pub fn new(cost: u32, threads: usize) -> Result<Hasher, String> {
         let dummy = bcrypt::hash(random_token(12), cost).map_err(|e| format!("bcrypt: {e}"))?;
         let (queue, jobs) = std::sync::mpsc::channel::<HashJob>();
-        let jobs = Arc::new(std::sync::Mutex::new(jobs));
-        for i in 0..threads.max(1) {
-            let jobs = jobs.clone();
-            std::thread::Builder::new()
-                .name(format!("bcrypt-{i}"))
-                .spawn(move || {
-                    lower_priority();
-                    loop {
-                        let job = match jobs.lock() {
-                            Ok(rx) => match rx.recv() {
-                                Ok(job) => job,
-                                Err(_) => return, // the app is gone
-                            },
-                            Err(_) => return,
-                        };
-                        job();
-                    }
-                })
-                .map_err(|e| format!("cannot start the bcrypt threads: {e}"))?;
-        }
+        queue_workers(threads, "bcrypt", jobs, lower_priority, |job: HashJob| {
+            job()
+        })
+        .map_err(|e| format!("cannot start the bcrypt threads: {e}"))?;
         Ok(Hasher {
             cost,
+            threads: threads.max(1),
             queue,
             dummy: Arc::new(dummy),
             helper: Arc::default(),
         })
     }
 
-    /// Hashes in a helper process from now on (`exe bcrypt-helper`), with `threads`
-    /// threads there; the server's own threads stay as the fallback.
-    pub fn start_helper(&self, exe: &std::path::Path, threads: usize) -> Result<(), String> {
-        let h = helper::Helper::start(exe, threads)
+    /// Hashes in a helper process from now on (`exe bcrypt-helper`, with as many threads
+    /// as the server's own); the server's threads stay as the fallback.
+    pub fn start_helper(&self, exe: &std::path::Path) -> Result<(), String> {
+        let h = helper::Helper::start(exe, self.threads)
             .map_err(|e| format!("cannot start the bcrypt helper: {e}"))?;
         self.helper
             .set(h)

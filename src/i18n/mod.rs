@@ -86,7 +86,7 @@ pub struct I18n {
 }
 
 /// One language's CLDR formatters (ICU4X, data compiled in): numbers with the
-/// language's grouping, months ("2026년 6월", "2026年6月", "Jun 2026") and dates.
+/// language's grouping, year-months and dates (tests/it/i18n.rs shows each language).
 struct Formats {
     decimal: DecimalFormatter,
     month: FixedCalendarDateTimeFormatter<Gregorian, YM>,
@@ -102,7 +102,8 @@ impl Formats {
             decimal: DecimalFormatter::try_new((&locale).into(), Default::default())
                 .map_err(|e| err("number", &e))?,
             // CLDR's medium year-month is numeric in Korean and Japanese (2026/6); the long
-            // one is what they write (2026년 6월, 2026年6月), English abbreviates (Jun 2026).
+            // one spells the year and month units as they write them; English abbreviates
+            // the month name (Jun 2026).
             month: FixedCalendarDateTimeFormatter::try_new(
                 (&locale).into(),
                 if code == "en" {
@@ -172,21 +173,26 @@ impl I18n {
     }
 
     /// A money amount as the language writes it: the figure by CLDR, the currency's
-    /// place and sign by the `money` message (22,407,500원 · 22,407,500ウォン · ₩22,407,500).
+    /// place and sign by the `money` message (the won sign before the figure in English,
+    /// the currency's word after it in Korean and Japanese).
     pub fn money(&self, lang: Lang, minor: i64, currency: &str, decimals: u32) -> String {
-        let mut out = String::with_capacity(24);
-        let Some(patterns) = self.money_patterns.get(lang.index()) else {
-            return self.decimal(lang, minor, decimals);
-        };
-        let known = patterns.read().ok().and_then(|m| {
-            m.get(currency).map(|(before, after)| {
-                out.push_str(before);
-                self.write_decimal(&mut out, lang, minor, decimals);
-                out.push_str(after);
-            })
-        });
-        if known.is_some() {
-            return out;
+        let (before, after) = self.money_pattern(lang, currency);
+        let mut out = String::with_capacity(before.len() + after.len() + 16);
+        out.push_str(&before);
+        self.write_decimal(&mut out, lang, minor, decimals);
+        out.push_str(&after);
+        out
+    }
+
+    /// The `money` message of `lang` for `currency`, split around the amount: resolved by
+    /// Fluent once, then kept.
+    fn money_pattern(&self, lang: Lang, currency: &str) -> (String, String) {
+        let patterns = self.money_patterns.get(lang.index());
+        if let Some(known) = patterns
+            .and_then(|p| p.read().ok())
+            .and_then(|m| m.get(currency).cloned())
+        {
+            return known;
         }
         const MARK: &str = "\u{1}";
         let whole = self.t_args(
@@ -197,17 +203,14 @@ impl I18n {
                 ("currency", currency.to_string()),
             ],
         );
-        let (before, after) = match whole.split_once(MARK) {
+        let parts = match whole.split_once(MARK) {
             Some((b, a)) => (b.to_string(), a.to_string()),
             None => (String::new(), format!(" {currency}")),
         };
-        out.push_str(&before);
-        self.write_decimal(&mut out, lang, minor, decimals);
-        out.push_str(&after);
-        if let Ok(mut m) = patterns.write() {
-            m.insert(currency.to_string(), (before, after));
+        if let Some(mut m) = patterns.and_then(|p| p.write().ok()) {
+            m.insert(currency.to_string(), parts.clone());
         }
-        out
+        parts
     }
 
     /// `minor` with `decimals` digits after the separator, appended to `out`.
@@ -221,7 +224,7 @@ impl I18n {
         };
     }
 
-    /// A month as its readers write it: 2026년 6월 · 2026年6月 · Jun 2026.
+    /// A month as its readers write it (English: Jun 2026).
     pub fn month(&self, lang: Lang, year: i32, month: u32) -> String {
         let (Some(f), Ok(d)) = (
             self.formats.get(lang.index()),
@@ -232,8 +235,7 @@ impl I18n {
         f.month.format(&d).to_string()
     }
 
-    /// A calendar date as its readers write it: 2026년 12월 4일 · 2026年12月4日 ·
-    /// December 4, 2026.
+    /// A calendar date as its readers write it (English: December 4, 2026).
     pub fn date(&self, lang: Lang, d: chrono::NaiveDate) -> String {
         use chrono::Datelike as _;
         let (Some(f), Ok(date)) = (
@@ -243,6 +245,14 @@ impl I18n {
             return d.format("%Y-%m-%d").to_string();
         };
         f.date.format(&date).to_string()
+    }
+
+    /// A stored `YYYY-MM-DD` day as its readers write dates (as stored if it is not one).
+    pub fn day(&self, lang: Lang, iso: &str) -> String {
+        match iso.parse::<chrono::NaiveDate>() {
+            Ok(d) => self.date(lang, d),
+            Err(_) => iso.to_string(),
+        }
     }
 
     fn format(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {

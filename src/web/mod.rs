@@ -234,7 +234,7 @@ impl Ctx {
             .money(&self.state.i18n, self.lang, amount)
     }
 
-    /// A month as the reader writes it (2026년 6월 · 2026年6月 · Jun 2026).
+    /// A month as the reader writes it.
     pub fn month(&self, year: i32, month: u32) -> String {
         self.state.i18n.month(self.lang, year, month)
     }
@@ -242,6 +242,11 @@ impl Ctx {
     /// A date as the reader writes it.
     pub fn date(&self, d: chrono::NaiveDate) -> String {
         self.state.i18n.date(self.lang, d)
+    }
+
+    /// A stored `YYYY-MM-DD` day as the reader writes dates.
+    pub fn day(&self, iso: &str) -> String {
+        self.state.i18n.day(self.lang, iso)
     }
 
     /// The page context for a template; takes the pending flash message.
@@ -411,9 +416,7 @@ impl PageCtx {
 
     /// A stored `YYYY-MM-DD` day as the reader writes dates (as stored if it is not one).
     pub fn day(&self, iso: &str) -> String {
-        iso.parse::<chrono::NaiveDate>()
-            .map(|d| self.i18n.date(self.lang, d))
-            .unwrap_or_else(|_| iso.to_string())
+        self.i18n.day(self.lang, iso)
     }
 
     /// The HTML of the page's panel (empty without one).

@@ -161,6 +161,12 @@ fn money_months_and_numbers_read_as_each_language_writes_them() {
     assert_eq!(i18n.money(Lang::En, 22_407_500, "KRW", 0), "₩22,407,500");
     assert_eq!(i18n.money(Lang::En, 123_456, "USD", 2), "$1,234.56");
     assert_eq!(i18n.money(Lang::En, -5, "EUR", 2), "-0.05 EUR");
+    assert_eq!(i18n.money(Lang::Ko, 5, "USD", 2), "0.05달러");
+    assert_eq!(i18n.money(Lang::Ja, 0, "KRW", 0), "0ウォン");
+    // The price book's currency (KRW), as pages show it.
+    assert_eq!(crate::support::money(Lang::Ko, 1_234_567), "1,234,567원");
+    assert_eq!(i18n.day(Lang::Ko, "2026-12-04"), "2026년 12월 4일");
+    assert_eq!(i18n.day(Lang::En, "not a day"), "not a day");
     assert_eq!(i18n.month(Lang::Ko, 2026, 6), "2026년 6월");
     assert_eq!(i18n.month(Lang::Ja, 2026, 6), "2026年6月");
     assert_eq!(i18n.month(Lang::En, 2026, 6), "Jun 2026");

@@ -454,14 +454,7 @@ fn contract_view(
     let estimate = ctx.money(pb.monthly_cost(&service.kind, sel));
     ContractPage {
         seats: get("seats").unwrap_or_else(|| sel.seats.to_string()),
-        current: current.map(|c| {
-            let day = c
-                .effective_date
-                .parse::<chrono::NaiveDate>()
-                .map(|d| ctx.date(d))
-                .unwrap_or(c.effective_date);
-            (day, ctx.money(c.monthly_cost))
-        }),
+        current: current.map(|c| (ctx.day(&c.effective_date), ctx.money(c.monthly_cost))),
         form_error: form_error.map(|k| ctx.t(k)),
         errors,
         ctx: ctx.page(),
