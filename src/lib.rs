@@ -50,6 +50,11 @@ pub struct AppState {
 /// Connections per app instance.
 const DB_POOL: u32 = 10;
 
+/// Blocking threads per HTTP worker: database work never runs on more than `DB_POOL` at
+/// once (the gate), the rest is for exports and uploads. Tokio's default (512 / workers)
+/// let a loaded server keep ~45 idle threads, each with its own allocator cache.
+pub const BLOCKING_THREADS_PER_WORKER: usize = DB_POOL as usize + 4;
+
 impl AppState {
     /// Opens the database, applies migrations and loads the translations.
     pub fn new(config: Config) -> Result<AppState, String> {

@@ -64,6 +64,10 @@ enum JobsCommand {
     },
 }
 
+/// mimalloc instead of glibc's malloc: see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The helper speaks its protocol on stdout: no log lines there, no configuration.
@@ -158,6 +162,7 @@ fn serve(config: Config) -> Result<(), String> {
         }
         let s = state.clone();
         let server = HttpServer::new(move || app(s.clone()))
+            .worker_max_blocking_threads(online_contact::BLOCKING_THREADS_PER_WORKER)
             .bind(&bind)
             .map_err(|e| format!("OC_BIND: cannot listen on {bind}: {e}"))?;
         tracing::info!(
