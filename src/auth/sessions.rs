@@ -206,6 +206,27 @@ pub fn create(
     Ok(token)
 }
 
+/// What reading a session leaves to write: nothing, a refreshed `last_seen_at`, or the
+/// removal of a session that has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionWrite {
+    Touch(i64),
+    Delete(i64),
+}
+
+impl SessionWrite {
+    /// Applies the write (at most once a minute per session, or once per ended session).
+    pub fn apply(self, c: &mut DbConn, now: NaiveDateTime) -> Result<(), AppError> {
+        match self {
+            SessionWrite::Touch(sid) => touch(c, sid, now),
+            SessionWrite::Delete(sid) => {
+                diesel::delete(s::table.filter(s::id.eq(sid))).execute(c)?;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The account of a live session of `realm`: the session must exist, be of this realm,
 /// have been used within `idle` and not be past its absolute end. One statement reads the
 /// session with its account; an expired session is deleted; `last_seen_at` is refreshed at
@@ -217,8 +238,24 @@ pub fn resolve(
     now: NaiveDateTime,
     idle: chrono::Duration,
 ) -> Result<Option<User>, AppError> {
+    let (user, write) = read(c, realm, token, now, idle)?;
+    if let Some(w) = write {
+        w.apply(c, now)?;
+    }
+    Ok(user)
+}
+
+/// `resolve` without its write: the account of a live session, and the write the caller
+/// must apply (`SessionWrite::apply`), so the read can run where a write must not wait.
+pub fn read(
+    c: &mut DbConn,
+    realm: Realm,
+    token: &str,
+    now: NaiveDateTime,
+    idle: chrono::Duration,
+) -> Result<(Option<User>, Option<SessionWrite>), AppError> {
     if token.is_empty() || token.len() > 100 {
-        return Ok(None);
+        return Ok((None, None));
     }
     let hash = token_hash(token);
     let found: Option<(i64, NaiveDateTime, NaiveDateTime, User)> = match realm {
@@ -292,16 +329,13 @@ pub fn resolve(
             }),
     };
     let Some((sid, seen, expires, user)) = found else {
-        return Ok(None);
+        return Ok((None, None));
     };
     if expires <= now || now - seen > idle {
-        diesel::delete(s::table.filter(s::id.eq(sid))).execute(c)?;
-        return Ok(None);
+        return Ok((None, Some(SessionWrite::Delete(sid))));
     }
-    if (now - seen).num_seconds() >= TOUCH_SECONDS {
-        touch(c, sid, now)?;
-    }
-    Ok(Some(user))
+    let write = ((now - seen).num_seconds() >= TOUCH_SECONDS).then_some(SessionWrite::Touch(sid));
+    Ok((Some(user), write))
 }
 
 type OrgUserRow = (i64, String, String, String, String, bool, bool);

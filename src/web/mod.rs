@@ -96,11 +96,13 @@ impl FromRequest for Ctx {
             let path = req.path().to_string();
             let query = req.query_string().to_string();
             let loader = state.page_panel;
-            let (tenant, user, service_tabs, panel) = if !needs_db {
-                (None, None, Vec::new(), None)
+            let (tenant, user, service_tabs, panel, write) = if !needs_db {
+                (None, None, Vec::new(), None, None)
             } else {
+                // Reads only (the session's write follows apart): on SQLite this runs
+                // inline when a connection is free (`AppState::db_read`).
                 state
-                    .db(move |c| {
+                    .db_read(move |c| {
                         let tenant = match domain {
                             Some(d) => Some(
                                 crate::auth::sessions::tenant_by_domain(c, &d)?
@@ -111,9 +113,9 @@ impl FromRequest for Ctx {
                         let realm = tenant
                             .as_ref()
                             .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
-                        let user = match lookup {
-                            Some(t) => crate::auth::sessions::resolve(c, realm, &t, now, idle)?,
-                            None => None,
+                        let (user, write) = match lookup {
+                            Some(t) => crate::auth::sessions::read(c, realm, &t, now, idle)?,
+                            None => (None, None),
                         };
                         // A signed-in member's service tabs, in the same trip.
                         let (tabs, panel) = match (&tenant, &user) {
@@ -128,10 +130,13 @@ impl FromRequest for Ctx {
                             }
                             _ => (Vec::new(), None),
                         };
-                        Ok((tenant, user, tabs, panel))
+                        Ok((tenant, user, tabs, panel, write))
                     })
                     .await?
             };
+            if let Some(w) = write {
+                state.db(move |c| w.apply(c, now)).await?;
+            }
             if token.is_some() && user.is_none() {
                 // Ended, expired, or from another realm.
                 session::sign_out(&session);
