@@ -72,7 +72,10 @@ pub async fn contracts(
 ) -> Result<HttpResponse, AppError> {
     let org = ctx.org_id();
     let query = query.into_inner();
-    let all = ctx.state.db(move |c| model::services_of(c, org)).await?;
+    let all = ctx
+        .state
+        .db_read(move |c| model::services_of(c, org))
+        .await?;
     let total = all.len();
     let selected = select_services(all, &query);
     let matching = selected.len();

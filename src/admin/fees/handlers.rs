@@ -73,10 +73,10 @@ async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppErro
     let org = ctx.org_id();
     let (qfrom, qto) = (q.from.clone(), q.to.clone());
     // The org's calendar and every service's billing input from the first month shown, in
-    // one trip.
+    // one trip of reads (inline on SQLite).
     let (tz, inputs) = ctx
         .state
-        .db(move |c| {
+        .db_read(move |c| {
             let tz = org_calendar(&model::org_timezone(c, org)?);
             let (from, _) = month_range(&qfrom, &qto, today_in(tz));
             let since = from

@@ -1,0 +1,1 @@
+DROP INDEX contracts_billing;
