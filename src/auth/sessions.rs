@@ -101,19 +101,6 @@ impl ServiceTab {
 /// the services they belong to for everybody else; in the order they were added.
 pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<ServiceTab>, AppError> {
     use crate::db::schema::{service_members as sm, services as sv};
-    let mut q = sv::table
-        .left_join(
-            sm::table.on(sm::service_ref
-                .eq(sv::id)
-                .and(sm::member_id.eq(user.id))
-                .and(sm::org_id.eq(org))),
-        )
-        .filter(sv::org_id.eq(org))
-        .filter(sv::status.ne("terminated"))
-        .into_boxed::<crate::db::Backend>();
-    if !user.is_admin() {
-        q = q.filter(sm::id.nullable().is_not_null());
-    }
     type Row = (
         String,
         String,
@@ -123,7 +110,17 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
         Option<bool>,
         Option<String>,
     );
-    let rows: Vec<Row> = q
+    // Two fixed statements rather than one boxed query, so both stay prepared (this runs
+    // on every signed-in workspace page).
+    let q = sv::table
+        .left_join(
+            sm::table.on(sm::service_ref
+                .eq(sv::id)
+                .and(sm::member_id.eq(user.id))
+                .and(sm::org_id.eq(org))),
+        )
+        .filter(sv::org_id.eq(org))
+        .filter(sv::status.ne("terminated"))
         .order(sv::id)
         .select((
             sv::service_id,
@@ -133,8 +130,12 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
             sm::phone.nullable(),
             sm::chat.nullable(),
             sm::role.nullable(),
-        ))
-        .load(c)?;
+        ));
+    let rows: Vec<Row> = if user.is_admin() {
+        q.load(c)?
+    } else {
+        q.filter(sm::id.nullable().is_not_null()).load(c)?
+    };
     Ok(rows
         .into_iter()
         .map(
