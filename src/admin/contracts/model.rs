@@ -423,49 +423,65 @@ impl diesel::query_builder::Query for BillingQuery {
 
 impl<C> RunQueryDsl<C> for BillingQuery {}
 
+impl BillingQuery {
+    /// The statement as `sql[0] since sql[1] since sql[2] org`.
+    fn walk<'b, DB>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+        sql: [&'static str; 3],
+    ) -> QueryResult<()>
+    where
+        DB: diesel::backend::Backend,
+        String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    {
+        use diesel::sql_types::{BigInt, Text};
+        out.push_sql(sql[0]);
+        out.push_bind_param::<Text, _>(&self.since)?;
+        out.push_sql(sql[1]);
+        out.push_bind_param::<Text, _>(&self.since)?;
+        out.push_sql(sql[2]);
+        out.push_bind_param::<BigInt, _>(&self.org)
+    }
+}
+
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for BillingQuery {
     fn walk_ast<'b>(
         &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
-        use diesel::sql_types::{BigInt, Text};
-        out.push_sql(
-            "SELECT c.service_ref, c.effective_date, c.monthly_cost \
-             FROM services s \
-             CROSS JOIN LATERAL (SELECT MAX(e.effective_date) AS d FROM contracts e \
-                                 WHERE e.service_ref = s.id AND e.effective_date <= ",
-        );
-        out.push_bind_param::<Text, _>(&self.since)?;
-        out.push_sql(
-            ") f \
-             JOIN contracts c ON c.service_ref = s.id AND c.effective_date >= COALESCE(f.d, ",
-        );
-        out.push_bind_param::<Text, _>(&self.since)?;
-        out.push_sql(") WHERE s.org_id = ");
-        out.push_bind_param::<BigInt, _>(&self.org)?;
-        Ok(())
+        self.walk(
+            out,
+            [
+                "SELECT c.service_ref, c.effective_date, c.monthly_cost \
+                 FROM services s \
+                 CROSS JOIN LATERAL (SELECT MAX(e.effective_date) AS d FROM contracts e \
+                                     WHERE e.service_ref = s.id AND e.effective_date <= ",
+                ") f JOIN contracts c \
+                 ON c.service_ref = s.id AND c.effective_date >= COALESCE(f.d, ",
+                ") WHERE s.org_id = ",
+            ],
+        )
     }
 }
 
 impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for BillingQuery {
     fn walk_ast<'b>(
         &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
     ) -> QueryResult<()> {
-        use diesel::sql_types::{BigInt, Text};
-        out.push_sql(
-            "SELECT c.service_ref, c.effective_date, c.monthly_cost \
-             FROM services s \
-             JOIN contracts c ON c.service_ref = s.id AND c.effective_date >= COALESCE( \
-                 (SELECT MAX(e.effective_date) FROM contracts e \
-                  WHERE e.service_ref = s.id AND e.effective_date <= ",
-        );
-        out.push_bind_param::<Text, _>(&self.since)?;
-        out.push_sql("), ");
-        out.push_bind_param::<Text, _>(&self.since)?;
-        out.push_sql(") WHERE s.org_id = ");
-        out.push_bind_param::<BigInt, _>(&self.org)?;
-        Ok(())
+        self.walk(
+            out,
+            [
+                "SELECT c.service_ref, c.effective_date, c.monthly_cost \
+                 FROM services s \
+                 JOIN contracts c ON c.service_ref = s.id AND c.effective_date >= COALESCE( \
+                     (SELECT MAX(e.effective_date) FROM contracts e \
+                      WHERE e.service_ref = s.id AND e.effective_date <= ",
+                "), ",
+                ") WHERE s.org_id = ",
+            ],
+        )
     }
 }
 
