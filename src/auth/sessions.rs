@@ -230,24 +230,9 @@ impl SessionWrite {
 
 /// The account of a live session of `realm`: the session must exist, be of this realm,
 /// have been used within `idle` and not be past its absolute end. One statement reads the
-/// session with its account; an expired session is deleted; `last_seen_at` is refreshed at
-/// most once a minute.
-pub fn resolve(
-    c: &mut DbConn,
-    realm: Realm,
-    token: &str,
-    now: NaiveDateTime,
-    idle: chrono::Duration,
-) -> Result<Option<User>, AppError> {
-    let (user, write) = read(c, realm, token, now, idle)?;
-    if let Some(w) = write {
-        w.apply(c, now)?;
-    }
-    Ok(user)
-}
-
-/// `resolve` without its write: the account of a live session, and the write the caller
-/// must apply (`SessionWrite::apply`), so the read can run where a write must not wait.
+/// session with its account. Reads only: the write it leaves — deleting an ended session,
+/// refreshing `last_seen_at` at most once a minute — is the caller's to apply
+/// (`SessionWrite::apply`), so the read can run where a write must not wait.
 pub fn read(
     c: &mut DbConn,
     realm: Realm,
