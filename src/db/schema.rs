@@ -192,6 +192,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// SQLite only: the FTS5 trigram index over `permission_log_people.search_text`
+    /// (Postgres has a pg_trgm index on the column itself).
+    permission_log_people_trigrams (rowid) {
+        rowid -> BigInt,
+        search_text -> Text,
+    }
+}
+
 diesel::joinable!(member_certificates -> console_members (member_id));
 diesel::joinable!(services -> organizations (org_id));
 diesel::joinable!(contracts -> services (service_ref));
@@ -378,6 +387,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     permission_logs,
     permission_log_people,
+    permission_log_people_trigrams,
     member_certificates,
     two_factor,
     recovery_codes,

@@ -753,6 +753,33 @@ async fn permission_log_search_and_paging(app: TestApp) {
     let page = boss.get("/admin/permission-logs?name=target").await;
     assert_eq!(page.body.matches("<tr id=\"log-").count(), 50);
     assert!(page.body.contains("id=\"log-next\""));
+    // How a name is looked up among the people: texts of 3 or more characters through the
+    // trigram index (SQLite FTS5, Postgres pg_trgm), shorter ones by testing every text;
+    // both find the same people, any case, in any script, quotes and all.
+    write_rows(&app, org, 1, "김민준", now);
+    write_rows(&app, org, 1, "O\"Brien", now);
+    for (name, rows) in [
+        ("%EA%B9%80%EB%AF%BC%EC%A4%80", 1), // three Korean syllables: trigrams
+        ("%EB%AF%BC%EC%A4%80", 1),          // two: tested one by one
+        ("o%22brien", 1),                   // a double quote, taken literally
+        ("O%22BRIEN-ACTOR", 1),
+        ("%22", 1),
+        ("t11", 11), // t11, t110..t119
+        ("11", 11),  // "Target 11", "Target 110".."Target 119"
+        ("arget%2011", 11),
+        ("rget%20119", 1),
+        ("%EB%AF%BC%EC%A4%80x", 0),
+    ] {
+        let page = boss
+            .get(&format!("/admin/permission-logs?name={name}"))
+            .await;
+        page.assert_status(200);
+        assert_eq!(
+            page.body.matches("<tr id=\"log-").count(),
+            rows,
+            "name={name}"
+        );
+    }
 }
 
 async fn permission_log_exports(app: TestApp) {

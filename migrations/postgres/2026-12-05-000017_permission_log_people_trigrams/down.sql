@@ -1,0 +1,1 @@
+DROP INDEX permission_log_people_trigrams;

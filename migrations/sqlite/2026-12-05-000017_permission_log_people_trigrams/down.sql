@@ -1,0 +1,4 @@
+DROP TRIGGER permission_log_people_trigrams_update;
+DROP TRIGGER permission_log_people_trigrams_delete;
+DROP TRIGGER permission_log_people_trigrams_insert;
+DROP TABLE permission_log_people_trigrams;
