@@ -226,6 +226,109 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
+/// `column IN (ids)` as one bound value, so a statement holding it stays prepared in
+/// Diesel's cache whatever the number of ids (Diesel's own `eq_any` with a list binds one
+/// parameter per id on SQLite, and such a statement is prepared anew every time). SQLite
+/// reads the ids from a JSON array (`IN (SELECT value FROM json_each(?))`), Postgres binds
+/// an array (`= ANY(?)`, what `eq_any` writes there too).
+#[derive(Debug, Clone)]
+pub struct IdIn<C> {
+    column: C,
+    ids: Vec<i64>,
+    json: String,
+}
+
+/// `column IN (ids)`; see `IdIn`.
+pub fn id_in<C>(column: C, ids: Vec<i64>) -> IdIn<C> {
+    // A list of integers always serializes.
+    let json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+    IdIn { column, ids, json }
+}
+
+// The column may be nullable (a NULL is in no list: the row is not matched).
+impl<C> diesel::expression::Expression for IdIn<C>
+where
+    C: diesel::expression::Expression,
+{
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<C, QS> diesel::expression::AppearsOnTable<QS> for IdIn<C> where
+    C: diesel::expression::AppearsOnTable<QS>
+{
+}
+
+impl<C, QS> diesel::expression::SelectableExpression<QS> for IdIn<C> where
+    C: diesel::expression::SelectableExpression<QS>
+{
+}
+
+impl<C, G> diesel::expression::ValidGrouping<G> for IdIn<C>
+where
+    C: diesel::expression::ValidGrouping<G>,
+{
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C> diesel::query_builder::QueryId for IdIn<C> {
+    type QueryId = ();
+    // Keyed by its SQL in the statement cache (the same for any number of ids).
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C> IdIn<C> {
+    /// The column, `open`, the one bound value, `close`.
+    fn walk<'b, DB, ST, T>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+        (open, close): (&'static str, &'static str),
+        value: &'b T,
+    ) -> diesel::QueryResult<()>
+    where
+        DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<ST>,
+        C: diesel::query_builder::QueryFragment<DB>,
+        T: diesel::serialize::ToSql<ST, DB>,
+    {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(open);
+        out.push_bind_param::<ST, T>(value)?;
+        out.push_sql(close);
+        Ok(())
+    }
+}
+
+impl<C> diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for IdIn<C>
+where
+    C: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        self.walk::<_, diesel::sql_types::Text, _>(
+            out,
+            (" IN (SELECT value FROM json_each(", "))"),
+            &self.json,
+        )
+    }
+}
+
+impl<C> diesel::query_builder::QueryFragment<diesel::pg::Pg> for IdIn<C>
+where
+    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        self.walk::<_, diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(
+            out,
+            (" = ANY(", ")"),
+            &self.ids,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,89 +384,5 @@ mod tests {
                 );
             }
         }
-    }
-}
-
-/// `column IN (ids)` as one bound value, so a statement holding it stays prepared in
-/// Diesel's cache whatever the number of ids (Diesel's own `eq_any` with a list binds one
-/// parameter per id on SQLite, and such a statement is prepared anew every time). SQLite
-/// reads the ids from a JSON array (`IN (SELECT value FROM json_each(?))`), Postgres binds
-/// an array (`= ANY(?)`, what `eq_any` writes there too).
-#[derive(Debug, Clone)]
-pub struct IdIn<C> {
-    column: C,
-    ids: Vec<i64>,
-    json: String,
-}
-
-/// `column IN (ids)`; see `IdIn`.
-pub fn id_in<C>(column: C, ids: Vec<i64>) -> IdIn<C> {
-    let json = format!(
-        "[{}]",
-        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-    );
-    IdIn { column, ids, json }
-}
-
-// The column may be nullable (a NULL is in no list: the row is not matched).
-impl<C> diesel::expression::Expression for IdIn<C>
-where
-    C: diesel::expression::Expression,
-{
-    type SqlType = diesel::sql_types::Bool;
-}
-
-impl<C, QS> diesel::expression::AppearsOnTable<QS> for IdIn<C> where
-    C: diesel::expression::AppearsOnTable<QS>
-{
-}
-
-impl<C, QS> diesel::expression::SelectableExpression<QS> for IdIn<C> where
-    C: diesel::expression::SelectableExpression<QS>
-{
-}
-
-impl<C, G> diesel::expression::ValidGrouping<G> for IdIn<C>
-where
-    C: diesel::expression::ValidGrouping<G>,
-{
-    type IsAggregate = C::IsAggregate;
-}
-
-impl<C> diesel::query_builder::QueryId for IdIn<C> {
-    type QueryId = ();
-    // Keyed by its SQL in the statement cache (the same for any number of ids).
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<C> diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for IdIn<C>
-where
-    C: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> diesel::QueryResult<()> {
-        self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
-        out.push_sql("))");
-        Ok(())
-    }
-}
-
-impl<C> diesel::query_builder::QueryFragment<diesel::pg::Pg> for IdIn<C>
-where
-    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> diesel::QueryResult<()> {
-        self.column.walk_ast(out.reborrow())?;
-        out.push_sql(" = ANY(");
-        out.push_bind_param::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&self.ids)?;
-        out.push_sql(")");
-        Ok(())
     }
 }

@@ -389,12 +389,11 @@ macro_rules! search_on {
 
 diesel::infix_operator!(FtsMatch, " MATCH ", backend: diesel::sqlite::Sqlite);
 
-/// The org's people whose text contains `needle` (lowercased): at most `PEOPLE_MAX + 1`
-/// of them.
-fn matching_people(c: &mut DbConn, org: i64, needle: &str) -> QueryResult<Vec<i64>> {
+/// The org's people whose text contains `needle` (lowercased; `pattern` is its
+/// `contains_pattern`): at most `PEOPLE_MAX + 1` of them.
+fn matching_people(c: &mut DbConn, org: i64, needle: &str, pattern: &str) -> QueryResult<Vec<i64>> {
     use diesel::IntoSql;
     use diesel::sql_types::Text;
-    let pattern = contains_pattern(needle);
     match c {
         // On SQLite a text of 3 or more characters is looked up in the trigram index
         // (migration 17) as a phrase. `org_id + 0` keeps SQLite from walking all the org's
@@ -408,7 +407,7 @@ fn matching_people(c: &mut DbConn, org: i64, needle: &str) -> QueryResult<Vec<i6
             plp::table
                 .filter((plp::org_id + 0_i64).eq(org))
                 .filter(plp::id.eq_any(found))
-                .filter(plp::search_text.like(&pattern).escape('\\'))
+                .filter(plp::search_text.like(pattern).escape('\\'))
                 .select(plp::id)
                 .limit(PEOPLE_MAX + 1)
                 .load(s)
@@ -416,7 +415,7 @@ fn matching_people(c: &mut DbConn, org: i64, needle: &str) -> QueryResult<Vec<i6
         // Postgres answers the same LIKE from its pg_trgm index when that pays.
         _ => plp::table
             .filter(plp::org_id.eq(org))
-            .filter(plp::search_text.like(&pattern).escape('\\'))
+            .filter(plp::search_text.like(pattern).escape('\\'))
             .select(plp::id)
             .limit(PEOPLE_MAX + 1)
             .load(c),
@@ -436,12 +435,13 @@ pub fn search(
         None => (None, None),
         Some(n) => {
             let needle = n.to_lowercase();
-            let ids = matching_people(c, org, &needle)?;
+            let pattern = contains_pattern(&needle);
+            let ids = matching_people(c, org, &needle, &pattern)?;
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
             if ids.len() as i64 > PEOPLE_MAX {
-                (None, Some(contains_pattern(&needle)))
+                (None, Some(pattern))
             } else {
                 (Some(ids), None)
             }
