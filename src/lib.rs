@@ -45,7 +45,15 @@ pub struct AppState {
     /// Database work waits here (first come, first served) for a free connection, so no
     /// more blocking threads run than there are connections.
     db_gate: Arc<tokio::sync::Semaphore>,
+    /// The fee page's billing inputs per (org, first day shown), and the contract page's
+    /// services per org, kept per version of the org's services (`db::Versioned`).
+    pub billing:
+        Arc<db::Versioned<(i64, chrono::NaiveDate), admin::contracts::model::BillingInputs>>,
+    pub services: Arc<db::Versioned<i64, Vec<admin::contracts::model::Service>>>,
 }
+
+/// Entries kept per cache of computed pages (a few hundred KiB at most).
+const KEPT_PER_CACHE: usize = 256;
 
 /// Connections per app instance.
 const DB_POOL: u32 = 10;
@@ -78,6 +86,8 @@ impl AppState {
             client_throttle,
             page_panel: Some(workspace::cti::panel),
             db_gate: Arc::new(tokio::sync::Semaphore::new(DB_POOL as usize)),
+            billing: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
+            services: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
             config,
             pool,
             i18n,

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::auth::{random_token, token_hash};
 use crate::db::DbConn;
+use crate::db::on_backend;
 use crate::db::schema::{
     console_members as cm, org_members as om, organizations as o, sessions as s,
 };
@@ -132,9 +133,10 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
             sm::role.nullable(),
         ));
     let rows: Vec<Row> = if user.is_admin() {
-        q.load(c)?
+        on_backend!(c, |c| q.load(c))?
     } else {
-        q.filter(sm::id.nullable().is_not_null()).load(c)?
+        let q = q.filter(sm::id.nullable().is_not_null());
+        on_backend!(c, |c| q.load(c))?
     };
     Ok(rows
         .into_iter()
@@ -154,12 +156,12 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
 
 /// The enabled organization whose workspace domain is `domain`.
 pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, AppError> {
-    let row: Option<(i64, String, Option<String>, Option<String>)> = o::table
+    let q = o::table
         .filter(o::domain.eq(domain))
         .filter(o::oc_enabled.eq(true))
-        .select((o::id, o::public_id, o::oc_name, o::domain))
-        .first(c)
-        .optional()?;
+        .select((o::id, o::public_id, o::oc_name, o::domain));
+    let row: Option<(i64, String, Option<String>, Option<String>)> =
+        on_backend!(c, |c| q.first(c)).optional()?;
     Ok(row.map(|(org_id, public_id, name, domain)| Tenant {
         org_id,
         public_id,
@@ -245,60 +247,65 @@ pub fn read(
     }
     let hash = token_hash(token);
     let found: Option<(i64, NaiveDateTime, NaiveDateTime, User)> = match realm {
-        Realm::Console => s::table
-            .inner_join(cm::table.on(cm::id.eq(s::account_id)))
-            .filter(s::token_hash.eq(&hash))
-            .filter(s::realm.eq(realm.name()))
-            .select((
-                s::id,
-                s::last_seen_at,
-                s::expires_at,
-                (cm::id, cm::name, cm::email, cm::locale),
-            ))
-            .first::<(
+        Realm::Console => {
+            let q = s::table
+                .inner_join(cm::table.on(cm::id.eq(s::account_id)))
+                .filter(s::token_hash.eq(&hash))
+                .filter(s::realm.eq(realm.name()))
+                .select((
+                    s::id,
+                    s::last_seen_at,
+                    s::expires_at,
+                    (cm::id, cm::name, cm::email, cm::locale),
+                ));
+            type Row = (
                 i64,
                 NaiveDateTime,
                 NaiveDateTime,
                 (i64, String, String, String),
-            )>(c)
-            .optional()?
-            .map(|(sid, seen, exp, (id, name, email, locale))| {
-                let user = User {
-                    id,
-                    name,
-                    email,
-                    locale,
-                    login_id: String::new(),
-                    is_owner: false,
-                    is_org_admin: false,
-                    session_id: sid,
-                };
-                (sid, seen, exp, user)
-            }),
-        Realm::Workspace(org) => s::table
-            .inner_join(
-                om::table.on(om::id
-                    .eq(s::account_id)
-                    .and(om::org_id.nullable().eq(s::org_id))),
+            );
+            on_backend!(c, |c| q.first::<Row>(c)).optional()?.map(
+                |(sid, seen, exp, (id, name, email, locale))| {
+                    let user = User {
+                        id,
+                        name,
+                        email,
+                        locale,
+                        login_id: String::new(),
+                        is_owner: false,
+                        is_org_admin: false,
+                        session_id: sid,
+                    };
+                    (sid, seen, exp, user)
+                },
             )
-            .filter(s::token_hash.eq(&hash))
-            .filter(s::realm.eq(realm.name()))
-            .filter(s::org_id.eq(org))
-            .select((
-                s::id,
-                s::last_seen_at,
-                s::expires_at,
-                (
-                    om::id,
-                    om::name,
-                    om::email,
-                    om::locale,
-                    om::login_id,
-                    om::is_owner,
-                    om::is_org_admin,
-                ),
-            ))
-            .first::<(i64, NaiveDateTime, NaiveDateTime, OrgUserRow)>(c)
+        }
+        Realm::Workspace(org) => {
+            let q = s::table
+                .inner_join(
+                    om::table.on(om::id
+                        .eq(s::account_id)
+                        .and(om::org_id.nullable().eq(s::org_id))),
+                )
+                .filter(s::token_hash.eq(&hash))
+                .filter(s::realm.eq(realm.name()))
+                .filter(s::org_id.eq(org))
+                .select((
+                    s::id,
+                    s::last_seen_at,
+                    s::expires_at,
+                    (
+                        om::id,
+                        om::name,
+                        om::email,
+                        om::locale,
+                        om::login_id,
+                        om::is_owner,
+                        om::is_org_admin,
+                    ),
+                ));
+            on_backend!(c, |c| q
+                .first::<(i64, NaiveDateTime, NaiveDateTime, OrgUserRow)>(c))
             .optional()?
             .map(|(sid, seen, exp, r)| {
                 let user = User {
@@ -312,7 +319,8 @@ pub fn read(
                     session_id: sid,
                 };
                 (sid, seen, exp, user)
-            }),
+            })
+        }
     };
     let Some((sid, seen, expires, user)) = found else {
         return Ok((None, None));

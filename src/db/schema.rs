@@ -75,6 +75,7 @@ diesel::table! {
         api_key_hash -> Nullable<Text>,
         api_key_prefix -> Nullable<Text>,
         require_2fa -> Bool,
+        services_version -> BigInt,
     }
 }
 

@@ -82,13 +82,16 @@ pub struct I18n {
     formats: Vec<Formats>,
     /// The `money` message per language and currency, split around the amount (it is
     /// resolved once: pages show hundreds of amounts).
-    money_patterns: [std::sync::RwLock<std::collections::HashMap<String, (String, String)>>; 3],
+    money_patterns: [std::sync::RwLock<std::collections::HashMap<String, MoneyPattern>>; 3],
 }
 
 /// One language's CLDR formatters (ICU4X, data compiled in): numbers with the
 /// language's grouping, year-months and dates (tests/it/i18n.rs shows each language).
 struct Formats {
     decimal: DecimalFormatter,
+    /// Whole numbers written by hand where that is provably what `decimal` writes (see
+    /// `Grouping`): pages such as the fee table show hundreds of amounts.
+    grouping: Option<Grouping>,
     month: FixedCalendarDateTimeFormatter<Gregorian, YM>,
     date: FixedCalendarDateTimeFormatter<Gregorian, YMD>,
 }
@@ -98,9 +101,11 @@ impl Formats {
         let locale: icu_locale_core::Locale =
             code.parse().map_err(|e| format!("locale {code}: {e:?}"))?;
         let err = |what: &str, e: &dyn std::fmt::Debug| format!("{code} {what} formats: {e:?}");
+        let decimal = DecimalFormatter::try_new((&locale).into(), Default::default())
+            .map_err(|e| err("number", &e))?;
         Ok(Formats {
-            decimal: DecimalFormatter::try_new((&locale).into(), Default::default())
-                .map_err(|e| err("number", &e))?,
+            grouping: Grouping::of(&decimal),
+            decimal,
             // CLDR's medium year-month is numeric in Korean and Japanese (2026/6); the long
             // one spells the year and month units as they write them; English abbreviates
             // the month name (Jun 2026).
@@ -116,6 +121,73 @@ impl Formats {
             date: FixedCalendarDateTimeFormatter::try_new((&locale).into(), YMD::long())
                 .map_err(|e| err("date", &e))?,
         })
+    }
+}
+
+/// How a language writes whole numbers when it groups ASCII digits by threes with one
+/// separator and puts a minus sign before them (CLDR for ko, ja and en). Taken from what
+/// ICU writes for a sample and kept only if ICU writes every checked number the same way;
+/// otherwise every number goes through ICU.
+struct Grouping {
+    separator: String,
+    minus: String,
+}
+
+impl Grouping {
+    fn of(f: &DecimalFormatter) -> Option<Grouping> {
+        let icu = |n: i64| f.format(&Decimal::from(n)).to_string();
+        let minus = icu(-7).strip_suffix('7')?.to_string();
+        let separator = icu(1000)
+            .strip_prefix('1')?
+            .strip_suffix("000")?
+            .to_string();
+        let g = Grouping { separator, minus };
+        let samples = [
+            0,
+            7,
+            -7,
+            999,
+            1000,
+            -1000,
+            12_345,
+            123_456,
+            -1_234_567,
+            1_000_000_000,
+            i64::MAX,
+            i64::MIN,
+        ];
+        samples
+            .iter()
+            .all(|n| {
+                let mut out = String::new();
+                g.write(&mut out, *n);
+                out == icu(*n)
+            })
+            .then_some(g)
+    }
+
+    fn write(&self, out: &mut String, n: i64) {
+        if n < 0 {
+            out.push_str(&self.minus);
+        }
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut v = n.unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let digits = &buf[i..];
+        for (k, d) in digits.iter().enumerate() {
+            if k > 0 && (digits.len() - k) % 3 == 0 {
+                out.push_str(&self.separator);
+            }
+            out.push(char::from(*d));
+        }
     }
 }
 
@@ -176,8 +248,18 @@ impl I18n {
     /// place and sign by the `money` message (the won sign before the figure in English,
     /// the currency's word after it in Korean and Japanese).
     pub fn money(&self, lang: Lang, minor: i64, currency: &str, decimals: u32) -> String {
+        let mut out = String::with_capacity(32);
+        let patterns = self.money_patterns.get(lang.index());
+        // Written around the amount while the kept pattern is lent (no copy of it per amount).
+        if let Some(known) = patterns.and_then(|p| p.read().ok())
+            && let Some(p) = known.get(currency)
+        {
+            out.push_str(&p.0);
+            self.write_decimal(&mut out, lang, minor, decimals);
+            out.push_str(&p.1);
+            return out;
+        }
         let (before, after) = self.money_pattern(lang, currency);
-        let mut out = String::with_capacity(before.len() + after.len() + 16);
         out.push_str(&before);
         self.write_decimal(&mut out, lang, minor, decimals);
         out.push_str(&after);
@@ -186,14 +268,8 @@ impl I18n {
 
     /// The `money` message of `lang` for `currency`, split around the amount: resolved by
     /// Fluent once, then kept.
-    fn money_pattern(&self, lang: Lang, currency: &str) -> (String, String) {
+    fn money_pattern(&self, lang: Lang, currency: &str) -> MoneyPattern {
         let patterns = self.money_patterns.get(lang.index());
-        if let Some(known) = patterns
-            .and_then(|p| p.read().ok())
-            .and_then(|m| m.get(currency).cloned())
-        {
-            return known;
-        }
         const MARK: &str = "\u{1}";
         let whole = self.t_args(
             lang,
@@ -216,6 +292,15 @@ impl I18n {
     /// `minor` with `decimals` digits after the separator, appended to `out`.
     fn write_decimal(&self, out: &mut String, lang: Lang, minor: i64, decimals: u32) {
         use std::fmt::Write as _;
+        if decimals == 0
+            && let Some(g) = self
+                .formats
+                .get(lang.index())
+                .and_then(|f| f.grouping.as_ref())
+        {
+            g.write(out, minor);
+            return;
+        }
         let mut d = Decimal::from(minor);
         d.multiply_pow10(-(decimals.min(18) as i16));
         let _ = match self.formats.get(lang.index()) {
@@ -272,6 +357,9 @@ impl I18n {
     }
 }
 
+/// The text before and after the amount in a language's `money` message.
+type MoneyPattern = (String, String);
+
 /// Picks the best of our languages for an `Accept-Language` header, if any matches.
 pub fn negotiate(accept_language: &str) -> Option<Lang> {
     let requested = fluent_langneg::accepted_languages::parse(accept_language);
@@ -313,6 +401,33 @@ mod tests {
             assert_ne!(i.t(Lang::Ja, "nav-login"), i.t(Lang::En, "nav-login"));
             assert_eq!(i.t(Lang::En, "no-such-key"), "no-such-key");
         }
+    }
+
+    #[test]
+    fn whole_numbers_by_hand_are_what_icu_writes() {
+        let i = I18n::load().map_err(|e| e.to_string());
+        assert!(i.is_ok(), "{:?}", i.as_ref().err());
+        let Ok(i) = i else { return };
+        let mut n: i64 = 1;
+        let mut samples = vec![0i64, -1, 10, -999_999, i64::MAX, i64::MIN + 1];
+        for _ in 0..60 {
+            n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            samples.push(n >> (n & 63).unsigned_abs().min(60));
+        }
+        for lang in Lang::ALL {
+            let f = &i.formats[lang.index()];
+            // ko, ja and en group by threes: the hand-written path must be on for them.
+            assert!(f.grouping.is_some(), "no grouping for {}", lang.code());
+            let Some(g) = f.grouping.as_ref() else {
+                continue;
+            };
+            for v in &samples {
+                let mut out = String::new();
+                g.write(&mut out, *v);
+                assert_eq!(out, f.decimal.format(&Decimal::from(*v)).to_string());
+            }
+        }
+        assert_eq!(i.number(Lang::En, -1_234_567), "-1,234,567");
     }
 
     #[test]

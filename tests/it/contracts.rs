@@ -19,6 +19,7 @@ on_all_backends!(
     org_time_zone_is_the_default_of_new_services,
     demo_figures_match_a_full_recomputation,
     contract_list_searches_filters_sorts_and_pages,
+    pages_kept_per_version_show_every_change_at_once,
 );
 
 /// 25 services: 20 a page; search by name or ID in any case, filter by status, sort; a
@@ -893,6 +894,91 @@ async fn fees_table_chart_and_history(app: TestApp) {
             .to_string()
     };
     assert_eq!(amount(&before), amount(&after));
+}
+
+/// The fee and contract pages keep what they computed per version of the org's services
+/// (bumped by triggers): a change written by anything (here plain SQL, as another instance
+/// or an operator would) shows on the next request; another org's change leaves them be.
+async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
+    let mut c = app.admin("kept").await;
+    add_service(&mut c, "old", "counseling").await;
+    let mut other = app.admin("keptother").await;
+    add_service(&mut other, "theirs", "issue").await;
+    use online_contact::db::schema::services::dsl as s;
+    let id_of = |sid: &str| -> i64 {
+        s::services
+            .filter(s::service_id.eq(sid))
+            .select(s::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let (old_id, theirs_id) = (id_of("old"), id_of("theirs"));
+    app.exec(&format!(
+        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
+         ({old_id}, '2024-01-01', '{{}}', 30000, '2024-01-01 00:00:00')"
+    ));
+    let may = "/admin/fees?from=2025-05&to=2025-05&scope=service:old";
+    let fee = |b: &str| {
+        b.split("id=\"fee-old-2025-05\">")
+            .nth(1)
+            .and_then(|x| x.split('<').next())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(fee(&c.get(may).await.body), "₩30,000");
+    // Read twice (the second from what was kept), then changed underneath.
+    assert_eq!(fee(&c.get(may).await.body), "₩30,000");
+    app.exec(&format!(
+        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
+         ({old_id}, '2025-05-01', '{{}}', 90000, '2025-05-01 00:00:00')"
+    ));
+    assert_eq!(fee(&c.get(may).await.body), "₩90,000");
+    app.exec(&format!(
+        "UPDATE contracts SET monthly_cost = 60000 WHERE service_ref = {old_id} AND effective_date = '2025-05-01'"
+    ));
+    assert_eq!(fee(&c.get(may).await.body), "₩60,000");
+    app.exec(&format!(
+        "DELETE FROM contracts WHERE service_ref = {old_id} AND effective_date = '2025-05-01'"
+    ));
+    assert_eq!(fee(&c.get(may).await.body), "₩30,000");
+    // The contract list: a renamed service shows renamed on the next request.
+    let list = c.get("/admin/contracts").await;
+    assert!(list.body.contains("Service old"), "{}", list.body);
+    app.exec(&format!(
+        "UPDATE services SET name = 'Renamed old' WHERE id = {old_id}"
+    ));
+    let list = c.get("/admin/contracts").await;
+    assert!(list.body.contains("Renamed old"), "{}", list.body);
+    assert!(!list.body.contains("Service old"));
+    // Another org's change bumps only its own version; each org sees only its own services.
+    let version = |domain: &str| -> i64 {
+        use online_contact::db::schema::organizations::dsl as o;
+        o::organizations
+            .filter(o::domain.eq(domain))
+            .select(o::services_version)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let before = version("kept");
+    app.exec(&format!(
+        "UPDATE services SET name = 'Theirs renamed' WHERE id = {theirs_id}"
+    ));
+    assert_eq!(version("kept"), before);
+    let list = c.get("/admin/contracts").await;
+    assert!(!list.body.contains("Theirs renamed"));
+    assert!(
+        other
+            .get("/admin/contracts")
+            .await
+            .body
+            .contains("Theirs renamed")
+    );
+    // A terminated service leaves the fee page's choices and the list's "active" filter.
+    app.exec(&format!(
+        "UPDATE services SET status = 'terminated' WHERE id = {old_id}"
+    ));
+    let list = c.get("/admin/contracts?status=active").await;
+    assert!(!list.body.contains("Renamed old"), "{}", list.body);
 }
 
 async fn fee_search_answers_bad_input(app: TestApp) {

@@ -40,7 +40,7 @@ const STATUSES: [&str; 4] = ["", model::ACTIVE, model::SUSPENDED, model::TERMINA
 
 /// Searches (name or service ID, any case), filters by status and sorts the services;
 /// unknown values of `status` and `sort` count as "all" and "as created".
-pub fn select_services(mut services: Vec<Service>, q: &ListQuery) -> Vec<Service> {
+pub fn select_services<'a>(mut services: Vec<&'a Service>, q: &ListQuery) -> Vec<&'a Service> {
     let needle = q.q.trim().to_lowercase();
     if !needle.is_empty() {
         services.retain(|s| {
@@ -72,12 +72,17 @@ pub async fn contracts(
 ) -> Result<HttpResponse, AppError> {
     let org = ctx.org_id();
     let query = query.into_inner();
+    // Kept per version of the org's services: unchanged, only the version is read.
+    let kept = ctx.state.services.clone();
     let all = ctx
         .state
-        .db_read(move |c| model::services_of(c, org))
+        .db_read(move |c| {
+            let version = model::services_version(c, org)?;
+            kept.get_or(org, version, || model::services_of(c, org))
+        })
         .await?;
     let total = all.len();
-    let selected = select_services(all, &query);
+    let selected = select_services(all.iter().collect(), &query);
     let matching = selected.len();
     let focused = selected
         .iter()
@@ -99,7 +104,7 @@ pub async fn contracts(
         .into_iter()
         .map(|s| ServiceRow {
             cost: s.monthly_cost.map(|c| ctx.money(c)),
-            s,
+            s: s.clone(),
         })
         .collect();
     let statuses = choices(

@@ -128,11 +128,11 @@ fn from_row(r: Row) -> Service {
 /// The org's services with the cost of their latest contract, in one statement (the cost
 /// is kept on the service by `add_contract`).
 pub fn services_of(c: &mut DbConn, org: i64) -> Result<Vec<Service>, AppError> {
-    let rows: Vec<Row> = sv::table
+    let q = sv::table
         .filter(sv::org_id.eq(org))
         .order(sv::id)
-        .select(service_columns!())
-        .load(c)?;
+        .select(service_columns!());
+    let rows: Vec<Row> = crate::db::on_backend!(c, |c| q.load(c))?;
     Ok(rows.into_iter().map(from_row).collect())
 }
 
@@ -604,11 +604,27 @@ pub fn org_by_key(c: &mut DbConn, key: &str) -> Result<Option<i64>, AppError> {
         .optional()?)
 }
 
-pub fn org_timezone(c: &mut DbConn, org: i64) -> Result<String, AppError> {
-    Ok(o::table
+/// The org's time zone and the version of its services and contracts (see
+/// `db::Versioned`), in one statement.
+pub fn org_calendar_version(c: &mut DbConn, org: i64) -> Result<(String, i64), AppError> {
+    let q = o::table
         .filter(o::id.eq(org))
-        .select(o::timezone)
-        .first(c)?)
+        .select((o::timezone, o::services_version));
+    Ok(crate::db::on_backend!(c, |c| q.first(c))?)
+}
+
+/// The version of the org's services and contracts (see `db::Versioned`).
+pub fn services_version(c: &mut DbConn, org: i64) -> Result<i64, AppError> {
+    let q = o::table.filter(o::id.eq(org)).select(o::services_version);
+    Ok(crate::db::on_backend!(c, |c| q.first(c))?)
+}
+
+/// What the fee page bills: every service with its contracts from a day on.
+pub type BillingInputs = Vec<(Service, ServiceBilling)>;
+
+pub fn org_timezone(c: &mut DbConn, org: i64) -> Result<String, AppError> {
+    let q = o::table.filter(o::id.eq(org)).select(o::timezone);
+    Ok(crate::db::on_backend!(c, |c| q.first(c))?)
 }
 
 pub fn set_org_timezone(c: &mut DbConn, org: i64, tz: &str) -> Result<(), AppError> {

@@ -74,15 +74,21 @@ async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppErro
     let (qfrom, qto) = (q.from.clone(), q.to.clone());
     // The org's calendar and every service's billing input from the first month shown, in
     // one trip of reads (inline on SQLite).
+    // Kept per version of the org's services: unchanged, only the version is read.
+    let kept = ctx.state.billing.clone();
     let (tz, inputs) = ctx
         .state
         .db_read(move |c| {
-            let tz = org_calendar(&model::org_timezone(c, org)?);
+            let (tz, version) = model::org_calendar_version(c, org)?;
+            let tz = org_calendar(&tz);
             let (from, _) = month_range(&qfrom, &qto, today_in(tz));
             let since = from
                 .and_then(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
                 .unwrap_or_else(|| today_in(tz));
-            Ok((tz, model::billing_inputs(c, org, since)?))
+            let inputs = kept.get_or((org, since), version, || {
+                model::billing_inputs(c, org, since)
+            })?;
+            Ok((tz, inputs))
         })
         .await?;
     let today = today_in(tz);
@@ -216,7 +222,7 @@ async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppErro
             value,
         });
     }
-    for (s, _) in &inputs {
+    for (s, _) in inputs.iter() {
         let value = format!("service:{}", s.service_id);
         scopes.push(Choice {
             label: format!("{} ({})", s.name, s.service_id),

@@ -385,7 +385,7 @@ impl Membership {
 
 /// The services (not terminated) a member belongs to, by name.
 pub fn memberships(c: &mut DbConn, org: i64, member: i64) -> Result<Vec<Membership>, AppError> {
-    let rows: Vec<(String, String, String, String, bool, bool)> = sm::table
+    let q = sm::table
         .inner_join(sv::table)
         .filter(sm::org_id.eq(org))
         .filter(sv::org_id.eq(org))
@@ -399,8 +399,9 @@ pub fn memberships(c: &mut DbConn, org: i64, member: i64) -> Result<Vec<Membersh
             sm::role,
             sm::phone,
             sm::chat,
-        ))
-        .load(c)?;
+        ));
+    let rows: Vec<(String, String, String, String, bool, bool)> =
+        crate::db::on_backend!(c, |c| q.load(c))?;
     Ok(rows
         .into_iter()
         .map(|r| Membership {

@@ -62,13 +62,13 @@ pub struct Assignee {
 /// The workspace home's figures for a member: (tickets in progress assigned to them,
 /// unassigned tickets in the services they belong to).
 pub fn home_counts(c: &mut DbConn, org: i64, member: i64) -> Result<(i64, i64), AppError> {
-    let mine: i64 = tk::table
+    let mine = tk::table
         .filter(tk::org_id.eq(org))
         .filter(tk::assignee_id.eq(member))
         .filter(tk::status.eq(IN_PROGRESS))
-        .count()
-        .get_result(c)?;
-    let open: i64 = tk::table
+        .count();
+    let mine: i64 = crate::db::on_backend!(&mut *c, |c| mine.get_result(c))?;
+    let open = tk::table
         .filter(tk::org_id.eq(org))
         .filter(tk::status.eq(UNASSIGNED))
         .filter(
@@ -79,8 +79,8 @@ pub fn home_counts(c: &mut DbConn, org: i64, member: i64) -> Result<(i64, i64), 
                     .select(sm::service_ref),
             ),
         )
-        .count()
-        .get_result(c)?;
+        .count();
+    let open: i64 = crate::db::on_backend!(c, |c| open.get_result(c))?;
     Ok((mine, open))
 }
 
