@@ -50,10 +50,14 @@ pub struct AppState {
     pub billing:
         Arc<db::Versioned<(i64, chrono::NaiveDate), admin::contracts::model::BillingInputs>>,
     pub services: Arc<db::Versioned<i64, Vec<admin::contracts::model::Service>>>,
+    /// A workspace member's service tabs per (org, member, org admin or not).
+    pub service_tabs: Arc<db::Versioned<(i64, i64, bool), Vec<auth::sessions::ServiceTab>>>,
 }
 
 /// Entries kept per cache of computed pages (a few hundred KiB at most).
 const KEPT_PER_CACHE: usize = 256;
+/// Members whose service tabs are kept (an agent's are a few services).
+const KEPT_TABS: usize = 2048;
 
 /// Connections per app instance.
 const DB_POOL: u32 = 10;
@@ -88,6 +92,7 @@ impl AppState {
             db_gate: Arc::new(tokio::sync::Semaphore::new(DB_POOL as usize)),
             billing: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
             services: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
+            service_tabs: Arc::new(db::Versioned::new(KEPT_TABS)),
             config,
             pool,
             i18n,

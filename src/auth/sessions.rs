@@ -48,6 +48,11 @@ pub struct Tenant {
     pub public_id: String,
     pub name: String,
     pub domain: String,
+    /// The org's time zone (IANA name).
+    pub timezone: String,
+    /// The version of the org's services, contracts and service members, read with the
+    /// tenant: what was computed from those rows is kept per version (`db::Versioned`).
+    pub services_version: i64,
 }
 
 /// The signed-in account as the session and the database agree on it: a console member,
@@ -159,15 +164,26 @@ pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, 
     let q = o::table
         .filter(o::domain.eq(domain))
         .filter(o::oc_enabled.eq(true))
-        .select((o::id, o::public_id, o::oc_name, o::domain));
-    let row: Option<(i64, String, Option<String>, Option<String>)> =
-        on_backend!(c, |c| q.first(c)).optional()?;
-    Ok(row.map(|(org_id, public_id, name, domain)| Tenant {
-        org_id,
-        public_id,
-        name: name.unwrap_or_default(),
-        domain: domain.unwrap_or_default(),
-    }))
+        .select((
+            o::id,
+            o::public_id,
+            o::oc_name,
+            o::domain,
+            o::timezone,
+            o::services_version,
+        ));
+    type Row = (i64, String, Option<String>, Option<String>, String, i64);
+    let row: Option<Row> = on_backend!(c, |c| q.first(c)).optional()?;
+    Ok(row.map(
+        |(org_id, public_id, name, domain, timezone, services_version)| Tenant {
+            org_id,
+            public_id,
+            name: name.unwrap_or_default(),
+            domain: domain.unwrap_or_default(),
+            timezone,
+            services_version,
+        },
+    ))
 }
 
 /// Where and from what a session was started (shown in "my sessions").

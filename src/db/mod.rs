@@ -364,6 +364,14 @@ impl<K: std::hash::Hash + Eq, V> Versioned<K, V> {
         }
     }
 
+    /// The value kept for `key` at `version`, if any.
+    pub fn get(&self, key: &K, version: i64) -> Option<std::sync::Arc<V>> {
+        let m = self.entries.lock().ok()?;
+        m.get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, value)| value.clone())
+    }
+
     /// The value kept for `key` at `version`, or else `compute`'s, then kept.
     pub fn get_or<E>(
         &self,
@@ -371,11 +379,8 @@ impl<K: std::hash::Hash + Eq, V> Versioned<K, V> {
         version: i64,
         compute: impl FnOnce() -> Result<V, E>,
     ) -> Result<std::sync::Arc<V>, E> {
-        if let Ok(m) = self.entries.lock()
-            && let Some((v, value)) = m.get(&key)
-            && *v == version
-        {
-            return Ok(value.clone());
+        if let Some(value) = self.get(&key, version) {
+            return Ok(value);
         }
         let value = std::sync::Arc::new(compute()?);
         if let Ok(mut m) = self.entries.lock() {

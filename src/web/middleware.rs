@@ -410,7 +410,7 @@ pub async fn error_pages(
         // for the organization (no database lookup on an error path).
         org_name: crate::web::workspace_domain(&http_req, state),
         is_admin: false,
-        service_tabs: Vec::new(),
+        service_tabs: std::sync::Arc::default(),
         has_counseling: false,
         panel: None,
         cti_log: false,

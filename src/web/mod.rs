@@ -48,7 +48,7 @@ pub struct Ctx {
     /// Address and browser, recorded with a new session.
     pub client: crate::auth::sessions::Client,
     /// On a workspace, signed in: the services shown as tabs.
-    pub service_tabs: Vec<ServiceTab>,
+    pub service_tabs: Arc<Vec<ServiceTab>>,
     /// A panel an area adds to the page (the phone widget), if any.
     pub panel: Option<Arc<dyn PagePanel>>,
 }
@@ -96,8 +96,9 @@ impl FromRequest for Ctx {
             let path = req.path().to_string();
             let query = req.query_string().to_string();
             let loader = state.page_panel;
+            let kept_tabs = state.service_tabs.clone();
             let (tenant, user, service_tabs, panel, write) = if !needs_db {
-                (None, None, Vec::new(), None, None)
+                (None, None, Arc::default(), None, None)
             } else {
                 // Reads only (the session's write follows apart): on SQLite this runs
                 // inline when a connection is free (`AppState::db_read`).
@@ -120,7 +121,11 @@ impl FromRequest for Ctx {
                         // A signed-in member's service tabs, in the same trip.
                         let (tabs, panel) = match (&tenant, &user) {
                             (Some(t), Some(u)) => {
-                                let tabs = crate::auth::sessions::service_tabs(c, t.org_id, u)?;
+                                // Kept per version of the org's services and members.
+                                let key = (t.org_id, u.id, u.is_admin());
+                                let tabs = kept_tabs.get_or(key, t.services_version, || {
+                                    crate::auth::sessions::service_tabs(c, t.org_id, u)
+                                })?;
                                 // An area's panel (the phone widget), in the same trip.
                                 let p = match loader {
                                     Some(load) => load(c, t.org_id, u, &tabs, &path, &query)?,
@@ -128,7 +133,7 @@ impl FromRequest for Ctx {
                                 };
                                 (tabs, p)
                             }
-                            _ => (Vec::new(), None),
+                            _ => (Arc::default(), None),
                         };
                         Ok((tenant, user, tabs, panel, write))
                     })
@@ -366,7 +371,7 @@ pub struct PageCtx {
     /// The global-management menu is shown.
     pub is_admin: bool,
     /// The services shown as tabs (signed in on a workspace).
-    pub service_tabs: Vec<ServiceTab>,
+    pub service_tabs: Arc<Vec<ServiceTab>>,
     /// May download a CTI log (the OWNER, an org admin or a service's admin; the page
     /// itself checks which services have CTI).
     pub cti_log: bool,

@@ -541,7 +541,7 @@ pub async fn performance(
         .await?;
     let page = PerformancePage {
         ctx: ctx.page(),
-        choices: ctx.service_tabs.clone(),
+        choices: ctx.service_tabs.to_vec(),
         service,
         p,
     };

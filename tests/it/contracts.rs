@@ -973,10 +973,33 @@ async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
             .body
             .contains("Theirs renamed")
     );
-    // A terminated service leaves the fee page's choices and the list's "active" filter.
+    // Service tabs: an agent's follow their memberships, the OWNER's every live service.
+    let mut agent = app.ws_login("kept", "agent1", GOOD_PW).await;
+    assert!(!agent.get("/").await.body.contains("id=\"tab-old\""));
+    let agent_id = app.member_id("kept", "agent1");
+    let org_id: i64 = {
+        use online_contact::db::schema::organizations::dsl as o;
+        o::organizations
+            .filter(o::domain.eq("kept"))
+            .select(o::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    app.exec(&format!(
+        "INSERT INTO service_members (org_id, service_ref, member_id, role, phone, chat, created_at, updated_at) \
+         VALUES ({org_id}, {old_id}, {agent_id}, 'agent', true, false, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    ));
+    assert!(agent.get("/").await.body.contains("id=\"tab-old\""));
+    app.exec(&format!(
+        "DELETE FROM service_members WHERE member_id = {agent_id}"
+    ));
+    assert!(!agent.get("/").await.body.contains("id=\"tab-old\""));
+    assert!(c.get("/").await.body.contains("id=\"tab-old\""));
+    // A terminated service leaves the tabs and the list's "active" filter.
     app.exec(&format!(
         "UPDATE services SET status = 'terminated' WHERE id = {old_id}"
     ));
+    assert!(!c.get("/").await.body.contains("id=\"tab-old\""));
     let list = c.get("/admin/contracts?status=active").await;
     assert!(!list.body.contains("Renamed old"), "{}", list.body);
 }

@@ -1,3 +1,6 @@
+DROP TRIGGER service_members_version_delete;
+DROP TRIGGER service_members_version_update;
+DROP TRIGGER service_members_version_insert;
 DROP TRIGGER contracts_version_delete;
 DROP TRIGGER contracts_version_update;
 DROP TRIGGER contracts_version_insert;

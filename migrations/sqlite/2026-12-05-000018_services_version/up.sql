@@ -1,7 +1,8 @@
--- A number that changes with every change of an org's services or contracts, in the same
--- transaction (triggers, so no write path can forget it). The fee and contract pages keep
--- what they computed from those rows per org and version, and read only this number on
--- the next request: a change shows on the next request, in every instance.
+-- A number that changes with every change of an org's services, contracts or service
+-- members, in the same transaction (triggers, so no write path can forget it). The fee
+-- and contract pages and the members' service tabs keep what they computed from those
+-- rows per org and version, and on the next request read only this number (with the
+-- tenant): a change shows on the next request, in every instance.
 ALTER TABLE organizations ADD COLUMN services_version BIGINT NOT NULL DEFAULT 0;
 
 CREATE TRIGGER services_version_insert AFTER INSERT ON services BEGIN
@@ -25,4 +26,14 @@ END;
 CREATE TRIGGER contracts_version_delete AFTER DELETE ON contracts BEGIN
     UPDATE organizations SET services_version = services_version + 1
     WHERE id = (SELECT org_id FROM services WHERE id = OLD.service_ref);
+END;
+CREATE TRIGGER service_members_version_insert AFTER INSERT ON service_members BEGIN
+    UPDATE organizations SET services_version = services_version + 1 WHERE id = NEW.org_id;
+END;
+CREATE TRIGGER service_members_version_update AFTER UPDATE ON service_members BEGIN
+    UPDATE organizations SET services_version = services_version + 1
+    WHERE id IN (OLD.org_id, NEW.org_id);
+END;
+CREATE TRIGGER service_members_version_delete AFTER DELETE ON service_members BEGIN
+    UPDATE organizations SET services_version = services_version + 1 WHERE id = OLD.org_id;
 END;

@@ -72,15 +72,18 @@ pub async fn contracts(
 ) -> Result<HttpResponse, AppError> {
     let org = ctx.org_id();
     let query = query.into_inner();
-    // Kept per version of the org's services: unchanged, only the version is read.
-    let kept = ctx.state.services.clone();
-    let all = ctx
-        .state
-        .db_read(move |c| {
-            let version = model::services_version(c, org)?;
-            kept.get_or(org, version, || model::services_of(c, org))
-        })
-        .await?;
+    // Kept per version of the org's services (read with the tenant): an unchanged org
+    // costs no statement here.
+    let version = ctx.tenant.services_version;
+    let all = match ctx.state.services.get(&org, version) {
+        Some(kept) => kept,
+        None => {
+            let kept = ctx.state.services.clone();
+            ctx.state
+                .db_read(move |c| kept.get_or(org, version, || model::services_of(c, org)))
+                .await?
+        }
+    };
     let total = all.len();
     let selected = select_services(all.iter().collect(), &query);
     let matching = selected.len();

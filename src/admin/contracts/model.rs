@@ -604,21 +604,6 @@ pub fn org_by_key(c: &mut DbConn, key: &str) -> Result<Option<i64>, AppError> {
         .optional()?)
 }
 
-/// The org's time zone and the version of its services and contracts (see
-/// `db::Versioned`), in one statement.
-pub fn org_calendar_version(c: &mut DbConn, org: i64) -> Result<(String, i64), AppError> {
-    let q = o::table
-        .filter(o::id.eq(org))
-        .select((o::timezone, o::services_version));
-    Ok(crate::db::on_backend!(c, |c| q.first(c))?)
-}
-
-/// The version of the org's services and contracts (see `db::Versioned`).
-pub fn services_version(c: &mut DbConn, org: i64) -> Result<i64, AppError> {
-    let q = o::table.filter(o::id.eq(org)).select(o::services_version);
-    Ok(crate::db::on_backend!(c, |c| q.first(c))?)
-}
-
 /// What the fee page bills: every service with its contracts from a day on.
 pub type BillingInputs = Vec<(Service, ServiceBilling)>;
 

@@ -71,27 +71,27 @@ pub async fn fees(ctx: OrgAdmin, q: web::Query<FeesQuery>) -> Result<HttpRespons
 /// The fee page for a search, and whether the search was valid.
 async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppError> {
     let org = ctx.org_id();
-    let (qfrom, qto) = (q.from.clone(), q.to.clone());
-    // The org's calendar and every service's billing input from the first month shown, in
-    // one trip of reads (inline on SQLite).
-    // Kept per version of the org's services: unchanged, only the version is read.
-    let kept = ctx.state.billing.clone();
-    let (tz, inputs) = ctx
-        .state
-        .db_read(move |c| {
-            let (tz, version) = model::org_calendar_version(c, org)?;
-            let tz = org_calendar(&tz);
-            let (from, _) = month_range(&qfrom, &qto, today_in(tz));
-            let since = from
-                .and_then(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
-                .unwrap_or_else(|| today_in(tz));
-            let inputs = kept.get_or((org, since), version, || {
-                model::billing_inputs(c, org, since)
-            })?;
-            Ok((tz, inputs))
-        })
-        .await?;
+    // The org's calendar and the version of its services came with the tenant; every
+    // service's billing input from the first month shown is kept per that version, so an
+    // unchanged org costs no statement here.
+    let tz = org_calendar(&ctx.tenant.timezone);
     let today = today_in(tz);
+    let since = month_range(&q.from, &q.to, today)
+        .0
+        .and_then(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
+        .unwrap_or(today);
+    let (key, version) = ((org, since), ctx.tenant.services_version);
+    let inputs = match ctx.state.billing.get(&key, version) {
+        Some(kept) => kept,
+        None => {
+            let kept = ctx.state.billing.clone();
+            ctx.state
+                .db_read(move |c| {
+                    kept.get_or(key, version, || model::billing_inputs(c, org, since))
+                })
+                .await?
+        }
+    };
     let this_month = (today.year(), today.month());
     let mut v = Validation::default();
     let (from, to) = month_range(&q.from, &q.to, today);
