@@ -88,7 +88,9 @@ fn main() -> std::process::ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     // `OC_LOG_FORMAT=json`: one JSON object a line, for log shippers.
     match std::env::var("OC_LOG_FORMAT").as_deref() {
-        Ok("json") => logs.json().flatten_event(true).init(),
+        Ok("json") => logs
+            .event_format(online_contact::logwriter::JsonLines)
+            .init(),
         _ => logs.init(),
     }
     let config = match Config::from_env() {
