@@ -20,6 +20,7 @@ on_all_backends!(
     demo_figures_match_a_full_recomputation,
     contract_list_searches_filters_sorts_and_pages,
     pages_kept_per_version_show_every_change_at_once,
+    kept_pages_stay_fresh_across_instances_under_parallel_reads,
 );
 
 /// 25 services: 20 a page; search by name or ID in any case, filter by status, sort; a
@@ -960,6 +961,11 @@ async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
             .unwrap()
     };
     let before = version("kept");
+    // The no-op update that serializes ticket numbering (every new ticket) bumps nothing.
+    app.exec(&format!(
+        "UPDATE services SET id = {old_id} WHERE id = {old_id}"
+    ));
+    assert_eq!(version("kept"), before);
     app.exec(&format!(
         "UPDATE services SET name = 'Theirs renamed' WHERE id = {theirs_id}"
     ));
@@ -1002,6 +1008,86 @@ async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
     assert!(!c.get("/").await.body.contains("id=\"tab-old\""));
     let list = c.get("/admin/contracts?status=active").await;
     assert!(!list.body.contains("Renamed old"), "{}", list.body);
+}
+
+/// Two app instances on one database, four threads reading the fee page from both while
+/// the contract changes ten times underneath: after each change, the next request on
+/// either instance shows it, and no reader ever sees an older amount after a newer one.
+async fn kept_pages_stay_fresh_across_instances_under_parallel_reads(app: TestApp) {
+    use crate::support::http::{Http, serve};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut c = app.admin("fresh").await;
+    add_service(&mut c, "old", "counseling").await;
+    use online_contact::db::schema::services::dsl as s;
+    let old_id: i64 = s::services
+        .filter(s::service_id.eq("old"))
+        .select(s::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    app.exec(&format!(
+        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
+         ({old_id}, '2024-01-01', '{{}}', 30000, '2024-01-01 00:00:00')"
+    ));
+    let b = actix_web::web::Data::new(
+        online_contact::AppState::new(crate::support::test_config(
+            &app.db,
+            "http://localhost:8080",
+            &[],
+        ))
+        .unwrap(),
+    );
+    let (pa, pb) = (serve(app.state.clone(), None), serve(b, None));
+    let mut on_a = Http::new(pa, "fresh.localhost:8080");
+    on_a.get("/login");
+    let r = on_a.post_form("/login", &[("login_id", "boss"), ("password", GOOD_PW)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let on_b = on_a.on(pb);
+    const PAGE: &str = "/admin/fees?from=2025-05&to=2025-05&scope=service:old";
+    // The amount shown, in thousands (₩31,000 → 31).
+    fn shown(body: &str) -> i64 {
+        body.split("id=\"fee-old-2025-05\">₩")
+            .nth(1)
+            .and_then(|x| x.split(",000<").next())
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(-1)
+    }
+    assert_eq!(shown(&on_a.clone().get(PAGE).body), 30);
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|i| {
+            let mut h = if i % 2 == 0 {
+                on_a.clone()
+            } else {
+                on_b.clone()
+            };
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let (mut last, mut reads) = (30, 0);
+                while !stop.load(Ordering::Relaxed) {
+                    let now = shown(&h.get(PAGE).body);
+                    assert!((30..=40).contains(&now), "reader {i} saw {now}");
+                    assert!(now >= last, "reader {i} saw {now} after {last}");
+                    last = now;
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for k in 1..=10 {
+        app.exec(&format!(
+            "UPDATE contracts SET monthly_cost = {} WHERE service_ref = {old_id}",
+            30000 + k * 1000
+        ));
+        for h in [&on_a, &on_b] {
+            assert_eq!(shown(&h.clone().get(PAGE).body), 30 + k, "change {k}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let reads: usize = readers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(reads >= 8, "{reads} parallel reads");
 }
 
 async fn fee_search_answers_bad_input(app: TestApp) {

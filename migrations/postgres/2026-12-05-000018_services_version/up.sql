@@ -30,8 +30,13 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER services_version AFTER INSERT OR UPDATE OR DELETE ON services
-    FOR EACH ROW EXECUTE FUNCTION bump_services_version();
+-- An update that names only `id` (the no-op that serializes ticket numbering, on every
+-- new ticket) changes nothing kept: the services trigger fires for the other columns only.
+CREATE TRIGGER services_version AFTER INSERT OR DELETE OR UPDATE OF
+        org_id, kind, name, service_id, service_id_lower, languages, timezone, editor, banner,
+        banner_type, status, terminated_on, created_at, updated_at, latest_effective, latest_cost,
+        company_info_id
+    ON services FOR EACH ROW EXECUTE FUNCTION bump_services_version();
 CREATE TRIGGER contracts_version AFTER INSERT OR UPDATE OR DELETE ON contracts
     FOR EACH ROW EXECUTE FUNCTION bump_services_version();
 CREATE TRIGGER service_members_version AFTER INSERT OR UPDATE OR DELETE ON service_members

@@ -8,7 +8,13 @@ ALTER TABLE organizations ADD COLUMN services_version BIGINT NOT NULL DEFAULT 0;
 CREATE TRIGGER services_version_insert AFTER INSERT ON services BEGIN
     UPDATE organizations SET services_version = services_version + 1 WHERE id = NEW.org_id;
 END;
-CREATE TRIGGER services_version_update AFTER UPDATE ON services BEGIN
+-- An update that names only `id` (the no-op that serializes ticket numbering, on every
+-- new ticket) changes nothing kept: the services trigger fires for the other columns only.
+CREATE TRIGGER services_version_update AFTER UPDATE OF
+        org_id, kind, name, service_id, service_id_lower, languages, timezone, editor, banner,
+        banner_type, status, terminated_on, created_at, updated_at, latest_effective, latest_cost,
+        company_info_id
+    ON services BEGIN
     UPDATE organizations SET services_version = services_version + 1
     WHERE id IN (OLD.org_id, NEW.org_id);
 END;

@@ -346,7 +346,9 @@ fn next_number(c: &mut DbConn, service_ref: i64) -> QueryResult<i64> {
 
 /// Serializes the ticket numbering of a service: a no-op update as the transaction's first
 /// statement takes the service row's lock on Postgres and the write lock on SQLite (a
-/// transaction that read first could not upgrade to writing under contention).
+/// transaction that read first could not upgrade to writing under contention). It names
+/// only `id`, which the `services_version` trigger (migration 18) leaves out: a new ticket
+/// does not bump the version of the org's services.
 pub fn lock_service(c: &mut DbConn, service_ref: i64) -> QueryResult<()> {
     use crate::db::schema::services as sv;
     diesel::update(sv::table.filter(sv::id.eq(service_ref)))
