@@ -66,24 +66,25 @@ pub fn select_services<'a>(mut services: Vec<&'a Service>, q: &ListQuery) -> Vec
     services
 }
 
+/// The org's services, kept per version of the org's services (read with the tenant): an
+/// unchanged org costs no statement.
+pub async fn kept_services(ctx: &OrgAdmin) -> Result<std::sync::Arc<Vec<Service>>, AppError> {
+    let (org, version) = (ctx.org_id(), ctx.tenant.services_version);
+    if let Some(kept) = ctx.state.services.get(&org, version) {
+        return Ok(kept);
+    }
+    let kept = ctx.state.services.clone();
+    ctx.state
+        .db_read(move |c| kept.get_or(org, version, || model::services_of(c, org)))
+        .await
+}
+
 pub async fn contracts(
     ctx: OrgAdmin,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = ctx.org_id();
     let query = query.into_inner();
-    // Kept per version of the org's services (read with the tenant): an unchanged org
-    // costs no statement here.
-    let version = ctx.tenant.services_version;
-    let all = match ctx.state.services.get(&org, version) {
-        Some(kept) => kept,
-        None => {
-            let kept = ctx.state.services.clone();
-            ctx.state
-                .db_read(move |c| kept.get_or(org, version, || model::services_of(c, org)))
-                .await?
-        }
-    };
+    let all = kept_services(&ctx).await?;
     let total = all.len();
     let selected = select_services(all.iter().collect(), &query);
     let matching = selected.len();

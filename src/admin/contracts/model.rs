@@ -144,15 +144,6 @@ pub struct ServiceName {
     pub name: String,
 }
 
-/// Every service of the org by id, its ID and name only (three columns, no parsing).
-pub fn service_names(c: &mut DbConn, org: i64) -> Result<Vec<ServiceName>, AppError> {
-    Ok(sv::table
-        .filter(sv::org_id.eq(org))
-        .order(sv::id)
-        .select((sv::id, sv::service_id, sv::name))
-        .load(c)?)
-}
-
 /// The org's service with this ID that is not terminated.
 pub fn live_service(
     c: &mut DbConn,

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use super::model::{self, ACTIONS, Cursor, Filter, LogRow};
 use crate::AppState;
 use crate::admin::Tabs;
-use crate::admin::contracts::model::{ServiceName, org_timezone, service_names};
+use crate::admin::contracts::model::ServiceName;
 use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
 use crate::routes::Urls;
@@ -243,14 +243,19 @@ fn show(
     }
 }
 
-/// The org's time zone and services (for the picker and the names in rows).
+/// The org's time zone (read with the tenant) and services (for the picker and the names in
+/// rows; kept per version of the org's services).
 async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Vec<ServiceName>), AppError> {
-    let org = ctx.org_id();
-    let (tz, services) = ctx
-        .state
-        .db(move |c| Ok((org_timezone(c, org)?, service_names(c, org)?)))
-        .await?;
-    Ok((tz.parse().unwrap_or(Tz::UTC), services))
+    let services = crate::admin::contracts::handlers::kept_services(ctx)
+        .await?
+        .iter()
+        .map(|s| ServiceName {
+            id: s.id,
+            service_id: s.service_id.clone(),
+            name: s.name.clone(),
+        })
+        .collect();
+    Ok((ctx.tenant.timezone.parse().unwrap_or(Tz::UTC), services))
 }
 
 fn query_string(q: &LogQuery) -> String {
@@ -260,15 +265,14 @@ fn query_string(q: &LogQuery) -> String {
 pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let now = chrono::Utc::now().naive_utc();
-    // The org's time zone and services, the filter read with them, and the rows: one
-    // database trip (this page is measured against `/`). On the blocking pool even on
-    // SQLite: a name and action over a long range may read many rows.
+    // The org's time zone and services come without a statement (see `org_context`); the
+    // rows in one database trip (this page is measured against `/`), on the blocking pool
+    // even on SQLite: a name and action over a long range may read many rows.
+    let (tz, services) = org_context(&ctx).await?;
     let (org, query) = (ctx.org_id(), q.clone());
-    let (tz, services, p, v, rows) = ctx
+    let (services, p, v, rows) = ctx
         .state
         .db(move |c| {
-            let tz: Tz = org_timezone(c, org)?.parse().unwrap_or(Tz::UTC);
-            let services = service_names(c, org)?;
             let mut v = Validation::default();
             let p = parse(&query, tz, &services, now, &mut v);
             let rows = if v.is_empty() {
@@ -276,7 +280,7 @@ pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse
             } else {
                 Vec::new()
             };
-            Ok((tz, services, p, v, rows))
+            Ok((services, p, v, rows))
         })
         .await?;
     let more = rows.len() > PAGE as usize;
