@@ -52,6 +52,8 @@ pub struct AppState {
     pub services: Arc<db::Versioned<i64, Vec<admin::contracts::model::Service>>>,
     /// A workspace member's service tabs per (org, member, org admin or not).
     pub service_tabs: Arc<db::Versioned<(i64, i64, bool), Vec<auth::sessions::ServiceTab>>>,
+    /// The people of the permission-change log a name matched, per (org, lowercased name).
+    pub log_people: Arc<db::Versioned<(i64, String), Vec<i64>>>,
 }
 
 /// Entries kept per cache of computed pages (a few hundred KiB at most).
@@ -93,6 +95,7 @@ impl AppState {
             billing: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
             services: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
             service_tabs: Arc::new(db::Versioned::new(KEPT_TABS)),
+            log_people: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
             config,
             pool,
             i18n,

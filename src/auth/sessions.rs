@@ -53,6 +53,8 @@ pub struct Tenant {
     /// The version of the org's services, contracts and service members, read with the
     /// tenant: what was computed from those rows is kept per version (`db::Versioned`).
     pub services_version: i64,
+    /// The version of the people of the org's permission-change log (they are only added).
+    pub people_version: i64,
 }
 
 /// The signed-in account as the session and the database agree on it: a console member,
@@ -171,17 +173,27 @@ pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, 
             o::domain,
             o::timezone,
             o::services_version,
+            o::people_version,
         ));
-    type Row = (i64, String, Option<String>, Option<String>, String, i64);
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        i64,
+        i64,
+    );
     let row: Option<Row> = on_backend!(c, |c| q.first(c)).optional()?;
     Ok(row.map(
-        |(org_id, public_id, name, domain, timezone, services_version)| Tenant {
+        |(org_id, public_id, name, domain, timezone, services_version, people_version)| Tenant {
             org_id,
             public_id,
             name: name.unwrap_or_default(),
             domain: domain.unwrap_or_default(),
             timezone,
             services_version,
+            people_version,
         },
     ))
 }

@@ -76,6 +76,7 @@ diesel::table! {
         api_key_prefix -> Nullable<Text>,
         require_2fa -> Bool,
         services_version -> BigInt,
+        people_version -> BigInt,
     }
 }
 

@@ -684,6 +684,13 @@ async fn permission_log_search_and_paging(app: TestApp) {
     assert_eq!(page.body.matches("<tr id=\"log-").count(), 2);
     let page = boss.get("/admin/permission-logs?name=zzz-nobody").await;
     assert!(page.body.contains("id=\"log-none\""));
+    // The people a name matched are kept until someone is added to the org's log: a name
+    // that matched nobody finds the person logged next, on the next request.
+    let page = boss.get("/admin/permission-logs?name=newcomer").await;
+    assert!(page.body.contains("id=\"log-none\""));
+    write_rows(&app, org, 1, "Newcomer", chrono::Utc::now().naive_utc());
+    let page = boss.get("/admin/permission-logs?name=newcomer").await;
+    assert!(page.body.contains("Newcomer Actor"), "{}", page.body);
     // A name with LIKE wildcards is taken literally.
     let page = boss.get("/admin/permission-logs?name=%25").await;
     assert!(page.body.contains("id=\"log-none\""));

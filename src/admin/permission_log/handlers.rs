@@ -243,6 +243,15 @@ fn show(
     }
 }
 
+/// The people a name matched, kept per the version of the org's people (read with the
+/// tenant).
+fn kept_people(ctx: &OrgAdmin) -> model::KeptPeople {
+    model::KeptPeople {
+        kept: ctx.state.log_people.clone(),
+        version: ctx.tenant.people_version,
+    }
+}
+
 /// The org's time zone (read with the tenant) and services (for the picker and the names in
 /// rows; kept per version of the org's services).
 async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Vec<ServiceName>), AppError> {
@@ -270,13 +279,14 @@ pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse
     // even on SQLite: a name and action over a long range may read many rows.
     let (tz, services) = org_context(&ctx).await?;
     let (org, query) = (ctx.org_id(), q.clone());
+    let people = kept_people(&ctx);
     let (services, p, v, rows) = ctx
         .state
         .db(move |c| {
             let mut v = Validation::default();
             let p = parse(&query, tz, &services, now, &mut v);
             let rows = if v.is_empty() {
-                model::search(c, org, &p.filter, p.after, PAGE + 1)?
+                model::search(c, org, &p.filter, p.after, PAGE + 1, &people)?
             } else {
                 Vec::new()
             };
@@ -412,6 +422,8 @@ struct ExportState {
     filter: Filter,
     after: Option<Cursor>,
     done: bool,
+    /// The people the name matched (found once, for every chunk).
+    people: Arc<model::KeptPeople>,
     /// How rows are shown (shared with the blocking threads that format them).
     view: Arc<RowView>,
 }
@@ -432,6 +444,7 @@ impl ExportState {
             filter,
             after: None,
             done: false,
+            people: Arc::new(kept_people(ctx)),
             view: Arc::new(RowView {
                 i18n: ctx.state.i18n.clone(),
                 lang: ctx.lang,
@@ -449,10 +462,11 @@ async fn next_chunk(s: &mut ExportState) -> Result<Option<Vec<[String; 10]>>, Ap
         return Ok(None);
     }
     let (org, f, after, view) = (s.org, s.filter.clone(), s.after, s.view.clone());
+    let people = s.people.clone();
     let (last, shown) = s
         .state
         .db(move |c| {
-            let rows = model::search(c, org, &f, after, EXPORT_CHUNK)?;
+            let rows = model::search(c, org, &f, after, EXPORT_CHUNK, &people)?;
             let last = rows.last().map(|r| Cursor { at: r.at, id: r.id });
             let mut words = Words::default();
             let shown: Vec<[String; 10]> = rows

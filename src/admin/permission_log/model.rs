@@ -422,6 +422,13 @@ fn matching_people(c: &mut DbConn, org: i64, needle: &str, pattern: &str) -> Que
     }
 }
 
+/// The people a name matched, kept per (org, lowercased name) and the version of the org's
+/// people (`Tenant::people_version`).
+pub struct KeptPeople {
+    pub kept: std::sync::Arc<crate::db::Versioned<(i64, String), Vec<i64>>>,
+    pub version: i64,
+}
+
 /// Up to `limit` rows of `org` matching `f`, newest first, after `after`.
 pub fn search(
     c: &mut DbConn,
@@ -429,21 +436,27 @@ pub fn search(
     f: &Filter,
     after: Option<Cursor>,
     limit: i64,
+    people: &KeptPeople,
 ) -> QueryResult<Vec<LogRow>> {
-    // A name is first looked up among the org's people (a few thousand short strings).
+    // A name is first looked up among the org's people (a few thousand short strings), or
+    // found among the people kept for it while no one was added.
     let (people, pattern) = match &f.name {
         None => (None, None),
         Some(n) => {
             let needle = n.to_lowercase();
             let pattern = contains_pattern(&needle);
-            let ids = matching_people(c, org, &needle, &pattern)?;
+            let ids = people
+                .kept
+                .get_or((org, needle.clone()), people.version, || {
+                    matching_people(c, org, &needle, &pattern)
+                })?;
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
             if ids.len() as i64 > PEOPLE_MAX {
                 (None, Some(pattern))
             } else {
-                (Some(ids), None)
+                (Some(ids.to_vec()), None)
             }
         }
     };
