@@ -5,6 +5,7 @@
 //! non-blocking writer woke its thread for nearly every line (a futex call per request).
 //! Nothing is dropped: past 8 MiB waiting (stdout stalled), writers wait for the flush.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -154,12 +155,11 @@ where
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
         use chrono::{Datelike as _, Timelike as _};
-        use std::fmt::Write as _;
         let meta = event.metadata();
         let now = chrono::Utc::now();
-        let mut line = String::with_capacity(192);
-        let _ = write!(
-            line,
+        // Straight into the subscriber's line buffer.
+        write!(
+            w,
             "{{\"timestamp\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z\",\"level\":\"{}\"",
             now.year(),
             now.month(),
@@ -169,23 +169,22 @@ where
             now.second(),
             now.nanosecond() % 1_000_000_000 / 1000,
             meta.level().as_str()
-        );
-        event.record(&mut JsonFields(&mut line));
-        line.push_str(",\"target\":");
-        json_string(&mut line, meta.target());
-        line.push_str("}\n");
-        w.write_str(&line)
+        )?;
+        event.record(&mut JsonFields(&mut w));
+        w.write_str(",\"target\":")?;
+        json_string(&mut w, meta.target());
+        w.write_str("}\n")
     }
 }
 
 /// Writes an event's fields as `,"name":value`.
-struct JsonFields<'a>(&'a mut String);
+struct JsonFields<'a>(&'a mut dyn std::fmt::Write);
 
 impl JsonFields<'_> {
     fn key(&mut self, field: &tracing::field::Field) {
-        self.0.push(',');
+        let _ = self.0.write_char(',');
         json_string(self.0, field.name());
-        self.0.push(':');
+        let _ = self.0.write_char(':');
     }
 }
 
@@ -195,21 +194,18 @@ impl tracing::field::Visit for JsonFields<'_> {
         json_string(self.0, value);
     }
     fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
-        use std::fmt::Write as _;
         self.key(field);
         let _ = write!(self.0, "{value}");
     }
     fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
-        use std::fmt::Write as _;
         self.key(field);
         let _ = write!(self.0, "{value}");
     }
     fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
         self.key(field);
-        self.0.push_str(if value { "true" } else { "false" });
+        let _ = self.0.write_str(if value { "true" } else { "false" });
     }
     fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
-        use std::fmt::Write as _;
         self.key(field);
         if value.is_finite() {
             let _ = write!(self.0, "{value}");
@@ -219,13 +215,32 @@ impl tracing::field::Visit for JsonFields<'_> {
     }
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
         self.key(field);
-        json_string(self.0, &format!("{value:?}"));
+        // Escaped as it is written: no string of its own per field.
+        let _ = self.0.write_char('"');
+        let _ = write!(Escaped(self.0), "{value:?}");
+        let _ = self.0.write_char('"');
+    }
+}
+
+/// Passes what is written to it on as the inside of a JSON string.
+struct Escaped<'a>(&'a mut dyn std::fmt::Write);
+
+impl std::fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        escape_into(self.0, s);
+        Ok(())
     }
 }
 
 /// `s` as a JSON string.
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
+fn json_string(out: &mut dyn std::fmt::Write, s: &str) {
+    let _ = out.write_char('"');
+    escape_into(out, s);
+    let _ = out.write_char('"');
+}
+
+/// `s` escaped for the inside of a JSON string.
+fn escape_into(out: &mut dyn std::fmt::Write, s: &str) {
     let mut from = 0;
     for (i, b) in s.bytes().enumerate() {
         let esc = match b {
@@ -237,17 +252,15 @@ fn json_string(out: &mut String, s: &str) {
             0..=0x1f | 0x7f => "",
             _ => continue,
         };
-        out.push_str(&s[from..i]);
+        let _ = out.write_str(&s[from..i]);
         if esc.is_empty() {
-            use std::fmt::Write as _;
             let _ = write!(out, "\\u{b:04x}");
         } else {
-            out.push_str(esc);
+            let _ = out.write_str(esc);
         }
         from = i + 1;
     }
-    out.push_str(&s[from..]);
-    out.push('"');
+    let _ = out.write_str(&s[from..]);
 }
 
 #[cfg(test)]
