@@ -734,21 +734,32 @@ async fn only_admins_and_only_their_org(app: TestApp) {
     );
 }
 
+/// The row id of the service whose ID is `sid`.
+fn service_ref(app: &TestApp, sid: &str) -> i64 {
+    use online_contact::db::schema::services::dsl as s;
+    s::services
+        .filter(s::service_id.eq(sid))
+        .select(s::id)
+        .first(&mut *app.conn())
+        .unwrap()
+}
+
+/// A contract row written directly (history that the forms cannot backdate).
+fn write_contract(app: &TestApp, service_ref: i64, day: &str, cost: i64) {
+    app.exec(&format!(
+        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) \
+         VALUES ({service_ref}, '{day}', '{{}}', {cost}, '{day} 00:00:00')"
+    ));
+}
+
 async fn fees_table_chart_and_history(app: TestApp) {
     let mut c = app.admin("fees").await;
     add_service(&mut c, "old", "counseling").await;
     add_service(&mut c, "new", "issue").await;
     // Three years of history, written directly: 30,000 from 2024-01-01, 60,000 from 2025-06-16.
-    use online_contact::db::schema::services::dsl as s;
-    let old_id: i64 = s::services
-        .filter(s::service_id.eq("old"))
-        .select(s::id)
-        .first(&mut *app.conn())
-        .unwrap();
-    app.exec(&format!(
-        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
-         ({old_id}, '2024-01-01', '{{}}', 30000, '2024-01-01 00:00:00'), ({old_id}, '2025-06-16', '{{}}', 60000, '2025-06-16 00:00:00')"
-    ));
+    let old_id = service_ref(&app, "old");
+    write_contract(&app, old_id, "2024-01-01", 30000);
+    write_contract(&app, old_id, "2025-06-16", 60000);
     let r = c
         .get("/admin/fees?from=2025-05&to=2025-07&scope=service:old")
         .await;
@@ -905,19 +916,8 @@ async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
     add_service(&mut c, "old", "counseling").await;
     let mut other = app.admin("keptother").await;
     add_service(&mut other, "theirs", "issue").await;
-    use online_contact::db::schema::services::dsl as s;
-    let id_of = |sid: &str| -> i64 {
-        s::services
-            .filter(s::service_id.eq(sid))
-            .select(s::id)
-            .first(&mut *app.conn())
-            .unwrap()
-    };
-    let (old_id, theirs_id) = (id_of("old"), id_of("theirs"));
-    app.exec(&format!(
-        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
-         ({old_id}, '2024-01-01', '{{}}', 30000, '2024-01-01 00:00:00')"
-    ));
+    let (old_id, theirs_id) = (service_ref(&app, "old"), service_ref(&app, "theirs"));
+    write_contract(&app, old_id, "2024-01-01", 30000);
     let may = "/admin/fees?from=2025-05&to=2025-05&scope=service:old";
     let fee = |b: &str| {
         b.split("id=\"fee-old-2025-05\">")
@@ -929,10 +929,7 @@ async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
     assert_eq!(fee(&c.get(may).await.body), "₩30,000");
     // Read twice (the second from what was kept), then changed underneath.
     assert_eq!(fee(&c.get(may).await.body), "₩30,000");
-    app.exec(&format!(
-        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
-         ({old_id}, '2025-05-01', '{{}}', 90000, '2025-05-01 00:00:00')"
-    ));
+    write_contract(&app, old_id, "2025-05-01", 90000);
     assert_eq!(fee(&c.get(may).await.body), "₩90,000");
     app.exec(&format!(
         "UPDATE contracts SET monthly_cost = 60000 WHERE service_ref = {old_id} AND effective_date = '2025-05-01'"
@@ -1019,16 +1016,8 @@ async fn kept_pages_stay_fresh_across_instances_under_parallel_reads(app: TestAp
     use std::sync::atomic::{AtomicBool, Ordering};
     let mut c = app.admin("fresh").await;
     add_service(&mut c, "old", "counseling").await;
-    use online_contact::db::schema::services::dsl as s;
-    let old_id: i64 = s::services
-        .filter(s::service_id.eq("old"))
-        .select(s::id)
-        .first(&mut *app.conn())
-        .unwrap();
-    app.exec(&format!(
-        "INSERT INTO contracts (service_ref, effective_date, selection, monthly_cost, created_at) VALUES \
-         ({old_id}, '2024-01-01', '{{}}', 30000, '2024-01-01 00:00:00')"
-    ));
+    let old_id = service_ref(&app, "old");
+    write_contract(&app, old_id, "2024-01-01", 30000);
     let b = actix_web::web::Data::new(
         online_contact::AppState::new(crate::support::test_config(
             &app.db,
