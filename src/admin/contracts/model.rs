@@ -136,14 +136,6 @@ pub fn services_of(c: &mut DbConn, org: i64) -> Result<Vec<Service>, AppError> {
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-/// A service as lists of names need it (pickers, log rows).
-#[derive(Debug, Clone, Queryable)]
-pub struct ServiceName {
-    pub id: i64,
-    pub service_id: String,
-    pub name: String,
-}
-
 /// The org's service with this ID that is not terminated.
 pub fn live_service(
     c: &mut DbConn,

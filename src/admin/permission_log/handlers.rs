@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use super::model::{self, ACTIONS, Cursor, Filter, LogRow};
 use crate::AppState;
 use crate::admin::Tabs;
-use crate::admin::contracts::model::ServiceName;
+use crate::admin::contracts::model::Service;
 use crate::error::AppError;
 use crate::i18n::{I18n, Lang};
 use crate::routes::Urls;
@@ -109,7 +109,7 @@ fn local_to_utc(tz: Tz, s: &str) -> Option<NaiveDateTime> {
 fn parse(
     q: &LogQuery,
     tz: Tz,
-    services: &[ServiceName],
+    services: &[Service],
     now: NaiveDateTime,
     v: &mut Validation,
 ) -> Parsed {
@@ -212,7 +212,7 @@ fn local_time(t: chrono::NaiveDateTime) -> String {
 fn show(
     r: LogRow,
     tz: Tz,
-    services: &[ServiceName],
+    services: &[Service],
     i18n: &I18n,
     lang: Lang,
     words: &mut Words,
@@ -254,16 +254,8 @@ fn kept_people(ctx: &OrgAdmin) -> model::KeptPeople {
 
 /// The org's time zone (read with the tenant) and services (for the picker and the names in
 /// rows; kept per version of the org's services).
-async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Vec<ServiceName>), AppError> {
-    let services = crate::admin::contracts::handlers::kept_services(ctx)
-        .await?
-        .iter()
-        .map(|s| ServiceName {
-            id: s.id,
-            service_id: s.service_id.clone(),
-            name: s.name.clone(),
-        })
-        .collect();
+async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Arc<Vec<Service>>), AppError> {
+    let services = crate::admin::contracts::handlers::kept_services(ctx).await?;
     Ok((ctx.tenant.timezone.parse().unwrap_or(Tz::UTC), services))
 }
 
@@ -403,7 +395,7 @@ fn cells(s: Shown) -> [String; 10] {
 async fn export_filter(
     ctx: &OrgAdmin,
     q: &LogQuery,
-) -> Result<Result<(Filter, Tz, Vec<ServiceName>), HttpResponse>, AppError> {
+) -> Result<Result<(Filter, Tz, Arc<Vec<Service>>), HttpResponse>, AppError> {
     let (tz, services) = org_context(ctx).await?;
     let mut v = Validation::default();
     let p = parse(q, tz, &services, chrono::Utc::now().naive_utc(), &mut v);
@@ -433,11 +425,11 @@ struct RowView {
     i18n: Arc<I18n>,
     lang: Lang,
     tz: Tz,
-    services: Vec<ServiceName>,
+    services: Arc<Vec<Service>>,
 }
 
 impl ExportState {
-    fn new(ctx: &OrgAdmin, filter: Filter, tz: Tz, services: Vec<ServiceName>) -> ExportState {
+    fn new(ctx: &OrgAdmin, filter: Filter, tz: Tz, services: Arc<Vec<Service>>) -> ExportState {
         ExportState {
             state: ctx.state.clone(),
             org: ctx.org_id(),
