@@ -177,65 +177,6 @@ where
     }
 }
 
-/// Plain text lines for a file or a pipe, as tracing-subscriber's default format writes them
-/// without colours (`2026-12-05T10:00:00.123456Z  INFO request: method=GET path=/ …`),
-/// written straight into the line buffer: its own formatter cost ~1.5 µs a line at the
-/// ceiling of `/healthz`, half again what these lines cost. A terminal keeps the default
-/// format with colours.
-pub struct TextLines;
-
-impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for TextLines
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        _ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
-        mut w: tracing_subscriber::fmt::format::Writer<'_>,
-        event: &tracing::Event<'_>,
-    ) -> std::fmt::Result {
-        use chrono::{Datelike as _, Timelike as _};
-        let meta = event.metadata();
-        let now = chrono::Utc::now();
-        write!(
-            w,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z {:>5} {}:",
-            now.year(),
-            now.month(),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second(),
-            now.nanosecond() % 1_000_000_000 / 1000,
-            meta.level().as_str(),
-            meta.target()
-        )?;
-        event.record(&mut TextFields(&mut w));
-        w.write_char('\n')
-    }
-}
-
-/// Writes an event's fields as ` message name=value …`.
-struct TextFields<'a>(&'a mut dyn std::fmt::Write);
-
-impl tracing::field::Visit for TextFields<'_> {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if field.name() == "message" {
-            let _ = write!(self.0, " {value}");
-        } else {
-            let _ = write!(self.0, " {}={value:?}", field.name());
-        }
-    }
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.0, " {value:?}");
-        } else {
-            let _ = write!(self.0, " {}={value:?}", field.name());
-        }
-    }
-}
-
 /// Writes an event's fields as `,"name":value`.
 struct JsonFields<'a>(&'a mut dyn std::fmt::Write);
 
@@ -376,36 +317,6 @@ mod tests {
         assert!(
             chrono::DateTime::parse_from_rfc3339(ts).is_ok() && ts.ends_with('Z'),
             "{ts}"
-        );
-    }
-
-    #[test]
-    fn text_lines_read_like_the_default_format() {
-        let sink = Sink::default();
-        let (w, guard) = to(sink.clone());
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(w)
-            .event_format(TextLines)
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
-            tracing::info!(target: "request", method = %"GET", path = %"/a b", status = 200u16, us = 17i64);
-            tracing::warn!(key = "x", "missing translation");
-        });
-        drop(guard);
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{text}");
-        let (stamp, rest) = lines[0].split_once(' ').unwrap();
-        assert!(
-            chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
-            "{stamp}"
-        );
-        assert_eq!(rest, " INFO request: method=GET path=/a b status=200 us=17");
-        assert!(
-            lines[1]
-                .ends_with(" WARN online_contact::logwriter::tests: missing translation key=\"x\""),
-            "{}",
-            lines[1]
         );
     }
 

@@ -86,14 +86,10 @@ fn main() -> std::process::ExitCode {
         // Colours only for a terminal: a file or a pipe gets plain lines (and the request
         // threads skip building the escape codes).
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    // `OC_LOG_FORMAT=json`: one JSON object a line, for log shippers; text lines written
-    // by our own formatter for a file or a pipe, with colours by the default one.
+    // `OC_LOG_FORMAT=json`: one JSON object a line, for log shippers.
     match std::env::var("OC_LOG_FORMAT").as_deref() {
         Ok("json") => logs
             .event_format(online_contact::logwriter::JsonLines)
-            .init(),
-        _ if !std::io::IsTerminal::is_terminal(&std::io::stdout()) => logs
-            .event_format(online_contact::logwriter::TextLines)
             .init(),
         _ => logs.init(),
     }
