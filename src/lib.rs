@@ -45,8 +45,9 @@ pub struct AppState {
     /// Database work waits here (first come, first served) for a free connection, so no
     /// more blocking threads run than there are connections.
     db_gate: Arc<tokio::sync::Semaphore>,
-    /// The fee page's billing inputs per (org, first day shown), and the contract page's
-    /// services per org, kept per version of the org's services (`db::Versioned`).
+    /// Kept per version of the org's services (`db::Versioned`): the fee page's billing
+    /// inputs per (org, first day shown), and the org's services (contract list, the
+    /// permission log's service picker and names).
     pub billing:
         Arc<db::Versioned<(i64, chrono::NaiveDate), admin::contracts::model::BillingInputs>>,
     pub services: Arc<db::Versioned<i64, Vec<admin::contracts::model::Service>>>,
@@ -137,6 +138,28 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// What `kept` holds for `key` at `version`, or else what `compute` reads (a short read,
+    /// as `db_read`), then kept: an unchanged org costs no statement.
+    pub async fn kept<K, V, F>(
+        &self,
+        kept: &Arc<db::Versioned<K, V>>,
+        key: K,
+        version: i64,
+        compute: F,
+    ) -> Result<Arc<V>, AppError>
+    where
+        K: std::hash::Hash + Eq + Send + 'static,
+        V: Send + Sync + 'static,
+        F: FnOnce(&mut DbConn) -> Result<V, AppError> + Send + 'static,
+    {
+        if let Some(value) = kept.get(&key, version) {
+            return Ok(value);
+        }
+        let kept = kept.clone();
+        self.db_read(move |c| kept.get_or(key, version, || compute(c)))
+            .await
     }
 }
 

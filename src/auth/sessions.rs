@@ -57,6 +57,13 @@ pub struct Tenant {
     pub people_version: i64,
 }
 
+impl Tenant {
+    /// The org's time zone (UTC if the stored name is not one).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)
+    }
+}
+
 /// The signed-in account as the session and the database agree on it: a console member,
 /// or a member of the request's organization.
 #[derive(Debug, Clone)]

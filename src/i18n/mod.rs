@@ -248,22 +248,23 @@ impl I18n {
     /// place and sign by the `money` message (the won sign before the figure in English,
     /// the currency's word after it in Korean and Japanese).
     pub fn money(&self, lang: Lang, minor: i64, currency: &str, decimals: u32) -> String {
-        let mut out = String::with_capacity(32);
-        let patterns = self.money_patterns.get(lang.index());
+        let around = |(before, after): &MoneyPattern| {
+            let mut out = String::with_capacity(before.len() + after.len() + 24);
+            out.push_str(before);
+            self.write_decimal(&mut out, lang, minor, decimals);
+            out.push_str(after);
+            out
+        };
         // Written around the amount while the kept pattern is lent (no copy of it per amount).
-        if let Some(known) = patterns.and_then(|p| p.read().ok())
+        if let Some(known) = self
+            .money_patterns
+            .get(lang.index())
+            .and_then(|p| p.read().ok())
             && let Some(p) = known.get(currency)
         {
-            out.push_str(&p.0);
-            self.write_decimal(&mut out, lang, minor, decimals);
-            out.push_str(&p.1);
-            return out;
+            return around(p);
         }
-        let (before, after) = self.money_pattern(lang, currency);
-        out.push_str(&before);
-        self.write_decimal(&mut out, lang, minor, decimals);
-        out.push_str(&after);
-        out
+        around(&self.money_pattern(lang, currency))
     }
 
     /// The `money` message of `lang` for `currency`, split around the amount: resolved by

@@ -69,13 +69,14 @@ pub fn select_services<'a>(mut services: Vec<&'a Service>, q: &ListQuery) -> Vec
 /// The org's services, kept per version of the org's services (read with the tenant): an
 /// unchanged org costs no statement.
 pub async fn kept_services(ctx: &OrgAdmin) -> Result<std::sync::Arc<Vec<Service>>, AppError> {
-    let (org, version) = (ctx.org_id(), ctx.tenant.services_version);
-    if let Some(kept) = ctx.state.services.get(&org, version) {
-        return Ok(kept);
-    }
-    let kept = ctx.state.services.clone();
+    let org = ctx.org_id();
     ctx.state
-        .db_read(move |c| kept.get_or(org, version, || model::services_of(c, org)))
+        .kept(
+            &ctx.state.services,
+            org,
+            ctx.tenant.services_version,
+            move |c| model::services_of(c, org),
+        )
         .await
 }
 
@@ -271,13 +272,12 @@ fn form_view(
 }
 
 pub async fn new_service_page(ctx: OrgAdmin) -> Result<HttpResponse, AppError> {
-    let org = ctx.org_id();
-    let tz = ctx.state.db(move |c| model::org_timezone(c, org)).await?;
     let lang = ctx.lang.code().to_string();
     let input = ServiceInput {
         kind: "counseling".into(),
         languages: vec![lang],
-        timezone: tz,
+        // The org's time zone came with the tenant.
+        timezone: ctx.tenant.timezone.clone(),
         editor: "html".into(),
         ..Default::default()
     };

@@ -590,11 +590,6 @@ pub fn org_by_key(c: &mut DbConn, key: &str) -> Result<Option<i64>, AppError> {
 /// What the fee page bills: every service with its contracts from a day on.
 pub type BillingInputs = Vec<(Service, ServiceBilling)>;
 
-pub fn org_timezone(c: &mut DbConn, org: i64) -> Result<String, AppError> {
-    let q = o::table.filter(o::id.eq(org)).select(o::timezone);
-    Ok(crate::db::on_backend!(c, |c| q.first(c))?)
-}
-
 pub fn set_org_timezone(c: &mut DbConn, org: i64, tz: &str) -> Result<(), AppError> {
     diesel::update(o::table.filter(o::id.eq(org)))
         .set(o::timezone.eq(tz))

@@ -32,10 +32,6 @@ fn parse_month(s: &str) -> Option<(i32, u32)> {
 /// (year, month)
 type Month = (i32, u32);
 
-fn org_calendar(tz: &str) -> chrono_tz::Tz {
-    tz.parse().unwrap_or(chrono_tz::Tz::UTC)
-}
-
 fn today_in(tz: chrono_tz::Tz) -> chrono::NaiveDate {
     chrono::Utc::now().with_timezone(&tz).date_naive()
 }
@@ -74,27 +70,23 @@ async fn build(ctx: &OrgAdmin, q: FeesQuery) -> Result<(FeesPage, bool), AppErro
     // The org's calendar and the version of its services came with the tenant; every
     // service's billing input from the first month shown is kept per that version, so an
     // unchanged org costs no statement here.
-    let tz = org_calendar(&ctx.tenant.timezone);
+    let tz = ctx.tenant.tz();
     let today = today_in(tz);
-    let since = month_range(&q.from, &q.to, today)
-        .0
+    let (from, to) = month_range(&q.from, &q.to, today);
+    let since = from
         .and_then(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
         .unwrap_or(today);
-    let (key, version) = ((org, since), ctx.tenant.services_version);
-    let inputs = match ctx.state.billing.get(&key, version) {
-        Some(kept) => kept,
-        None => {
-            let kept = ctx.state.billing.clone();
-            ctx.state
-                .db_read(move |c| {
-                    kept.get_or(key, version, || model::billing_inputs(c, org, since))
-                })
-                .await?
-        }
-    };
+    let inputs = ctx
+        .state
+        .kept(
+            &ctx.state.billing,
+            (org, since),
+            ctx.tenant.services_version,
+            move |c| model::billing_inputs(c, org, since),
+        )
+        .await?;
     let this_month = (today.year(), today.month());
     let mut v = Validation::default();
-    let (from, to) = month_range(&q.from, &q.to, today);
     if to.is_none() {
         v.add("to", Msg::new("month-invalid"));
     }

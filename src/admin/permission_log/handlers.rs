@@ -256,7 +256,7 @@ fn kept_people(ctx: &OrgAdmin) -> model::KeptPeople {
 /// rows; kept per version of the org's services).
 async fn org_context(ctx: &OrgAdmin) -> Result<(Tz, Arc<Vec<Service>>), AppError> {
     let services = crate::admin::contracts::handlers::kept_services(ctx).await?;
-    Ok((ctx.tenant.timezone.parse().unwrap_or(Tz::UTC), services))
+    Ok((ctx.tenant.tz(), services))
 }
 
 fn query_string(q: &LogQuery) -> String {
@@ -414,8 +414,8 @@ struct ExportState {
     filter: Filter,
     after: Option<Cursor>,
     done: bool,
-    /// The people the name matched (found once, for every chunk).
-    people: Arc<model::KeptPeople>,
+    /// Where the people the name matched are kept (found once, for every chunk).
+    people: model::KeptPeople,
     /// How rows are shown (shared with the blocking threads that format them).
     view: Arc<RowView>,
 }
@@ -436,7 +436,7 @@ impl ExportState {
             filter,
             after: None,
             done: false,
-            people: Arc::new(kept_people(ctx)),
+            people: kept_people(ctx),
             view: Arc::new(RowView {
                 i18n: ctx.state.i18n.clone(),
                 lang: ctx.lang,

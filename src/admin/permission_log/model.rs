@@ -424,6 +424,7 @@ fn matching_people(c: &mut DbConn, org: i64, needle: &str, pattern: &str) -> Que
 
 /// The people a name matched, kept per (org, lowercased name) and the version of the org's
 /// people (`Tenant::people_version`).
+#[derive(Clone)]
 pub struct KeptPeople {
     pub kept: std::sync::Arc<crate::db::Versioned<(i64, String), Vec<i64>>>,
     pub version: i64,
