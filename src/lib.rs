@@ -42,6 +42,8 @@ pub struct AppState {
     /// The panel areas add to workspace pages (the phone widget); wired here, where the
     /// app is composed, so the foundation needs no area.
     pub page_panel: Option<web::PanelLoader>,
+    /// On Postgres: each HTTP worker's connection for the reads of every request.
+    pub pg_reads: Option<Arc<db::PgReads>>,
     /// Database work waits here (first come, first served) for a free connection, so no
     /// more blocking threads run than there are connections.
     db_gate: Arc<tokio::sync::Semaphore>,
@@ -91,7 +93,11 @@ impl AppState {
         let client_throttle = web::throttle::ClientThrottle::new(config.throttle_per_minute);
         Ok(AppState {
             client_throttle,
-            page_panel: Some(workspace::cti::panel),
+            page_panel: Some(web::PanelLoader {
+                wanted: workspace::cti::panel_wanted,
+                load: workspace::cti::panel,
+            }),
+            pg_reads: db::PgReads::new(&config.database_url).map(Arc::new),
             db_gate: Arc::new(tokio::sync::Semaphore::new(DB_POOL as usize)),
             billing: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
             services: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use crate::auth::{random_token, token_hash};
 use crate::db::DbConn;
 use crate::db::on_backend;
+use crate::db::AsyncPgConnection;
 use crate::db::schema::{
     console_members as cm, org_members as om, organizations as o, sessions as s,
 };
@@ -168,41 +169,65 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
         .collect())
 }
 
+/// The enabled organization whose workspace domain is `$domain` (the statement both
+/// `tenant_by_domain` and `tenant_by_domain_async` run).
+macro_rules! tenant_query {
+    ($domain:expr) => {
+        o::table
+            .filter(o::domain.eq($domain))
+            .filter(o::oc_enabled.eq(true))
+            .select((
+                o::id,
+                o::public_id,
+                o::oc_name,
+                o::domain,
+                o::timezone,
+                o::services_version,
+                o::people_version,
+            ))
+    };
+}
+
+type TenantRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    i64,
+);
+
+fn tenant_of(
+    (org_id, public_id, name, domain, timezone, services_version, people_version): TenantRow,
+) -> Tenant {
+    Tenant {
+        org_id,
+        public_id,
+        name: name.unwrap_or_default(),
+        domain: domain.unwrap_or_default(),
+        timezone,
+        services_version,
+        people_version,
+    }
+}
+
 /// The enabled organization whose workspace domain is `domain`.
 pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, AppError> {
-    let q = o::table
-        .filter(o::domain.eq(domain))
-        .filter(o::oc_enabled.eq(true))
-        .select((
-            o::id,
-            o::public_id,
-            o::oc_name,
-            o::domain,
-            o::timezone,
-            o::services_version,
-            o::people_version,
-        ));
-    type Row = (
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        i64,
-        i64,
-    );
-    let row: Option<Row> = on_backend!(c, |c| q.first(c)).optional()?;
-    Ok(row.map(
-        |(org_id, public_id, name, domain, timezone, services_version, people_version)| Tenant {
-            org_id,
-            public_id,
-            name: name.unwrap_or_default(),
-            domain: domain.unwrap_or_default(),
-            timezone,
-            services_version,
-            people_version,
-        },
-    ))
+    let q = tenant_query!(domain);
+    let row: Option<TenantRow> = on_backend!(c, |c| q.first(c)).optional()?;
+    Ok(row.map(tenant_of))
+}
+
+/// `tenant_by_domain` on a worker's Postgres connection (`db::PgReads`).
+pub async fn tenant_by_domain_async(
+    pg: &AsyncPgConnection,
+    domain: &str,
+) -> Result<Option<Tenant>, AppError> {
+    let row: Option<TenantRow> = diesel_async::RunQueryDsl::first(tenant_query!(domain), &mut &*pg)
+        .await
+        .optional()?;
+    Ok(row.map(tenant_of))
 }
 
 /// Where and from what a session was started (shown in "my sessions").
@@ -265,6 +290,112 @@ impl SessionWrite {
     }
 }
 
+/// A console session with its account, by token hash (the statement of `read` and
+/// `read_async` in the console).
+macro_rules! console_session_query {
+    ($hash:expr) => {
+        s::table
+            .inner_join(cm::table.on(cm::id.eq(s::account_id)))
+            .filter(s::token_hash.eq($hash))
+            .filter(s::realm.eq(Realm::Console.name()))
+            .select((
+                s::id,
+                s::last_seen_at,
+                s::expires_at,
+                (cm::id, cm::name, cm::email, cm::locale),
+            ))
+    };
+}
+
+/// A workspace session of `$org` with its member, by token hash.
+macro_rules! workspace_session_query {
+    ($hash:expr, $org:expr) => {
+        s::table
+            .inner_join(
+                om::table.on(om::id
+                    .eq(s::account_id)
+                    .and(om::org_id.nullable().eq(s::org_id))),
+            )
+            .filter(s::token_hash.eq($hash))
+            .filter(s::realm.eq(Realm::Workspace($org).name()))
+            .filter(s::org_id.eq($org))
+            .select((
+                s::id,
+                s::last_seen_at,
+                s::expires_at,
+                (
+                    om::id,
+                    om::name,
+                    om::email,
+                    om::locale,
+                    om::login_id,
+                    om::is_owner,
+                    om::is_org_admin,
+                ),
+            ))
+    };
+}
+
+type ConsoleSessionRow = (
+    i64,
+    NaiveDateTime,
+    NaiveDateTime,
+    (i64, String, String, String),
+);
+type WorkspaceSessionRow = (i64, NaiveDateTime, NaiveDateTime, OrgUserRow);
+
+/// A session row found: its id, last use, end, and account.
+type Found = (i64, NaiveDateTime, NaiveDateTime, User);
+
+fn console_found((sid, seen, exp, (id, name, email, locale)): ConsoleSessionRow) -> Found {
+    let user = User {
+        id,
+        name,
+        email,
+        locale,
+        login_id: String::new(),
+        is_owner: false,
+        is_org_admin: false,
+        session_id: sid,
+    };
+    (sid, seen, exp, user)
+}
+
+fn workspace_found((sid, seen, exp, r): WorkspaceSessionRow) -> Found {
+    let user = User {
+        id: r.0,
+        name: r.1,
+        email: r.2,
+        locale: r.3,
+        login_id: r.4,
+        is_owner: r.5,
+        is_org_admin: r.6,
+        session_id: sid,
+    };
+    (sid, seen, exp, user)
+}
+
+/// What a read session means now: its account while live, and the write it leaves.
+fn settle(
+    found: Option<Found>,
+    now: NaiveDateTime,
+    idle: chrono::Duration,
+) -> (Option<User>, Option<SessionWrite>) {
+    let Some((sid, seen, expires, user)) = found else {
+        return (None, None);
+    };
+    if expires <= now || now - seen > idle {
+        return (None, Some(SessionWrite::Delete(sid)));
+    }
+    let write = ((now - seen).num_seconds() >= TOUCH_SECONDS).then_some(SessionWrite::Touch(sid));
+    (Some(user), write)
+}
+
+/// A token no session can have (none is empty or that long): no statement for it.
+fn impossible(token: &str) -> bool {
+    token.is_empty() || token.len() > 100
+}
+
 /// The account of a live session of `realm`: the session must exist, be of this realm,
 /// have been used within `idle` and not be past its absolute end. One statement reads the
 /// session with its account. Reads only: the write it leaves — deleting an ended session,
@@ -277,94 +408,56 @@ pub fn read(
     now: NaiveDateTime,
     idle: chrono::Duration,
 ) -> Result<(Option<User>, Option<SessionWrite>), AppError> {
-    if token.is_empty() || token.len() > 100 {
+    if impossible(token) {
         return Ok((None, None));
     }
     let hash = token_hash(token);
-    let found: Option<(i64, NaiveDateTime, NaiveDateTime, User)> = match realm {
+    let found = match realm {
         Realm::Console => {
-            let q = s::table
-                .inner_join(cm::table.on(cm::id.eq(s::account_id)))
-                .filter(s::token_hash.eq(&hash))
-                .filter(s::realm.eq(realm.name()))
-                .select((
-                    s::id,
-                    s::last_seen_at,
-                    s::expires_at,
-                    (cm::id, cm::name, cm::email, cm::locale),
-                ));
-            type Row = (
-                i64,
-                NaiveDateTime,
-                NaiveDateTime,
-                (i64, String, String, String),
-            );
-            on_backend!(c, |c| q.first::<Row>(c)).optional()?.map(
-                |(sid, seen, exp, (id, name, email, locale))| {
-                    let user = User {
-                        id,
-                        name,
-                        email,
-                        locale,
-                        login_id: String::new(),
-                        is_owner: false,
-                        is_org_admin: false,
-                        session_id: sid,
-                    };
-                    (sid, seen, exp, user)
-                },
-            )
+            let q = console_session_query!(&hash);
+            on_backend!(c, |c| q.first::<ConsoleSessionRow>(c))
+                .optional()?
+                .map(console_found)
         }
         Realm::Workspace(org) => {
-            let q = s::table
-                .inner_join(
-                    om::table.on(om::id
-                        .eq(s::account_id)
-                        .and(om::org_id.nullable().eq(s::org_id))),
-                )
-                .filter(s::token_hash.eq(&hash))
-                .filter(s::realm.eq(realm.name()))
-                .filter(s::org_id.eq(org))
-                .select((
-                    s::id,
-                    s::last_seen_at,
-                    s::expires_at,
-                    (
-                        om::id,
-                        om::name,
-                        om::email,
-                        om::locale,
-                        om::login_id,
-                        om::is_owner,
-                        om::is_org_admin,
-                    ),
-                ));
-            on_backend!(c, |c| q
-                .first::<(i64, NaiveDateTime, NaiveDateTime, OrgUserRow)>(c))
-            .optional()?
-            .map(|(sid, seen, exp, r)| {
-                let user = User {
-                    id: r.0,
-                    name: r.1,
-                    email: r.2,
-                    locale: r.3,
-                    login_id: r.4,
-                    is_owner: r.5,
-                    is_org_admin: r.6,
-                    session_id: sid,
-                };
-                (sid, seen, exp, user)
-            })
+            let q = workspace_session_query!(&hash, org);
+            on_backend!(c, |c| q.first::<WorkspaceSessionRow>(c))
+                .optional()?
+                .map(workspace_found)
         }
     };
-    let Some((sid, seen, expires, user)) = found else {
+    Ok(settle(found, now, idle))
+}
+
+/// `read` on a worker's Postgres connection (`db::PgReads`): the same statements.
+pub async fn read_async(
+    pg: &AsyncPgConnection,
+    realm: Realm,
+    token: &str,
+    now: NaiveDateTime,
+    idle: chrono::Duration,
+) -> Result<(Option<User>, Option<SessionWrite>), AppError> {
+    if impossible(token) {
         return Ok((None, None));
-    };
-    if expires <= now || now - seen > idle {
-        return Ok((None, Some(SessionWrite::Delete(sid))));
     }
-    let write = ((now - seen).num_seconds() >= TOUCH_SECONDS).then_some(SessionWrite::Touch(sid));
-    Ok((Some(user), write))
+    let hash = token_hash(token);
+    let found = match realm {
+        Realm::Console => diesel_async::RunQueryDsl::first::<ConsoleSessionRow>(
+            console_session_query!(&hash),
+            &mut &*pg,
+        )
+        .await
+        .optional()?
+        .map(console_found),
+        Realm::Workspace(org) => diesel_async::RunQueryDsl::first::<WorkspaceSessionRow>(
+            workspace_session_query!(&hash, org),
+            &mut &*pg,
+        )
+        .await
+        .optional()?
+        .map(workspace_found),
+    };
+    Ok(settle(found, now, idle))
 }
 
 type OrgUserRow = (i64, String, String, String, String, bool, bool);

@@ -222,6 +222,64 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
         .map_err(|e| format!("cannot open the database: {e}"))
 }
 
+/// Postgres connections for the short reads of every request (the tenant, the session),
+/// one per HTTP worker thread, used from that thread only. A read through the pool costs
+/// a hop to a blocking thread and back on top of the round trip; here the worker sends the
+/// statement and serves other requests until the answer arrives, and the statements of the
+/// worker's concurrent requests share the connection (pipelined). The queries are the
+/// same Diesel queries the blocking path runs (`diesel_async::RunQueryDsl`).
+pub struct PgReads {
+    url: String,
+    conns: std::sync::Mutex<
+        std::collections::HashMap<std::thread::ThreadId, std::sync::Arc<AsyncPgConnection>>,
+    >,
+}
+
+pub use diesel_async::AsyncPgConnection;
+
+impl PgReads {
+    pub fn new(url: &DbUrl) -> Option<PgReads> {
+        match url {
+            DbUrl::Postgres(u) => Some(PgReads {
+                url: u.clone(),
+                conns: Default::default(),
+            }),
+            DbUrl::Sqlite(_) => None,
+        }
+    }
+
+    /// This thread's connection, opened on first use (its driver runs on this thread's
+    /// runtime) or again after `forget`.
+    pub async fn conn(&self) -> Result<std::sync::Arc<AsyncPgConnection>, String> {
+        let me = std::thread::current().id();
+        if let Some(c) = self.lock().get(&me) {
+            return Ok(c.clone());
+        }
+        use diesel_async::AsyncConnection as _;
+        let c = std::sync::Arc::new(
+            AsyncPgConnection::establish(&self.url)
+                .await
+                .map_err(|e| format!("cannot connect to the database: {e}"))?,
+        );
+        self.lock().insert(me, c.clone());
+        Ok(c)
+    }
+
+    /// Drops this thread's connection (after an error), so the next read opens a new one.
+    pub fn forget(&self) {
+        self.lock().remove(&std::thread::current().id());
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<std::thread::ThreadId, std::sync::Arc<AsyncPgConnection>>,
+    > {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Applies the pending migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
     let applied = match conn {

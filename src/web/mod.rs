@@ -61,16 +61,160 @@ pub trait PagePanel: Send + Sync {
     fn render(&self, page: &PageCtx) -> String;
 }
 
-/// Loads the panel of a request: the org, the member, their service tabs, the path and
-/// query of the page.
-pub type PanelLoader = fn(
-    &mut crate::db::DbConn,
-    i64,
-    &User,
-    &[ServiceTab],
-    &str,
-    &str,
-) -> Result<Option<Arc<dyn PagePanel>>, AppError>;
+/// Loads the panel of a request. `wanted` decides without the database whether this page
+/// of this member may have one (its service tabs, the path and query of the page); `load`
+/// reads it (the org, the member, their tabs, path, query) in the request's database trip.
+#[derive(Clone, Copy)]
+pub struct PanelLoader {
+    pub wanted: fn(&User, &[ServiceTab], &str, &str) -> bool,
+    pub load: fn(
+        &mut crate::db::DbConn,
+        i64,
+        &User,
+        &[ServiceTab],
+        &str,
+        &str,
+    ) -> Result<Option<Arc<dyn PagePanel>>, AppError>,
+}
+
+/// What the request context reads from the database.
+type Read = (
+    Option<Tenant>,
+    Option<User>,
+    Arc<Vec<ServiceTab>>,
+    Option<Arc<dyn PagePanel>>,
+    Option<crate::auth::sessions::SessionWrite>,
+);
+
+/// The page's request: where the panel loader looks.
+struct Page {
+    path: String,
+    query: String,
+}
+
+/// A signed-in member's service tabs (kept per version of the org's services and
+/// members) and an area's panel (the phone widget).
+fn tabs_and_panel(
+    c: &mut crate::db::DbConn,
+    state: &AppState,
+    tenant: &Tenant,
+    user: &User,
+    page: &Page,
+) -> Result<(Arc<Vec<ServiceTab>>, Option<Arc<dyn PagePanel>>), AppError> {
+    let key = (tenant.org_id, user.id, user.is_admin());
+    let tabs = state
+        .service_tabs
+        .get_or(key, tenant.services_version, || {
+            crate::auth::sessions::service_tabs(c, tenant.org_id, user)
+        })?;
+    let panel = match state.page_panel {
+        Some(l) if (l.wanted)(user, &tabs, &page.path, &page.query) => {
+            (l.load)(c, tenant.org_id, user, &tabs, &page.path, &page.query)?
+        }
+        _ => None,
+    };
+    Ok((tabs, panel))
+}
+
+/// The tenant (from Host) and the signed-in account (from the server-side session the
+/// cookie names, in this realm only), then the member's tabs and panel: one trip to the
+/// database. Reads only (the session's write follows apart): on SQLite this runs inline
+/// when a connection is free (`AppState::db_read`).
+async fn read_context(
+    state: web::Data<AppState>,
+    domain: Option<String>,
+    token: Option<String>,
+    now: chrono::NaiveDateTime,
+    page: Page,
+) -> Result<Read, AppError> {
+    let idle = state.config.session_idle;
+    let st = state.clone();
+    state
+        .db_read(move |c| {
+            let tenant = match domain {
+                Some(d) => Some(
+                    crate::auth::sessions::tenant_by_domain(c, &d)?.ok_or(AppError::NotFound)?,
+                ),
+                None => None,
+            };
+            let realm = tenant
+                .as_ref()
+                .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
+            let (user, write) = match token {
+                Some(t) => crate::auth::sessions::read(c, realm, &t, now, idle)?,
+                None => (None, None),
+            };
+            let (tabs, panel) = match (&tenant, &user) {
+                (Some(t), Some(u)) => tabs_and_panel(c, &st, t, u, &page)?,
+                _ => (Arc::default(), None),
+            };
+            Ok((tenant, user, tabs, panel, write))
+        })
+        .await
+}
+
+/// `read_context` on Postgres: the tenant and the session on the worker's own connection
+/// (`db::PgReads`, no hop to the blocking pool); the tabs and panel too when they are
+/// kept and the page has no panel, else in one trip on the pool. A connection that fails
+/// is dropped and the request read the pooled way.
+async fn read_context_pg(
+    state: web::Data<AppState>,
+    pg: &crate::db::PgReads,
+    domain: Option<String>,
+    token: Option<String>,
+    now: chrono::NaiveDateTime,
+    page: Page,
+) -> Result<Read, AppError> {
+    let idle = state.config.session_idle;
+    let first = async {
+        let conn = pg.conn().await.map_err(AppError::internal)?;
+        let tenant = match &domain {
+            Some(d) => Some(
+                crate::auth::sessions::tenant_by_domain_async(&conn, d)
+                    .await?
+                    .ok_or(AppError::NotFound)?,
+            ),
+            None => None,
+        };
+        let realm = tenant
+            .as_ref()
+            .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
+        let (user, write) = match &token {
+            Some(t) => crate::auth::sessions::read_async(&conn, realm, t, now, idle).await?,
+            None => (None, None),
+        };
+        Ok::<_, AppError>((tenant, user, write))
+    };
+    let (tenant, user, write) = match first.await {
+        Ok(read) => read,
+        Err(AppError::Internal(e)) => {
+            tracing::warn!(error = %e, "request read on the worker's connection");
+            pg.forget();
+            return read_context(state, domain, token, now, page).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let (t, u) = match (tenant, user) {
+        (Some(t), Some(u)) => (t, u),
+        (tenant, user) => return Ok((tenant, user, Arc::default(), None, write)),
+    };
+    if let Some(tabs) = state
+        .service_tabs
+        .get(&(t.org_id, u.id, u.is_admin()), t.services_version)
+        && !state
+            .page_panel
+            .is_some_and(|l| (l.wanted)(&u, &tabs, &page.path, &page.query))
+    {
+        return Ok((Some(t), Some(u), tabs, None, write));
+    }
+    let st = state.clone();
+    state
+        .db(move |c| {
+            let (tabs, panel) = tabs_and_panel(c, &st, &t, &u, &page)?;
+            Ok((Some(t), Some(u), tabs, panel, write))
+        })
+        .await
+}
 
 impl FromRequest for Ctx {
     type Error = AppError;
@@ -85,64 +229,26 @@ impl FromRequest for Ctx {
                 .ok_or_else(|| AppError::internal("no state"))?;
             let session = req.get_session();
             let now = chrono::Utc::now().naive_utc();
-            // One trip to the database for the tenant (from Host) and the signed-in account
-            // (from the server-side session the cookie names, in this realm only).
             let domain = workspace_domain(&req, &state);
             let token = session::token(&session);
-            let idle = state.config.session_idle;
+            let page = Page {
+                path: req.path().to_string(),
+                query: req.query_string().to_string(),
+            };
             // Anonymous console requests need no database at all.
             let needs_db = domain.is_some() || token.is_some();
-            let lookup = token.clone();
-            let path = req.path().to_string();
-            let query = req.query_string().to_string();
-            let loader = state.page_panel;
-            let kept_tabs = state.service_tabs.clone();
+            let signed_in = token.is_some();
             let (tenant, user, service_tabs, panel, write) = if !needs_db {
                 (None, None, Arc::default(), None, None)
+            } else if let Some(pg) = state.pg_reads.clone() {
+                read_context_pg(state.clone(), &pg, domain, token, now, page).await?
             } else {
-                // Reads only (the session's write follows apart): on SQLite this runs
-                // inline when a connection is free (`AppState::db_read`).
-                state
-                    .db_read(move |c| {
-                        let tenant = match domain {
-                            Some(d) => Some(
-                                crate::auth::sessions::tenant_by_domain(c, &d)?
-                                    .ok_or(AppError::NotFound)?,
-                            ),
-                            None => None,
-                        };
-                        let realm = tenant
-                            .as_ref()
-                            .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
-                        let (user, write) = match lookup {
-                            Some(t) => crate::auth::sessions::read(c, realm, &t, now, idle)?,
-                            None => (None, None),
-                        };
-                        // A signed-in member's service tabs, in the same trip.
-                        let (tabs, panel) = match (&tenant, &user) {
-                            (Some(t), Some(u)) => {
-                                // Kept per version of the org's services and members.
-                                let key = (t.org_id, u.id, u.is_admin());
-                                let tabs = kept_tabs.get_or(key, t.services_version, || {
-                                    crate::auth::sessions::service_tabs(c, t.org_id, u)
-                                })?;
-                                // An area's panel (the phone widget), in the same trip.
-                                let p = match loader {
-                                    Some(load) => load(c, t.org_id, u, &tabs, &path, &query)?,
-                                    None => None,
-                                };
-                                (tabs, p)
-                            }
-                            _ => (Arc::default(), None),
-                        };
-                        Ok((tenant, user, tabs, panel, write))
-                    })
-                    .await?
+                read_context(state.clone(), domain, token, now, page).await?
             };
             if let Some(w) = write {
                 state.db(move |c| w.apply(c, now)).await?;
             }
-            if token.is_some() && user.is_none() {
+            if signed_in && user.is_none() {
                 // Ended, expired, or from another realm.
                 session::sign_out(&session);
             }
