@@ -7,9 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::{random_token, token_hash};
+use crate::db::AsyncPgConnection;
 use crate::db::DbConn;
 use crate::db::on_backend;
-use crate::db::AsyncPgConnection;
 use crate::db::schema::{
     console_members as cm, org_members as om, organizations as o, sessions as s,
 };

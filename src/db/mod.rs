@@ -229,7 +229,7 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
 /// worker's concurrent requests share the connection (pipelined). The queries are the
 /// same Diesel queries the blocking path runs (`diesel_async::RunQueryDsl`).
 pub struct PgReads {
-    url: String,
+    config: tokio_postgres::Config,
     conns: std::sync::Mutex<
         std::collections::HashMap<std::thread::ThreadId, std::sync::Arc<AsyncPgConnection>>,
     >,
@@ -237,15 +237,28 @@ pub struct PgReads {
 
 pub use diesel_async::AsyncPgConnection;
 
+/// How the request readers' connections show in `pg_stat_activity` (unless the URL names
+/// an application).
+pub const READER_APPLICATION_NAME: &str = "online-contact request reads";
+
 impl PgReads {
+    /// For a Postgres URL these connections can serve: not one that requires TLS (the
+    /// pooled connections, through libpq, serve every request then).
     pub fn new(url: &DbUrl) -> Option<PgReads> {
-        match url {
-            DbUrl::Postgres(u) => Some(PgReads {
-                url: u.clone(),
-                conns: Default::default(),
-            }),
-            DbUrl::Sqlite(_) => None,
+        let DbUrl::Postgres(u) = url else {
+            return None;
+        };
+        let mut config: tokio_postgres::Config = u.parse().ok()?;
+        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            return None;
         }
+        if config.get_application_name().is_none() {
+            config.application_name(READER_APPLICATION_NAME);
+        }
+        Some(PgReads {
+            config,
+            conns: Default::default(),
+        })
     }
 
     /// This thread's connection, opened on first use (its driver runs on this thread's
@@ -255,11 +268,16 @@ impl PgReads {
         if let Some(c) = self.lock().get(&me) {
             return Ok(c.clone());
         }
-        use diesel_async::AsyncConnection as _;
+        let fail = |e: &dyn std::fmt::Display| format!("cannot connect to the database: {e}");
+        let (client, connection) = self
+            .config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| fail(&e))?;
         let c = std::sync::Arc::new(
-            AsyncPgConnection::establish(&self.url)
+            AsyncPgConnection::try_from_client_and_connection(client, connection)
                 .await
-                .map_err(|e| format!("cannot connect to the database: {e}"))?,
+                .map_err(|e| fail(&e))?,
         );
         self.lock().insert(me, c.clone());
         Ok(c)

@@ -62,11 +62,11 @@ pub trait PagePanel: Send + Sync {
 }
 
 /// Loads the panel of a request. `wanted` decides without the database whether this page
-/// of this member may have one (its service tabs, the path and query of the page); `load`
+/// may have one for this member (their service tabs, the path and query of the page); `load`
 /// reads it (the org, the member, their tabs, path, query) in the request's database trip.
 #[derive(Clone, Copy)]
 pub struct PanelLoader {
-    pub wanted: fn(&User, &[ServiceTab], &str, &str) -> bool,
+    pub wanted: fn(&[ServiceTab], &str, &str) -> bool,
     pub load: fn(
         &mut crate::db::DbConn,
         i64,
@@ -108,7 +108,7 @@ fn tabs_and_panel(
             crate::auth::sessions::service_tabs(c, tenant.org_id, user)
         })?;
     let panel = match state.page_panel {
-        Some(l) if (l.wanted)(user, &tabs, &page.path, &page.query) => {
+        Some(l) if (l.wanted)(&tabs, &page.path, &page.query) => {
             (l.load)(c, tenant.org_id, user, &tabs, &page.path, &page.query)?
         }
         _ => None,
@@ -203,7 +203,7 @@ async fn read_context_pg(
         .get(&(t.org_id, u.id, u.is_admin()), t.services_version)
         && !state
             .page_panel
-            .is_some_and(|l| (l.wanted)(&u, &tabs, &page.path, &page.query))
+            .is_some_and(|l| (l.wanted)(&tabs, &page.path, &page.query))
     {
         return Ok((Some(t), Some(u), tabs, None, write));
     }

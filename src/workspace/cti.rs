@@ -145,7 +145,7 @@ impl PagePanel for Widget {
 
 /// Whether a page may show the widget (no database): the member has phone or chat
 /// permission in the service the page belongs to.
-pub fn panel_wanted(_user: &User, tabs: &[ServiceTab], path: &str, query: &str) -> bool {
+pub fn panel_wanted(tabs: &[ServiceTab], path: &str, query: &str) -> bool {
     tabs.iter().any(|t| t.phone || t.chat)
         && current_tab(tabs, path, query).is_some_and(|t| t.phone || t.chat)
 }

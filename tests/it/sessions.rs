@@ -240,3 +240,55 @@ async fn two_instances_share_sessions_and_jobs() {
     };
     assert_eq!(sent, 3);
 }
+
+/// Ends the app's Postgres connections that read requests (the HTTP worker's own
+/// connection, `db::PgReads`); how many.
+fn end_session_readers(app: &TestApp) -> i64 {
+    let mut c = app.conn();
+    let online_contact::db::DbConn::Pg(pg) = &mut *c else {
+        return 0;
+    };
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "(SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = '{}')",
+        online_contact::db::READER_APPLICATION_NAME
+    )))
+    .get_result(pg)
+    .unwrap()
+}
+
+/// On Postgres the tenant and session of every request are read on the HTTP worker's own
+/// connection. When the server ends it, that request is read through the pool and the
+/// next opens a new connection: pages keep answering, signed in, in both realms; a session
+/// ended meanwhile stays ended.
+#[actix_web::test]
+async fn request_reads_outlive_a_lost_worker_connection() {
+    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
+        eprintln!("lost-connection test skipped: OC_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = TestApp::start(Backend::Postgres(admin)).await;
+    let mut ws = app.admin("lost").await;
+    let mut console = app.signup("lost@example.com", GOOD_PW).await;
+    assert!(console.signed_in().await);
+    let home = ws.get("/").await;
+    home.assert_status(200);
+    assert!(home.body.contains("Name boss"), "{}", home.body);
+    for round in 0..3 {
+        assert_eq!(end_session_readers(&app), 1, "round {round}");
+        // The first request after is read through the pool, the second on a new connection.
+        for _ in 0..2 {
+            assert!(console.signed_in().await, "round {round}");
+            let home = ws.get("/me/settings").await;
+            home.assert_status(200);
+            assert!(home.body.contains("Name boss"), "round {round}");
+        }
+    }
+    // Signed out on a fresh connection: the next request is refused.
+    let mut again = app.ws_login("lost", "boss", GOOD_PW).await;
+    again.get("/").await.assert_status(200);
+    again.post_form("/logout", &[]).await.assert_status(303);
+    assert_eq!(end_session_readers(&app), 1);
+    assert_eq!(again.get("/me/settings").await.status, 303);
+    assert_eq!(ws.get("/me/settings").await.status, 200);
+}
