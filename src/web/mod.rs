@@ -67,15 +67,21 @@ pub trait PagePanel: Send + Sync {
 #[derive(Clone, Copy)]
 pub struct PanelLoader {
     pub wanted: fn(&[ServiceTab], &str, &str) -> bool,
-    pub load: fn(
-        &mut crate::db::DbConn,
-        i64,
-        &User,
-        &[ServiceTab],
-        &str,
-        &str,
-    ) -> Result<Option<Arc<dyn PagePanel>>, AppError>,
+    pub load: PanelLoad,
 }
+
+/// Reads a page's panel: the org, the member, their service tabs, the path and query.
+pub type PanelLoad = fn(
+    &mut crate::db::DbConn,
+    i64,
+    &User,
+    &[ServiceTab],
+    &str,
+    &str,
+) -> Result<Option<Arc<dyn PagePanel>>, AppError>;
+
+/// A member's service tabs and the page's panel.
+type TabsAndPanel = (Arc<Vec<ServiceTab>>, Option<Arc<dyn PagePanel>>);
 
 /// What the request context reads from the database.
 type Read = (
@@ -100,7 +106,7 @@ fn tabs_and_panel(
     tenant: &Tenant,
     user: &User,
     page: &Page,
-) -> Result<(Arc<Vec<ServiceTab>>, Option<Arc<dyn PagePanel>>), AppError> {
+) -> Result<TabsAndPanel, AppError> {
     let key = (tenant.org_id, user.id, user.is_admin());
     let tabs = state
         .service_tabs
