@@ -7,12 +7,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::{random_token, token_hash};
-use crate::db::AsyncPgConnection;
 use crate::db::DbConn;
 use crate::db::on_backend;
 use crate::db::schema::{
     console_members as cm, org_members as om, organizations as o, sessions as s,
 };
+use crate::db::{AsyncPgConnection, Stamp};
 use crate::error::AppError;
 
 /// How often `last_seen_at` is written (each write is a database round trip).
@@ -336,18 +336,17 @@ macro_rules! workspace_session_query {
     };
 }
 
-type ConsoleSessionRow = (
-    i64,
-    NaiveDateTime,
-    NaiveDateTime,
-    (i64, String, String, String),
-);
-type WorkspaceSessionRow = (i64, NaiveDateTime, NaiveDateTime, OrgUserRow);
+// Its times read by `Stamp` (on SQLite without chrono's format parser: this runs on every
+// signed-in request).
+type ConsoleSessionRow = (i64, Stamp, Stamp, (i64, String, String, String));
+type WorkspaceSessionRow = (i64, Stamp, Stamp, OrgUserRow);
 
 /// A session row found: its id, last use, end, and account.
 type Found = (i64, NaiveDateTime, NaiveDateTime, User);
 
-fn console_found((sid, seen, exp, (id, name, email, locale)): ConsoleSessionRow) -> Found {
+fn console_found(
+    (sid, Stamp(seen), Stamp(exp), (id, name, email, locale)): ConsoleSessionRow,
+) -> Found {
     let user = User {
         id,
         name,
@@ -361,7 +360,7 @@ fn console_found((sid, seen, exp, (id, name, email, locale)): ConsoleSessionRow)
     (sid, seen, exp, user)
 }
 
-fn workspace_found((sid, seen, exp, r): WorkspaceSessionRow) -> Found {
+fn workspace_found((sid, Stamp(seen), Stamp(exp), r): WorkspaceSessionRow) -> Found {
     let user = User {
         id: r.0,
         name: r.1,

@@ -293,6 +293,7 @@ impl Cursor {
 #[derive(Debug, Clone, Queryable)]
 pub struct LogRow {
     pub id: i64,
+    #[diesel(deserialize_as = crate::db::Stamp)]
     pub at: NaiveDateTime,
     pub action: String,
     pub service_ref: Option<i64>,
