@@ -34,6 +34,11 @@ impl Realm {
         }
     }
 
+    /// The realm of a request: the workspace of its tenant, else the console.
+    pub fn of(tenant: Option<&Tenant>) -> Realm {
+        tenant.map_or(Realm::Console, |t| Realm::Workspace(t.org_id))
+    }
+
     fn org(self) -> Option<i64> {
         match self {
             Realm::Console => None,

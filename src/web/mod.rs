@@ -143,9 +143,7 @@ async fn read_context(
                 ),
                 None => None,
             };
-            let realm = tenant
-                .as_ref()
-                .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
+            let realm = Realm::of(tenant.as_ref());
             let (user, write) = match token {
                 Some(t) => crate::auth::sessions::read(c, realm, &t, now, idle)?,
                 None => (None, None),
@@ -182,9 +180,7 @@ async fn read_context_pg(
             ),
             None => None,
         };
-        let realm = tenant
-            .as_ref()
-            .map_or(Realm::Console, |t| Realm::Workspace(t.org_id));
+        let realm = Realm::of(tenant.as_ref());
         let (user, write) = match &token {
             Some(t) => crate::auth::sessions::read_async(&conn, realm, t, now, idle).await?,
             None => (None, None),
@@ -418,9 +414,7 @@ impl Ctx {
 
     /// The realm of this request: the console, or the tenant's workspace.
     pub fn realm(&self) -> Realm {
-        self.tenant
-            .as_ref()
-            .map_or(Realm::Console, |t| Realm::Workspace(t.org_id))
+        Realm::of(self.tenant.as_ref())
     }
 
     /// The accounts of this request's realm: console members, or the tenant's members.
