@@ -43,7 +43,7 @@ pub struct AppState {
     /// app is composed, so the foundation needs no area.
     pub page_panel: Option<web::PanelLoader>,
     /// On Postgres: each HTTP worker's connection for the reads of every request.
-    pub pg_reads: Option<Arc<db::PgReads>>,
+    pub pg_reads: Option<db::PgReads>,
     /// Database work waits here (first come, first served) for a free connection, so no
     /// more blocking threads run than there are connections.
     db_gate: Arc<tokio::sync::Semaphore>,
@@ -97,7 +97,7 @@ impl AppState {
                 wanted: workspace::cti::panel_wanted,
                 load: workspace::cti::panel,
             }),
-            pg_reads: db::PgReads::new(&config.database_url).map(Arc::new),
+            pg_reads: db::PgReads::new(&config.database_url),
             db_gate: Arc::new(tokio::sync::Semaphore::new(DB_POOL as usize)),
             billing: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),
             services: Arc::new(db::Versioned::new(KEPT_PER_CACHE)),

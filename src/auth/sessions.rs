@@ -7,12 +7,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::{random_token, token_hash};
-use crate::db::DbConn;
-use crate::db::on_backend;
 use crate::db::schema::{
     console_members as cm, org_members as om, organizations as o, sessions as s,
 };
-use crate::db::{AsyncPgConnection, Stamp};
+use crate::db::{AsyncPgConnection, DbConn, Stamp, on_backend};
 use crate::error::AppError;
 
 /// How often `last_seen_at` is written (each write is a database round trip).

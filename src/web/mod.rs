@@ -107,19 +107,29 @@ fn tabs_and_panel(
     user: &User,
     page: &Page,
 ) -> Result<TabsAndPanel, AppError> {
-    let key = (tenant.org_id, user.id, user.is_admin());
-    let tabs = state
-        .service_tabs
-        .get_or(key, tenant.services_version, || {
-            crate::auth::sessions::service_tabs(c, tenant.org_id, user)
-        })?;
-    let panel = match state.page_panel {
-        Some(l) if (l.wanted)(&tabs, &page.path, &page.query) => {
-            (l.load)(c, tenant.org_id, user, &tabs, &page.path, &page.query)?
-        }
-        _ => None,
+    let tabs =
+        state
+            .service_tabs
+            .get_or(tabs_key(tenant, user), tenant.services_version, || {
+                crate::auth::sessions::service_tabs(c, tenant.org_id, user)
+            })?;
+    let panel = match panel_for(state, &tabs, page) {
+        Some(l) => (l.load)(c, tenant.org_id, user, &tabs, &page.path, &page.query)?,
+        None => None,
     };
     Ok((tabs, panel))
+}
+
+/// Where a member's service tabs are kept (`AppState::service_tabs`).
+fn tabs_key(tenant: &Tenant, user: &User) -> (i64, i64, bool) {
+    (tenant.org_id, user.id, user.is_admin())
+}
+
+/// The panel loader, if this page may have a panel for a member with these tabs.
+fn panel_for(state: &AppState, tabs: &[ServiceTab], page: &Page) -> Option<PanelLoader> {
+    state
+        .page_panel
+        .filter(|l| (l.wanted)(tabs, &page.path, &page.query))
 }
 
 /// The tenant (from Host) and the signed-in account (from the server-side session the
@@ -202,10 +212,8 @@ async fn read_context_pg(
     };
     if let Some(tabs) = state
         .service_tabs
-        .get(&(t.org_id, u.id, u.is_admin()), t.services_version)
-        && !state
-            .page_panel
-            .is_some_and(|l| (l.wanted)(&tabs, &page.path, &page.query))
+        .get(&tabs_key(&t, &u), t.services_version)
+        && panel_for(&state, &tabs, &page).is_none()
     {
         return Ok((Some(t), Some(u), tabs, None, write));
     }
@@ -242,8 +250,8 @@ impl FromRequest for Ctx {
             let signed_in = token.is_some();
             let (tenant, user, service_tabs, panel, write) = if !needs_db {
                 (None, None, Arc::default(), None, None)
-            } else if let Some(pg) = state.pg_reads.clone() {
-                read_context_pg(state.clone(), &pg, domain, token, now, page).await?
+            } else if let Some(pg) = &state.pg_reads {
+                read_context_pg(state.clone(), pg, domain, token, now, page).await?
             } else {
                 read_context(state.clone(), domain, token, now, page).await?
             };

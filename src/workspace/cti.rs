@@ -143,11 +143,18 @@ impl PagePanel for Widget {
     }
 }
 
-/// Whether a page may show the widget (no database): the member has phone or chat
-/// permission in the service the page belongs to.
+/// The service whose widget a page shows: the page's service (else the first) where the
+/// member has phone or chat permission. No database.
+fn widget_tab<'a>(tabs: &'a [ServiceTab], path: &str, query: &str) -> Option<&'a ServiceTab> {
+    if !tabs.iter().any(|t| t.phone || t.chat) {
+        return None;
+    }
+    current_tab(tabs, path, query).filter(|t| t.phone || t.chat)
+}
+
+/// Whether a page may show the widget (`web::PanelLoader::wanted`).
 pub fn panel_wanted(tabs: &[ServiceTab], path: &str, query: &str) -> bool {
-    tabs.iter().any(|t| t.phone || t.chat)
-        && current_tab(tabs, path, query).is_some_and(|t| t.phone || t.chat)
+    widget_tab(tabs, path, query).is_some()
 }
 
 fn widget(
@@ -158,15 +165,9 @@ fn widget(
     path: &str,
     query: &str,
 ) -> Result<Option<Widget>, AppError> {
-    if !tabs.iter().any(|t| t.phone || t.chat) {
-        return Ok(None);
-    }
-    let Some(tab) = current_tab(tabs, path, query) else {
+    let Some(tab) = widget_tab(tabs, path, query) else {
         return Ok(None);
     };
-    if !(tab.phone || tab.chat) {
-        return Ok(None);
-    }
     let Some(service) = live_service(c, org, &tab.service_id)? else {
         return Ok(None);
     };
@@ -489,8 +490,8 @@ pub struct PerformanceQuery {
 pub struct PerformancePage {
     pub ctx: PageCtx,
     pub service: Service,
-    /// The services the member may pick.
-    pub choices: Vec<ServiceTab>,
+    /// The services the member may pick (their service tabs).
+    pub choices: std::sync::Arc<Vec<ServiceTab>>,
     pub p: Performance,
 }
 
@@ -548,7 +549,7 @@ pub async fn performance(
         .await?;
     let page = PerformancePage {
         ctx: ctx.page(),
-        choices: ctx.service_tabs.to_vec(),
+        choices: ctx.service_tabs.clone(),
         service,
         p,
     };

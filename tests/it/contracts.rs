@@ -734,16 +734,6 @@ async fn only_admins_and_only_their_org(app: TestApp) {
     );
 }
 
-/// The row id of the service whose ID is `sid`.
-fn service_ref(app: &TestApp, sid: &str) -> i64 {
-    use online_contact::db::schema::services::dsl as s;
-    s::services
-        .filter(s::service_id.eq(sid))
-        .select(s::id)
-        .first(&mut *app.conn())
-        .unwrap()
-}
-
 /// A contract row written directly (history that the forms cannot backdate).
 fn write_contract(app: &TestApp, service_ref: i64, day: &str, cost: i64) {
     app.exec(&format!(
@@ -757,7 +747,7 @@ async fn fees_table_chart_and_history(app: TestApp) {
     add_service(&mut c, "old", "counseling").await;
     add_service(&mut c, "new", "issue").await;
     // Three years of history, written directly: 30,000 from 2024-01-01, 60,000 from 2025-06-16.
-    let old_id = service_ref(&app, "old");
+    let old_id = app.service_ref("old");
     write_contract(&app, old_id, "2024-01-01", 30000);
     write_contract(&app, old_id, "2025-06-16", 60000);
     let r = c
@@ -916,7 +906,7 @@ async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
     add_service(&mut c, "old", "counseling").await;
     let mut other = app.admin("keptother").await;
     add_service(&mut other, "theirs", "issue").await;
-    let (old_id, theirs_id) = (service_ref(&app, "old"), service_ref(&app, "theirs"));
+    let (old_id, theirs_id) = (app.service_ref("old"), app.service_ref("theirs"));
     write_contract(&app, old_id, "2024-01-01", 30000);
     let may = "/admin/fees?from=2025-05&to=2025-05&scope=service:old";
     let fee = |b: &str| {
@@ -980,14 +970,7 @@ async fn pages_kept_per_version_show_every_change_at_once(app: TestApp) {
     let mut agent = app.ws_login("kept", "agent1", GOOD_PW).await;
     assert!(!agent.get("/").await.body.contains("id=\"tab-old\""));
     let agent_id = app.member_id("kept", "agent1");
-    let org_id: i64 = {
-        use online_contact::db::schema::organizations::dsl as o;
-        o::organizations
-            .filter(o::domain.eq("kept"))
-            .select(o::id)
-            .first(&mut *app.conn())
-            .unwrap()
-    };
+    let org_id = app.org_id("kept");
     app.exec(&format!(
         "INSERT INTO service_members (org_id, service_ref, member_id, role, phone, chat, created_at, updated_at) \
          VALUES ({org_id}, {old_id}, {agent_id}, 'agent', true, false, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
@@ -1016,7 +999,7 @@ async fn kept_pages_stay_fresh_across_instances_under_parallel_reads(app: TestAp
     use std::sync::atomic::{AtomicBool, Ordering};
     let mut c = app.admin("fresh").await;
     add_service(&mut c, "old", "counseling").await;
-    let old_id = service_ref(&app, "old");
+    let old_id = app.service_ref("old");
     write_contract(&app, old_id, "2024-01-01", 30000);
     let b = actix_web::web::Data::new(
         online_contact::AppState::new(crate::support::test_config(

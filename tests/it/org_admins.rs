@@ -177,14 +177,7 @@ async fn org_admins_are_for_admins_and_their_own_org(app: TestApp) {
         .load(&mut *app.conn())
         .unwrap();
     assert_eq!(orgs.len(), before + 1);
-    let a_org: i64 = {
-        use online_contact::db::schema::organizations::dsl as o;
-        o::organizations
-            .filter(o::domain.eq("orga"))
-            .select(o::id)
-            .first(&mut *app.conn())
-            .unwrap()
-    };
+    let a_org = app.org_id("orga");
     assert_eq!(orgs.last(), Some(&a_org));
 }
 

@@ -19,15 +19,6 @@ on_all_backends!(
     the_change_and_its_log_row_commit_together,
 );
 
-fn org_id(app: &TestApp, domain: &str) -> i64 {
-    use online_contact::db::schema::organizations::dsl as o;
-    o::organizations
-        .filter(o::domain.eq(domain))
-        .select(o::id)
-        .first(&mut *app.conn())
-        .unwrap()
-}
-
 type LogRow = (String, String, String, String, String, Option<i64>);
 
 /// (action, actor login, target login, before, after, service ref), oldest first.
@@ -44,15 +35,6 @@ fn log_rows(app: &TestApp) -> Vec<LogRow> {
             l::service_ref,
         ))
         .load(&mut *app.conn())
-        .unwrap()
-}
-
-fn service_ref(app: &TestApp, sid: &str) -> i64 {
-    use online_contact::db::schema::services::dsl as s;
-    s::services
-        .filter(s::service_id.eq(sid))
-        .select(s::id)
-        .first(&mut *app.conn())
         .unwrap()
 }
 
@@ -100,7 +82,7 @@ async fn org_with_service(app: &TestApp, domain: &str) -> Client {
 
 async fn service_members_roles_and_permissions(app: TestApp) {
     let mut boss = org_with_service(&app, "people").await;
-    let care = service_ref(&app, "care");
+    let care = app.service_ref("care");
     let a1 = app.member_id("people", "agent1");
     let before = log_rows(&app).len();
     let page = boss.get("/services/care/members").await;
@@ -629,7 +611,7 @@ fn write_rows(app: &TestApp, org: i64, n: usize, name: &str, at: chrono::NaiveDa
 
 async fn permission_log_search_and_paging(app: TestApp) {
     let mut boss = org_with_service(&app, "logs").await;
-    let org = org_id(&app, "logs");
+    let org = app.org_id("logs");
     let a1 = app.member_id("logs", "agent1");
     boss.get("/services/care/members").await;
     boss.post_form(
@@ -791,7 +773,7 @@ async fn permission_log_search_and_paging(app: TestApp) {
 
 async fn permission_log_exports(app: TestApp) {
     let mut boss = app.admin("exports").await;
-    let org = org_id(&app, "exports");
+    let org = app.org_id("exports");
     let now = chrono::Utc::now().naive_utc();
     write_rows(&app, org, 2500, "=HYPERLINK(\"x\")", now);
     let r = boss

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 
 use super::billing::{Contract, ServiceBilling};
 use super::rules::ServiceInput;
-use crate::db::DbConn;
 use crate::db::schema::{contracts as ct, organizations as o, services as sv};
+use crate::db::{DbConn, parse_day};
 use crate::error::AppError;
 use crate::pricing::Selection;
 
@@ -365,22 +365,6 @@ pub fn terminate(
     Ok(n == 1)
 }
 
-/// A stored day (`YYYY-MM-DD`), parsed directly: chrono's format parser cost the fee page
-/// a seventh of its time.
-pub fn parse_day(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |n, d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let year = i32::try_from(num(0..4)?).ok()?;
-    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
-}
-
 /// The contracts of the org's services that take effect from `since` on, plus each
 /// service's contract in force on that day: one statement, the contract in force found per
 /// service through the `(service_ref, effective_date)` index, the rows read from the
@@ -595,28 +579,4 @@ pub fn set_org_timezone(c: &mut DbConn, org: i64, tz: &str) -> Result<(), AppErr
         .set(o::timezone.eq(tz))
         .execute(c)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_day;
-
-    #[test]
-    fn stored_days_parse_directly() {
-        assert_eq!(
-            parse_day("2026-02-28"),
-            NaiveDate::from_ymd_opt(2026, 2, 28)
-        );
-        assert_eq!(
-            parse_day("2024-02-29"),
-            NaiveDate::from_ymd_opt(2024, 2, 29)
-        );
-        assert_eq!(parse_day("2026-02-29"), None);
-        assert_eq!(parse_day("2026-13-01"), None);
-        assert_eq!(parse_day("2026-1-01"), None);
-        assert_eq!(parse_day("2026-01-0x"), None);
-        assert_eq!(parse_day(""), None);
-    }
-
-    use chrono::NaiveDate;
 }

@@ -188,6 +188,26 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The id of the organization whose workspace domain is `domain`.
+    pub fn org_id(&self, domain: &str) -> i64 {
+        use online_contact::db::schema::organizations::dsl as o;
+        o::organizations
+            .filter(o::domain.eq(domain))
+            .select(o::id)
+            .first(&mut *self.conn())
+            .unwrap()
+    }
+
+    /// The row id of the service whose ID is `sid`.
+    pub fn service_ref(&self, sid: &str) -> i64 {
+        use online_contact::db::schema::services::dsl as s;
+        s::services
+            .filter(s::service_id.eq(sid))
+            .select(s::id)
+            .first(&mut *self.conn())
+            .unwrap()
+    }
+
     /// Mails queued so far, oldest first: (to, subject, text, html).
     pub fn outbox(&self) -> Vec<(String, String, String, String)> {
         use online_contact::db::schema::mail_outbox::dsl as m;
