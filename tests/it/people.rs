@@ -769,6 +769,29 @@ async fn permission_log_search_and_paging(app: TestApp) {
             "name={name}"
         );
     }
+    // A row whose actor is its target (an accepted invitation) matches a name twice and
+    // shows once.
+    {
+        use online_contact::admin::permission_log::model::{Entry, Person, record};
+        let me = Person {
+            name: "Selfsame Person".into(),
+            login: "selfsame".into(),
+        };
+        let mut c = app.conn();
+        let entry = Entry {
+            org_id: org,
+            action: "invitation-accepted",
+            service_ref: None,
+            actor: &me,
+            target: &me,
+            before: "invited",
+            after: "member",
+            ip: "192.0.2.9",
+        };
+        assert!(record(&mut c, &entry, now).is_ok());
+    }
+    let page = boss.get("/admin/permission-logs?name=selfsame").await;
+    assert_eq!(page.body.matches("<tr id=\"log-").count(), 1);
 }
 
 async fn permission_log_exports(app: TestApp) {
