@@ -377,8 +377,11 @@ macro_rules! search_on {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
+                // By id only: `org_id + 0` (still checked, the ids are the org's anyway)
+                // keeps SQLite, without statistics, from walking the org's rows by an
+                // `org_id` index rather than fetching the few ids (96 ms instead of µs).
                 let mut rows = pl::table
-                    .filter(pl::org_id.eq(org))
+                    .filter((pl::org_id + 0_i64).eq(org))
                     .filter(id_in(pl::id, ids))
                     .select(LOG_COLUMNS)
                     .load::<LogRow>($conn)?;
