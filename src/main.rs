@@ -23,12 +23,6 @@ struct Cli {
 enum Command {
     /// Run the web server (the default).
     Serve,
-    /// The bcrypt helper process that `serve` starts (requests on stdin, answers on stdout).
-    #[command(hide = true)]
-    BcryptHelper {
-        #[arg(long, default_value_t = 1)]
-        threads: usize,
-    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Background jobs (mail, housekeeping, and later imports and roll-ups).
@@ -70,10 +64,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    // The helper speaks its protocol on stdout: no log lines there, no configuration.
-    if let Some(Command::BcryptHelper { threads }) = cli.command {
-        return online_contact::auth::helper::serve_stdio(threads);
-    }
     // Log lines are appended to a buffer that a background thread writes out (see
     // `logwriter`); the guard flushes what is left when `main` returns.
     let (writer, _flush_on_exit) = online_contact::logwriter::to(std::io::stdout());
@@ -103,8 +93,6 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => AppState::new(config).map(|_| tracing::info!("migrations applied")),
         Command::Serve => serve(config),
-        // Answered before the logs and the configuration (above).
-        Command::BcryptHelper { .. } => Ok(()),
         Command::Jobs {
             command: JobsCommand::RunDue { now },
         } => run_due(config, now),
@@ -144,15 +132,6 @@ fn serve(config: Config) -> Result<(), String> {
     let transport = Arc::new(mail::Transport::from_config(&config)?);
     let state = web::Data::new(AppState::new(config)?);
     tracing::info!(config = ?state.config, "starting");
-    // bcrypt in a process of its own, at the lowest scheduling weight (see auth::helper).
-    match std::env::current_exe() {
-        Ok(exe) => {
-            if let Err(e) = state.hasher.start_helper(&exe) {
-                tracing::warn!(error = %e, "bcrypt stays on the server's threads");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "bcrypt stays on the server's threads"),
-    }
     let registry = online_contact::jobs_registry(&state, transport);
     actix_web::rt::System::new().block_on(async move {
         if state.config.mail_worker {

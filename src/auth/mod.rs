@@ -1,9 +1,8 @@
 //! Account security shared by both realms: the product's password rule, random tokens
-//! stored only as hashes, bcrypt on the blocking pool behind a semaphore, the sign-in
+//! stored only as hashes, bcrypt on threads of its own at the idle priority, the sign-in
 //! throttle, server-side sessions and the tenant/account lookup of the request context.
 
 pub mod flows;
-pub mod helper;
 pub mod pages;
 pub mod sessions;
 pub mod store;
@@ -70,99 +69,77 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// bcrypt on its own threads (as many as `threads`), queued first come, first served.
-/// Those threads run at a lower priority (nice 10), so a burst of logins takes the CPU the
-/// pages leave over rather than the pages' share. `serve` moves the work to a helper
-/// process (see `helper`: on Linux a nice value does not reach across processes, such as
-/// a Postgres on the same machine); these threads remain the fallback.
+///
+/// Those threads run under Linux's idle scheduling policy (`SCHED_IDLE`): they get the CPU
+/// that the pages, and a Postgres on the same machine, leave over, and a page's thread (or a
+/// database backend) that wakes up takes the core from them at once. Measured on 2 cores
+/// with a burst of wrong-password logins at cost 12 (`scripts/bench`, the burst rows): the
+/// p99 of `/` on Postgres went from 4-14 times its idle p99 (bcrypt in a helper process at
+/// the lowest autogroup weight, the previous design) to 1.5-2.8 times, and the contract
+/// page's on SQLite from 1.8-2.4 to 1.2-1.8 times. A nice value is not enough: Linux shares
+/// the CPU fairly between sessions' autogroups whatever a thread's nice value, and a
+/// process of its own at the lowest weight still delayed every wake-up of the pages. The
+/// price: while the pages keep every core busy, a sign-in waits for a pause (logins in
+/// the burst went from ~1.4 to ~1.1 a second); a server saturated that long is overloaded
+/// anyway, and its pages are what must stay answered.
 #[derive(Clone)]
 pub struct Hasher {
     cost: u32,
-    /// bcrypt threads, here and in the helper.
-    threads: usize,
     queue: std::sync::mpsc::Sender<HashJob>,
     /// A hash of a random password at the configured cost, verified against when the
     /// account does not exist, so unknown accounts take as long as known ones.
     dummy: Arc<String>,
-    /// The bcrypt helper process, once `serve` has started it (see `helper`).
-    helper: Arc<std::sync::OnceLock<helper::Helper>>,
 }
 
 type HashJob = Box<dyn FnOnce() + Send>;
 
-/// Lowers the calling thread's priority (Linux keeps a nice value per thread). A failure
-/// only leaves it as it was.
+/// Puts the calling thread under the idle scheduling policy (Linux keeps one per thread),
+/// or, where that is refused, lowers its nice value. A failure only leaves it as it was.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
-        tracing::debug!(error = %e, "could not lower the bcrypt thread's priority");
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        let idle = set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+        );
+        if let Err(e) = idle {
+            tracing::debug!(error = ?e, "no idle policy for the bcrypt thread");
+            if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19)
+            {
+                tracing::debug!(error = %e, "could not lower the bcrypt thread's priority");
+            }
+        }
     }
-}
-
-/// Starts `threads` threads named `name-N` that run `init` once, then take items off `rx`
-/// one at a time and hand each to `handle`, until every sender is gone (the server's
-/// bcrypt threads and the helper process's workers).
-pub(crate) fn queue_workers<T: Send + 'static>(
-    threads: usize,
-    name: &str,
-    rx: std::sync::mpsc::Receiver<T>,
-    init: fn(),
-    handle: impl Fn(T) + Send + Sync + 'static,
-) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
-    let rx = Arc::new(std::sync::Mutex::new(rx));
-    let handle = Arc::new(handle);
-    (0..threads.max(1))
-        .map(|i| {
-            let (rx, handle) = (rx.clone(), handle.clone());
-            std::thread::Builder::new()
-                .name(format!("{name}-{i}"))
-                .spawn(move || {
-                    init();
-                    loop {
-                        let item = match rx.lock().map(|r| r.recv()) {
-                            Ok(Ok(item)) => item,
-                            _ => return, // every sender is gone
-                        };
-                        handle(item);
-                    }
-                })
-        })
-        .collect()
 }
 
 impl Hasher {
     pub fn new(cost: u32, threads: usize) -> Result<Hasher, String> {
         let dummy = bcrypt::hash(random_token(12), cost).map_err(|e| format!("bcrypt: {e}"))?;
         let (queue, jobs) = std::sync::mpsc::channel::<HashJob>();
-        queue_workers(threads, "bcrypt", jobs, lower_priority, |job: HashJob| {
-            job()
-        })
-        .map_err(|e| format!("cannot start the bcrypt threads: {e}"))?;
+        let jobs = Arc::new(std::sync::Mutex::new(jobs));
+        for i in 0..threads.max(1) {
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("bcrypt-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    // Until every sender (every clone of the Hasher) is gone.
+                    while let Ok(Ok(job)) = jobs.lock().map(|j| j.recv()) {
+                        job();
+                    }
+                })
+                .map_err(|e| format!("cannot start the bcrypt threads: {e}"))?;
+        }
         Ok(Hasher {
             cost,
-            threads: threads.max(1),
             queue,
             dummy: Arc::new(dummy),
-            helper: Arc::default(),
         })
-    }
-
-    /// Hashes in a helper process from now on (`exe bcrypt-helper`, with as many threads
-    /// as the server's own); the server's threads stay as the fallback.
-    pub fn start_helper(&self, exe: &std::path::Path) -> Result<(), String> {
-        let h = helper::Helper::start(exe, self.threads)
-            .map_err(|e| format!("cannot start the bcrypt helper: {e}"))?;
-        self.helper
-            .set(h)
-            .map_err(|_| "the bcrypt helper runs already".to_string())
-    }
-
-    /// The helper's process id while it runs.
-    pub fn helper_pid(&self) -> Option<u32> {
-        self.live_helper().and_then(|h| h.pid())
-    }
-
-    fn live_helper(&self) -> Option<&helper::Helper> {
-        self.helper.get().filter(|h| h.is_alive())
     }
 
     /// Runs `f` on a bcrypt thread and waits for it without blocking the caller's worker.
@@ -181,11 +158,6 @@ impl Hasher {
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let cost = self.cost;
-        if let Some(h) = self.live_helper()
-            && let Some(answer) = h.hash(&password, cost).await
-        {
-            return answer.map_err(AppError::internal);
-        }
         self.run(move || bcrypt::hash(password, cost))
             .await?
             .map_err(AppError::internal)
@@ -196,11 +168,6 @@ impl Hasher {
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
-        if let Some(h) = self.live_helper()
-            && let Some(ok) = h.verify(&password, &hash).await
-        {
-            return Ok(real && ok);
-        }
         let ok = self
             .run(move || bcrypt::verify(password, &hash).unwrap_or(false))
             .await?;

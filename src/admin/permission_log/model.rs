@@ -385,7 +385,7 @@ macro_rules! search_on {
                     .filter(id_in(pl::id, ids))
                     .select(LOG_COLUMNS)
                     .load::<LogRow>($conn)?;
-                rows.sort_unstable_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+                rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
                 return Ok(rows);
             }
             (None, Some(p)) => {
@@ -433,7 +433,7 @@ const LOG_COLUMNS: (
 /// The ids of the newest `limit` of `keys` (`(at, id)`, in any order; a row whose actor and
 /// target both matched comes twice and counts once), newest first.
 fn newest(mut keys: Vec<(crate::db::Stamp, i64)>, limit: i64) -> Vec<i64> {
-    keys.sort_unstable_by(|a, b| (b.0.0, b.1).cmp(&(a.0.0, a.1)));
+    keys.sort_unstable_by_key(|k| std::cmp::Reverse((k.0.0, k.1)));
     keys.dedup_by_key(|k| k.1);
     keys.truncate(usize::try_from(limit).unwrap_or(0));
     keys.into_iter().map(|k| k.1).collect()
