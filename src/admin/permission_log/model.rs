@@ -310,6 +310,25 @@ pub struct LogRow {
 /// so many people match that 50 rows are found near the range's end anyway.
 const PEOPLE_MAX: i64 = 100;
 
+/// The columns of a `LogRow`.
+macro_rules! log_columns {
+    () => {
+        (
+            pl::id,
+            pl::at,
+            pl::action,
+            pl::service_ref,
+            pl::actor_name,
+            pl::actor_login,
+            pl::target_name,
+            pl::target_login,
+            pl::before_value,
+            pl::after_value,
+            pl::ip,
+        )
+    };
+}
+
 /// The query of `search` for one backend (the multi-backend type has no `UNION`). With
 /// `$people`, the rows are those whose actor or target is one of them, in two statements:
 /// the `(at, id)` of every such row in range, read from the `(org_id, actor_ref, at, id)`
@@ -383,7 +402,7 @@ macro_rules! search_on {
                 let mut rows = pl::table
                     .filter((pl::org_id + 0_i64).eq(org))
                     .filter(id_in(pl::id, ids))
-                    .select(LOG_COLUMNS)
+                    .select(log_columns!())
                     .load::<LogRow>($conn)?;
                 rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
                 return Ok(rows);
@@ -398,37 +417,10 @@ macro_rules! search_on {
         }
         q.order((pl::at.desc(), pl::id.desc()))
             .limit($limit)
-            .select(LOG_COLUMNS)
+            .select(log_columns!())
             .load::<LogRow>($conn)
     }};
 }
-
-/// The columns of a `LogRow`.
-const LOG_COLUMNS: (
-    pl::id,
-    pl::at,
-    pl::action,
-    pl::service_ref,
-    pl::actor_name,
-    pl::actor_login,
-    pl::target_name,
-    pl::target_login,
-    pl::before_value,
-    pl::after_value,
-    pl::ip,
-) = (
-    pl::id,
-    pl::at,
-    pl::action,
-    pl::service_ref,
-    pl::actor_name,
-    pl::actor_login,
-    pl::target_name,
-    pl::target_login,
-    pl::before_value,
-    pl::after_value,
-    pl::ip,
-);
 
 /// The ids of the newest `limit` of `keys` (`(at, id)`, in any order; a row whose actor and
 /// target both matched comes twice and counts once), newest first.
