@@ -303,7 +303,7 @@ fn json_has_control(v: &serde_json::Value) -> bool {
 }
 
 /// Sign-in, forgot password and sign-up beyond `OC_THROTTLE_PER_MINUTE` per client
-/// address and minute answer 429, before any password is hashed.
+/// address in any minute answer 429, before any password is hashed.
 pub async fn client_throttle(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -313,8 +313,8 @@ pub async fn client_throttle(
         && let Some(state) = req.app_data::<web::Data<AppState>>()
         && let Some(peer) = req.peer_addr()
     {
-        let minute = chrono::Utc::now().timestamp().div_euclid(60);
-        if !state.client_throttle.allow(peer.ip(), minute) {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        if !state.client_throttle.allow(peer.ip(), now_ms) {
             tracing::warn!(path = req.path(), "client throttle: too many requests");
             let resp = AppError::TooManyRequests.error_response();
             return Ok(req.into_response(resp).map_into_right_body());
