@@ -312,13 +312,11 @@ pub async fn client_throttle(
         && crate::web::throttle::is_throttled_path(req.path())
         && let Some(state) = req.app_data::<web::Data<AppState>>()
         && let Some(peer) = req.peer_addr()
+        && !state.client_throttle.allow_now(peer.ip())
     {
-        let now_ms = chrono::Utc::now().timestamp_millis();
-        if !state.client_throttle.allow(peer.ip(), now_ms) {
-            tracing::warn!(path = req.path(), "client throttle: too many requests");
-            let resp = AppError::TooManyRequests.error_response();
-            return Ok(req.into_response(resp).map_into_right_body());
-        }
+        tracing::warn!(path = req.path(), "client throttle: too many requests");
+        let resp = AppError::TooManyRequests.error_response();
+        return Ok(req.into_response(resp).map_into_right_body());
     }
     next.call(req)
         .await

@@ -15,6 +15,9 @@ pub struct ClientThrottle {
     /// The times (milliseconds) of each address's allowed requests of the last minute,
     /// oldest first; refused requests are not recorded.
     allowed: Mutex<HashMap<IpAddr, VecDeque<i64>>>,
+    /// The throttle's own clock (monotonic: a wall clock set back would hold old times as
+    /// recent).
+    started: std::time::Instant,
 }
 
 /// How many addresses are remembered before those with nothing in the last minute are
@@ -27,7 +30,14 @@ impl ClientThrottle {
         ClientThrottle {
             per_minute,
             allowed: Mutex::new(HashMap::new()),
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// `allow` at this moment.
+    pub fn allow_now(&self, ip: IpAddr) -> bool {
+        let now_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.allow(ip, now_ms)
     }
 
     /// Counts one request of `ip` at `now_ms` (milliseconds); false when `ip` already made

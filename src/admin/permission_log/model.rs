@@ -340,11 +340,17 @@ macro_rules! log_columns {
 macro_rules! search_on {
     ($conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr) => {{
         let (org, f, after): (i64, &Filter, Option<Cursor>) = ($org, $f, $after);
-        // The org, the range and the cursor: on the rows themselves, or (by people) on
-        // the two id lists only, so the outer query cannot prefer walking the range.
+        // The org, the range, the cursor, the action and the service: on the rows
+        // themselves, or (by people) on the two key lists.
         macro_rules! scoped {
             ($q:expr) => {{
                 let mut q = $q.filter(pl::org_id.eq(org));
+                if let Some(a) = f.action {
+                    q = q.filter(pl::action.eq(a));
+                }
+                if let Some(s) = f.service_ref {
+                    q = q.filter(pl::service_ref.eq(s));
+                }
                 if let Some(from) = f.from {
                     q = q.filter(pl::at.ge(from));
                 }
@@ -359,61 +365,42 @@ macro_rules! search_on {
                 q
             }};
         }
-        let mut q = pl::table.into_boxed::<$db>();
-        if let Some(a) = f.action {
-            q = q.filter(pl::action.eq(a));
+        let people: Option<Vec<i64>> = $people;
+        if let Some(ids) = people {
+            let by_actor = scoped!(
+                pl::table
+                    .filter(id_in(pl::actor_ref, ids.clone()))
+                    .select((pl::at, pl::id))
+                    .into_boxed::<$db>()
+            );
+            let by_target = scoped!(
+                pl::table
+                    .filter(id_in(pl::target_ref, ids))
+                    .select((pl::at, pl::id))
+                    .into_boxed::<$db>()
+            );
+            let keys = by_actor
+                .union_all(by_target)
+                .load::<(crate::db::Stamp, i64)>($conn)?;
+            let ids = newest(keys, $limit);
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            // By id only: `org_id + 0` (still checked, the ids are the org's anyway) keeps
+            // SQLite, without statistics, from walking the org's rows by an `org_id` index
+            // rather than fetching the few ids (96 ms instead of µs).
+            let mut rows = pl::table
+                .filter((pl::org_id + 0_i64).eq(org))
+                .filter(id_in(pl::id, ids))
+                .select(log_columns!())
+                .load::<LogRow>($conn)?;
+            rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
+            return Ok(rows);
         }
-        if let Some(s) = f.service_ref {
-            q = q.filter(pl::service_ref.eq(s));
-        }
-        match ($people, $pattern) {
-            (Some(ids), _) => {
-                let ids: Vec<i64> = ids;
-                let mut by_actor = scoped!(
-                    pl::table
-                        .filter(id_in(pl::actor_ref, ids.clone()))
-                        .select((pl::at, pl::id))
-                        .into_boxed::<$db>()
-                );
-                let mut by_target = scoped!(
-                    pl::table
-                        .filter(id_in(pl::target_ref, ids))
-                        .select((pl::at, pl::id))
-                        .into_boxed::<$db>()
-                );
-                if let Some(a) = f.action {
-                    by_actor = by_actor.filter(pl::action.eq(a));
-                    by_target = by_target.filter(pl::action.eq(a));
-                }
-                if let Some(s) = f.service_ref {
-                    by_actor = by_actor.filter(pl::service_ref.eq(s));
-                    by_target = by_target.filter(pl::service_ref.eq(s));
-                }
-                let keys = by_actor
-                    .union_all(by_target)
-                    .load::<(crate::db::Stamp, i64)>($conn)?;
-                let ids = newest(keys, $limit);
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                // By id only: `org_id + 0` (still checked, the ids are the org's anyway)
-                // keeps SQLite, without statistics, from walking the org's rows by an
-                // `org_id` index rather than fetching the few ids (96 ms instead of µs).
-                let mut rows = pl::table
-                    .filter((pl::org_id + 0_i64).eq(org))
-                    .filter(id_in(pl::id, ids))
-                    .select(log_columns!())
-                    .load::<LogRow>($conn)?;
-                rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
-                return Ok(rows);
-            }
-            (None, Some(p)) => {
-                let p: String = p;
-                q = scoped!(q).filter(pl::search_text.like(p).escape('\\'));
-            }
-            (None, None) => {
-                q = scoped!(q);
-            }
+        let mut q = scoped!(pl::table.into_boxed::<$db>());
+        let pattern: Option<String> = $pattern;
+        if let Some(p) = pattern {
+            q = q.filter(pl::search_text.like(p).escape('\\'));
         }
         q.order((pl::at.desc(), pl::id.desc()))
             .limit($limit)
