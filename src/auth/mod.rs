@@ -70,7 +70,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// bcrypt on its own threads (as many as `threads`), queued first come, first served.
 ///
-/// Those threads run under Linux's idle scheduling policy (`SCHED_IDLE`): they get the CPU
+/// A hash runs under Linux's idle scheduling policy (`SCHED_IDLE`): it gets the CPU
 /// that the pages, and a Postgres on the same machine, leave over, and a page's thread (or a
 /// database backend) that wakes up takes the core from them at once. Measured on 2 cores
 /// with a burst of wrong-password logins at cost 12 (`scripts/bench`, the burst rows): the
@@ -80,8 +80,11 @@ pub fn token_hash(token: &str) -> String {
 /// the CPU fairly between sessions' autogroups whatever a thread's nice value, and a
 /// process of its own at the lowest weight still delayed every wake-up of the pages. The
 /// price: while the pages keep every core busy, a sign-in waits for a pause (logins in
-/// the burst went from ~1.4 to ~1.1 a second); a server saturated that long is overloaded
-/// anyway, and its pages are what must stay answered.
+/// the burst went from ~1.4 to ~1.1 a second). So that it cannot wait for ever, a caller
+/// whose hash has run `floor_after` without an answer has the bcrypt threads lifted to the
+/// normal policy at nice 19 (a small share, never nothing). Between jobs the threads are
+/// at that nice 19 too, so a new job is picked up soon; each job starts under the idle
+/// policy again.
 #[derive(Clone)]
 pub struct Hasher {
     cost: u32,
@@ -89,12 +92,59 @@ pub struct Hasher {
     /// A hash of a random password at the configured cost, verified against when the
     /// account does not exist, so unknown accounts take as long as known ones.
     dummy: Arc<String>,
+    /// Asks the lifting thread to lift the bcrypt threads (see above).
+    lift: std::sync::mpsc::Sender<()>,
+    floor_after: std::time::Duration,
+    /// The bcrypt threads' kernel ids.
+    threads: Arc<Vec<i32>>,
 }
+
+/// A bcrypt thread: its ids for the lifting thread and for `/proc`.
+#[derive(Clone, Copy)]
+struct Thread {
+    #[cfg(target_os = "linux")]
+    native: thread_priority::ThreadId,
+    tid: i32,
+}
+
+impl Thread {
+    fn current() -> Thread {
+        Thread {
+            #[cfg(target_os = "linux")]
+            native: thread_priority::thread_native_id(),
+            tid: rustix::thread::gettid().as_raw_nonzero().get(),
+        }
+    }
+
+    /// Puts the thread under the normal policy at nice 19 (the crate sets the nice value of
+    /// the calling thread: the thread itself, or the lifting thread, whose nice value does
+    /// not matter).
+    fn lift(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            use thread_priority::{
+                NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+                set_thread_priority_and_policy,
+            };
+            if let Err(e) = set_thread_priority_and_policy(
+                self.native,
+                ThreadPriority::Min,
+                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
+            ) {
+                tracing::debug!(error = ?e, "could not lift a bcrypt thread");
+            }
+        }
+    }
+}
+
+/// How long a hash waits at the idle policy before the bcrypt threads are lifted.
+pub const FLOOR_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 type HashJob = Box<dyn FnOnce() + Send>;
 
-/// Puts the calling thread under the idle scheduling policy (Linux keeps one per thread),
-/// or, where that is refused, lowers its nice value. A failure only leaves it as it was.
+/// Puts the calling thread under the idle scheduling policy (Linux keeps one per thread)
+/// at nice 19 (what it keeps when lifted), or, where the policy is refused, at nice 19
+/// only. A failure only leaves it as it was.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -102,44 +152,87 @@ fn lower_priority() {
             NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
             set_thread_priority_and_policy, thread_native_id,
         };
-        let idle = set_thread_priority_and_policy(
+        if let Err(e) = set_thread_priority_and_policy(
             thread_native_id(),
             ThreadPriority::Min,
             ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
-        );
-        if let Err(e) = idle {
+        ) {
             tracing::debug!(error = ?e, "no idle policy for the bcrypt thread");
-            if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19)
-            {
-                tracing::debug!(error = %e, "could not lower the bcrypt thread's priority");
-            }
+        }
+        if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
+            tracing::debug!(error = %e, "could not lower the bcrypt thread's priority");
         }
     }
 }
 
 impl Hasher {
     pub fn new(cost: u32, threads: usize) -> Result<Hasher, String> {
+        Hasher::with_floor(cost, threads, FLOOR_AFTER)
+    }
+
+    /// `new` with another wait before the threads are lifted.
+    pub fn with_floor(
+        cost: u32,
+        threads: usize,
+        floor_after: std::time::Duration,
+    ) -> Result<Hasher, String> {
         let dummy = bcrypt::hash(random_token(12), cost).map_err(|e| format!("bcrypt: {e}"))?;
         let (queue, jobs) = std::sync::mpsc::channel::<HashJob>();
         let jobs = Arc::new(std::sync::Mutex::new(jobs));
-        for i in 0..threads.max(1) {
-            let jobs = jobs.clone();
+        let (ids_tx, ids) = std::sync::mpsc::channel();
+        let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
-                .name(format!("bcrypt-{i}"))
-                .spawn(move || {
-                    lower_priority();
+                .name(name)
+                .spawn(f)
+                .map(|_| ())
+                .map_err(|e| format!("cannot start the bcrypt threads: {e}"))
+        };
+        let threads = threads.max(1);
+        for i in 0..threads {
+            let (jobs, ids_tx) = (jobs.clone(), ids_tx.clone());
+            spawn(
+                format!("bcrypt-{i}"),
+                Box::new(move || {
+                    // Between jobs at nice 19, so that a new job is picked up soon; each
+                    // job under the idle policy.
+                    let me = Thread::current();
+                    me.lift();
+                    let _ = ids_tx.send(me);
                     // Until every sender (every clone of the Hasher) is gone.
                     while let Ok(Ok(job)) = jobs.lock().map(|j| j.recv()) {
+                        lower_priority();
                         job();
+                        me.lift();
                     }
-                })
-                .map_err(|e| format!("cannot start the bcrypt threads: {e}"))?;
+                }),
+            )?;
         }
+        // Each thread says who it is once it runs.
+        let started: Vec<Thread> = ids.iter().take(threads).collect();
+        let tids = Arc::new(started.iter().map(|t| t.tid).collect());
+        let (lift_tx, lift_rx) = std::sync::mpsc::channel::<()>();
+        spawn(
+            "bcryptlift".into(),
+            Box::new(move || {
+                while lift_rx.recv().is_ok() {
+                    while lift_rx.try_recv().is_ok() {} // one lift for many callers
+                    started.iter().for_each(Thread::lift);
+                }
+            }),
+        )?;
         Ok(Hasher {
             cost,
             queue,
             dummy: Arc::new(dummy),
+            lift: lift_tx,
+            floor_after,
+            threads: tids,
         })
+    }
+
+    /// The bcrypt threads' kernel ids (to read their scheduling in `/proc`).
+    pub fn thread_ids(&self) -> &[i32] {
+        &self.threads
     }
 
     /// Runs `f` on a bcrypt thread and waits for it without blocking the caller's worker.
@@ -147,12 +240,20 @@ impl Hasher {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (started_tx, started) = tokio::sync::oneshot::channel();
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
         self.queue
             .send(Box::new(move || {
+                let _ = started_tx.send(());
                 let _ = tx.send(f());
             }))
             .map_err(AppError::internal)?;
+        // Waiting behind other hashes is not starving: the wait counts from this job's start.
+        let _ = started.await;
+        if let Ok(answer) = tokio::time::timeout(self.floor_after, &mut rx).await {
+            return answer.map_err(AppError::internal);
+        }
+        let _ = self.lift.send(());
         rx.await.map_err(AppError::internal)
     }
 

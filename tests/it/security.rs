@@ -507,7 +507,9 @@ async fn client_throttle_answers_429() {
 #[actix_web::test]
 async fn bcrypt_runs_on_idle_threads() {
     // Two threads: answers may come back out of order.
-    let hasher = online_contact::auth::Hasher::new(4, 2).unwrap();
+    let hasher =
+        online_contact::auth::Hasher::with_floor(4, 2, std::time::Duration::from_secs(3600))
+            .unwrap();
     let hash = hasher.hash("abcd123!".into()).await.unwrap();
     assert!(bcrypt::verify("abcd123!", &hash).unwrap());
     assert!(
@@ -542,28 +544,94 @@ async fn bcrypt_runs_on_idle_threads() {
     for (i, ok) in futures_util::future::join_all(checks).await {
         assert_eq!(ok, i % 2 == 0, "check {i}");
     }
-    // Every bcrypt thread of this test process (other tests' servers have theirs too).
-    let mut policies = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").unwrap() {
-        let dir = task.unwrap().path();
-        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
-            continue; // a thread that ended meanwhile
-        };
-        if !comm.starts_with("bcrypt-") {
-            continue;
+    // Between jobs its threads wait under the normal policy at nice 19; a hash runs under
+    // the idle policy (never lifted here: the wait before lifting is an hour).
+    assert_eq!(hasher.thread_ids().len(), 2);
+    for t in hasher.thread_ids() {
+        // (a thread rests right after it has sent its last answer)
+        let mut rest = scheduling(*t);
+        for _ in 0..100 {
+            if rest.policy == "0" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            rest = scheduling(*t);
         }
-        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
-            continue;
-        };
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
-        // Field 41 of the stat line is the policy; fields here start at field 3.
-        policies.push(fields[38].to_string());
+        assert_eq!((rest.policy.as_str(), rest.nice.as_str()), ("0", "19"));
     }
-    assert!(policies.len() >= 2, "{policies:?}");
-    assert!(policies.iter().all(|p| p == "5"), "{policies:?}");
+    let seen = while_hashing(&hasher).await;
+    let idle = seen.iter().filter(|s| s.busy && s.policy == "5").count();
+    assert!(idle >= 3, "{seen:?}");
+}
+
+/// A thread's scheduling as `/proc` shows it.
+#[derive(Debug, Clone)]
+struct Scheduling {
+    policy: String,
+    nice: String,
+    /// CPU ticks used so far.
+    ticks: u64,
+    /// Whether the thread used CPU since the sample before (it is hashing).
+    busy: bool,
+}
+
+/// Fields 41 (policy), 19 (nice) and 14 (user ticks) of a thread's stat line.
+fn scheduling(tid: i32) -> Scheduling {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // Fields here start at field 3.
+    Scheduling {
+        policy: fields[38].to_string(),
+        nice: fields[16].to_string(),
+        ticks: fields[11].parse().unwrap(),
+        busy: false,
+    }
+}
+
+/// The bcrypt threads' scheduling, sampled while a cost-12 hash (a few hundred ms) is
+/// checked.
+async fn while_hashing(hasher: &online_contact::auth::Hasher) -> Vec<Scheduling> {
+    let tids = hasher.thread_ids().to_vec();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let d = done.clone();
+    let sampler = std::thread::spawn(move || {
+        let mut seen: Vec<Scheduling> = Vec::new();
+        let mut last: Vec<Option<u64>> = vec![None; tids.len()];
+        while !d.load(std::sync::atomic::Ordering::Acquire) {
+            for (i, tid) in tids.iter().enumerate() {
+                let mut s = scheduling(*tid);
+                s.busy = last[i].is_some_and(|t| s.ticks > t);
+                last[i] = Some(s.ticks);
+                seen.push(s);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        seen
+    });
+    let hash = bcrypt::hash("abcd123!", 12).unwrap();
+    assert!(hasher.verify("abcd123!".into(), Some(hash)).await.unwrap());
+    done.store(true, std::sync::atomic::Ordering::Release);
+    sampler.join().unwrap()
+}
+
+/// A hash that has run the wait without an answer has the bcrypt threads lifted to the
+/// normal policy at nice 19, so a busy machine can delay a sign-in but not starve it.
+#[actix_web::test]
+async fn bcrypt_threads_are_lifted_when_a_hash_waits() {
+    // No wait at all: every hash lifts once it has started.
+    let hasher =
+        online_contact::auth::Hasher::with_floor(12, 1, std::time::Duration::ZERO).unwrap();
+    let seen = while_hashing(&hasher).await;
+    // Still hashing (using CPU, sample after sample: not just the last ticks of the job
+    // before the thread rests) under the normal policy at nice 19.
+    let lifted = seen
+        .iter()
+        .filter(|s| s.busy && s.policy == "0" && s.nice == "19")
+        .count();
+    assert!(lifted >= 3, "{seen:?}");
 }
