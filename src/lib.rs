@@ -122,13 +122,25 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
+        match self.db_inline(f) {
+            Ok(done) => done,
+            Err(f) => self.db(f).await,
+        }
+    }
+
+    /// Runs `f` on the calling thread when `db_read` would (SQLite, a connection free at
+    /// once); else gives it back. The same rule: `f` reads, and reads little.
+    pub fn db_inline<T, F>(&self, f: F) -> Result<Result<T, AppError>, F>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+    {
         if matches!(self.config.database_url, db::DbUrl::Sqlite(_))
             && let Ok(_permit) = self.db_gate.try_acquire()
             && let Some(mut conn) = self.pool.try_get()
         {
-            return f(&mut conn);
+            return Ok(f(&mut conn));
         }
-        self.db(f).await
+        Err(f)
     }
 
     /// Runs database work on the blocking pool.

@@ -558,9 +558,7 @@ impl PageCtx {
 
     /// Whether this page belongs to the service `service_id` (its tab is marked).
     pub fn in_service(&self, service_id: &str) -> bool {
-        let path = self.here.split(['?', '#']).next().unwrap_or("");
-        let base = format!("/services/{service_id}");
-        path == base || path.starts_with(&format!("{base}/"))
+        in_service(&self.here, service_id)
     }
 
     pub fn lang_options(&self) -> Vec<LangOption> {
@@ -573,6 +571,15 @@ impl PageCtx {
             })
             .collect()
     }
+}
+
+/// Whether `here` (a path and query) is the page of service `service_id` or below it.
+/// Called for every tab of every page: no string is built.
+fn in_service(here: &str, service_id: &str) -> bool {
+    let path = here.split(['?', '#']).next().unwrap_or("");
+    path.strip_prefix("/services/")
+        .and_then(|rest| rest.strip_prefix(service_id))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// "Are you sure?" before a destructive action: the page names what it acts on and posts
@@ -653,5 +660,16 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next(""), "/");
+    }
+
+    #[test]
+    fn a_service_tab_marks_its_pages_only() {
+        assert!(in_service("/services/sales", "sales"));
+        assert!(in_service("/services/sales/tickets?x=1", "sales"));
+        assert!(in_service("/services/sales?tab=a", "sales"));
+        assert!(!in_service("/services/salesforce", "sales"));
+        assert!(!in_service("/services/sale", "sales"));
+        assert!(!in_service("/admin/services/sales", "sales"));
+        assert!(!in_service("/", "sales"));
     }
 }

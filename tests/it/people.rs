@@ -14,6 +14,7 @@ on_all_backends!(
     invitations_by_mail,
     invitation_form_answers_bad_input,
     permission_log_search_and_paging,
+    permission_log_short_search,
     permission_log_exports,
     people_routes_are_for_the_right_people_of_the_right_org,
     the_change_and_its_log_row_commit_together,
@@ -792,6 +793,75 @@ async fn permission_log_search_and_paging(app: TestApp) {
     }
     let page = boss.get("/admin/permission-logs?name=selfsame").await;
     assert_eq!(page.body.matches("<tr id=\"log-").count(), 1);
+}
+
+/// The search a request runs on its own thread (SQLite) answers what the full search does,
+/// or nothing when it could read long: the name's people not looked up yet, more rows of
+/// them in range than it reads, a filter checked on the rows.
+async fn permission_log_short_search(app: TestApp) {
+    use online_contact::admin::permission_log::model::{self, Filter, KeptPeople};
+    app.admin("shortlog").await;
+    let org = app.org_id("shortlog");
+    let now = chrono::Utc::now().naive_utc();
+    write_rows(&app, org, 3, "Few", now);
+    write_rows(&app, org, 1001, "Many", now);
+    let people = KeptPeople {
+        kept: std::sync::Arc::new(online_contact::db::Versioned::new(8)),
+        version: 1,
+    };
+    let ids = |rows: Vec<model::LogRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let mut c = app.conn();
+    let by = |name: &str| Filter {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    // Not looked up yet: nothing read; then the same rows as the full search.
+    let few = by("FEW-actor");
+    assert!(
+        model::search_short(&mut c, org, &few, None, 51, &people)
+            .unwrap()
+            .is_none()
+    );
+    let full = ids(model::search(&mut c, org, &few, None, 51, &people).unwrap());
+    assert_eq!(full.len(), 3);
+    let short = model::search_short(&mut c, org, &few, None, 51, &people).unwrap();
+    assert_eq!(short.map(ids), Some(full));
+    // 1,001 rows of one person in range: more than a short search reads.
+    let many = by("many-actor");
+    assert_eq!(
+        model::search(&mut c, org, &many, None, 51, &people)
+            .unwrap()
+            .len(),
+        51
+    );
+    assert!(
+        model::search_short(&mut c, org, &many, None, 51, &people)
+            .unwrap()
+            .is_none()
+    );
+    // No filter: the newest rows by index, the same as the full search.
+    let all = Filter::default();
+    let full = ids(model::search(&mut c, org, &all, None, 51, &people).unwrap());
+    assert_eq!(full.len(), 51);
+    let short = model::search_short(&mut c, org, &all, None, 51, &people).unwrap();
+    assert_eq!(short.map(ids), Some(full));
+    // Filters on the rows themselves are left to the full search.
+    for f in [
+        Filter {
+            action: Some(model::ORG_ADMIN_GRANTED),
+            ..Default::default()
+        },
+        Filter {
+            service_ref: Some(1),
+            ..Default::default()
+        },
+    ] {
+        assert!(
+            model::search_short(&mut c, org, &f, None, 51, &people)
+                .unwrap()
+                .is_none()
+        );
+    }
 }
 
 async fn permission_log_exports(app: TestApp) {

@@ -338,8 +338,9 @@ macro_rules! log_columns {
 /// fetched and sorted every matching row in range, whole, to return 50 of them: twice the
 /// time on a million-row log, measured with the bench's `?name=member12`.
 macro_rules! search_on {
-    ($conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr) => {{
+    ($conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr, $keys_max:expr) => {{
         let (org, f, after): (i64, &Filter, Option<Cursor>) = ($org, $f, $after);
+        let keys_max: Option<i64> = $keys_max;
         // The org, the range, the cursor, the action and the service: on the rows
         // themselves, or (by people) on the two key lists.
         macro_rules! scoped {
@@ -381,10 +382,14 @@ macro_rules! search_on {
             );
             let keys = by_actor
                 .union_all(by_target)
+                .limit(keys_max.map_or(i64::MAX, |m| m + 1))
                 .load::<(crate::db::Stamp, i64)>($conn)?;
+            if keys_max.is_some_and(|m| keys.len() as i64 > m) {
+                return Ok(None);
+            }
             let ids = newest(keys, $limit);
             if ids.is_empty() {
-                return Ok(Vec::new());
+                return Ok(Some(Vec::new()));
             }
             // By id only: `org_id + 0` (still checked, the ids are the org's anyway) keeps
             // SQLite, without statistics, from walking the org's rows by an `org_id` index
@@ -395,10 +400,17 @@ macro_rules! search_on {
                 .select(log_columns!())
                 .load::<LogRow>($conn)?;
             rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
-            return Ok(rows);
+            return Ok(Some(rows));
+        }
+        let pattern: Option<String> = $pattern;
+        // Bounded: the newest rows of the range by `(org_id, at, id)`. With a filter on the
+        // rows, as many rows may be read as the range holds.
+        if keys_max.is_some()
+            && (pattern.is_some() || f.action.is_some() || f.service_ref.is_some())
+        {
+            return Ok(None);
         }
         let mut q = scoped!(pl::table.into_boxed::<$db>());
-        let pattern: Option<String> = $pattern;
         if let Some(p) = pattern {
             q = q.filter(pl::search_text.like(p).escape('\\'));
         }
@@ -406,6 +418,7 @@ macro_rules! search_on {
             .limit($limit)
             .select(log_columns!())
             .load::<LogRow>($conn)
+            .map(Some)
     }};
 }
 
@@ -470,6 +483,46 @@ pub fn search(
     limit: i64,
     people: &KeptPeople,
 ) -> QueryResult<Vec<LogRow>> {
+    Ok(search_in(c, org, f, after, limit, people, None)?.unwrap_or_default())
+}
+
+/// The most `(at, id)` keys of matched people a short search reads.
+const SHORT_KEYS: i64 = 1000;
+
+/// `search` if it is known to read little, fit for a request's own thread: None (nothing
+/// read, or at most `SHORT_KEYS` keys) when it could read long: a name whose people are not
+/// kept yet, more than `SHORT_KEYS` rows of them in range, or a filter checked on the rows
+/// themselves (an action, a service, a name matching too many people), which may read
+/// the whole range to find 50.
+pub fn search_short(
+    c: &mut DbConn,
+    org: i64,
+    f: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+    people: &KeptPeople,
+) -> QueryResult<Option<Vec<LogRow>>> {
+    if let Some(n) = &f.name
+        && people
+            .kept
+            .get(&(org, n.to_lowercase()), people.version)
+            .is_none()
+    {
+        return Ok(None);
+    }
+    search_in(c, org, f, after, limit, people, Some(SHORT_KEYS))
+}
+
+/// `search`, reading at most `keys_max` keys of matched people (None past it).
+fn search_in(
+    c: &mut DbConn,
+    org: i64,
+    f: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+    people: &KeptPeople,
+    keys_max: Option<i64>,
+) -> QueryResult<Option<Vec<LogRow>>> {
     // A name is first looked up among the org's people (a few thousand short strings), or
     // found among the people kept for it while no one was added.
     let (people, pattern) = match &f.name {
@@ -483,7 +536,7 @@ pub fn search(
                     matching_people(c, org, &needle, &pattern)
                 })?;
             if ids.is_empty() {
-                return Ok(Vec::new());
+                return Ok(Some(Vec::new()));
             }
             if ids.len() as i64 > PEOPLE_MAX {
                 (None, Some(pattern))
@@ -501,9 +554,20 @@ pub fn search(
             after,
             limit,
             people,
-            pattern
+            pattern,
+            keys_max
         ),
-        DbConn::Pg(pg) => search_on!(pg, diesel::pg::Pg, org, f, after, limit, people, pattern),
+        DbConn::Pg(pg) => search_on!(
+            pg,
+            diesel::pg::Pg,
+            org,
+            f,
+            after,
+            limit,
+            people,
+            pattern,
+            keys_max
+        ),
     }
 }
 
