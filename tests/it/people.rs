@@ -795,8 +795,25 @@ async fn permission_log_search_and_paging(app: TestApp) {
     assert_eq!(page.body.matches("<tr id=\"log-").count(), 1);
 }
 
-/// The search a request runs on its own thread (SQLite) answers what the full search does,
-/// or nothing when it could read long: the name's people not looked up yet, more rows of
+/// The short search on Postgres's reader connection, as row ids (None on SQLite).
+async fn short_on_reader(
+    app: &TestApp,
+    org: i64,
+    f: &online_contact::admin::permission_log::model::Filter,
+    people: &online_contact::admin::permission_log::model::KeptPeople,
+) -> Option<Option<Vec<i64>>> {
+    use online_contact::admin::permission_log::model;
+    let pg = app.state.pg_reads.as_ref()?;
+    let conn = pg.conn().await.unwrap();
+    let rows = model::search_short_async(&conn, org, f, None, 51, people)
+        .await
+        .unwrap();
+    Some(rows.map(|rows| rows.into_iter().map(|r| r.id).collect()))
+}
+
+/// The search a request runs without the blocking pool (on SQLite on its own thread, on
+/// Postgres on the worker's reader connection) answers what the full search does, or
+/// nothing when it could read long: the name's people not looked up yet, more rows of
 /// them in range than it reads, a filter checked on the rows.
 async fn permission_log_short_search(app: TestApp) {
     use online_contact::admin::permission_log::model::{self, Filter, KeptPeople};
@@ -810,41 +827,58 @@ async fn permission_log_short_search(app: TestApp) {
         version: 1,
     };
     let ids = |rows: Vec<model::LogRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    let mut c = app.conn();
     let by = |name: &str| Filter {
         name: Some(name.into()),
         ..Default::default()
     };
+    let on_pg = app.state.pg_reads.is_some();
+    assert_eq!(on_pg, app.db.url.starts_with("postgres"), "{}", app.db.url);
     // Not looked up yet: nothing read; then the same rows as the full search.
     let few = by("FEW-actor");
     assert!(
-        model::search_short(&mut c, org, &few, None, 51, &people)
+        model::search_short(&mut app.conn(), org, &few, None, 51, &people)
             .unwrap()
             .is_none()
     );
-    let full = ids(model::search(&mut c, org, &few, None, 51, &people).unwrap());
+    assert_eq!(
+        short_on_reader(&app, org, &few, &people).await,
+        on_pg.then_some(None)
+    );
+    let full = ids(model::search(&mut app.conn(), org, &few, None, 51, &people).unwrap());
     assert_eq!(full.len(), 3);
-    let short = model::search_short(&mut c, org, &few, None, 51, &people).unwrap();
-    assert_eq!(short.map(ids), Some(full));
+    let short = model::search_short(&mut app.conn(), org, &few, None, 51, &people).unwrap();
+    assert_eq!(short.map(ids), Some(full.clone()));
+    assert_eq!(
+        short_on_reader(&app, org, &few, &people).await,
+        on_pg.then_some(Some(full))
+    );
     // 1,001 rows of one person in range: more than a short search reads.
     let many = by("many-actor");
     assert_eq!(
-        model::search(&mut c, org, &many, None, 51, &people)
+        model::search(&mut app.conn(), org, &many, None, 51, &people)
             .unwrap()
             .len(),
         51
     );
     assert!(
-        model::search_short(&mut c, org, &many, None, 51, &people)
+        model::search_short(&mut app.conn(), org, &many, None, 51, &people)
             .unwrap()
             .is_none()
     );
+    assert_eq!(
+        short_on_reader(&app, org, &many, &people).await,
+        on_pg.then_some(None)
+    );
     // No filter: the newest rows by index, the same as the full search.
     let all = Filter::default();
-    let full = ids(model::search(&mut c, org, &all, None, 51, &people).unwrap());
+    let full = ids(model::search(&mut app.conn(), org, &all, None, 51, &people).unwrap());
     assert_eq!(full.len(), 51);
-    let short = model::search_short(&mut c, org, &all, None, 51, &people).unwrap();
-    assert_eq!(short.map(ids), Some(full));
+    let short = model::search_short(&mut app.conn(), org, &all, None, 51, &people).unwrap();
+    assert_eq!(short.map(ids), Some(full.clone()));
+    assert_eq!(
+        short_on_reader(&app, org, &all, &people).await,
+        on_pg.then_some(Some(full))
+    );
     // Filters on the rows themselves are left to the full search.
     for f in [
         Filter {
@@ -857,9 +891,13 @@ async fn permission_log_short_search(app: TestApp) {
         },
     ] {
         assert!(
-            model::search_short(&mut c, org, &f, None, 51, &people)
+            model::search_short(&mut app.conn(), org, &f, None, 51, &people)
                 .unwrap()
                 .is_none()
+        );
+        assert_eq!(
+            short_on_reader(&app, org, &f, &people).await,
+            on_pg.then_some(None)
         );
     }
 }

@@ -301,14 +301,33 @@ fn query_string(q: &LogQuery) -> String {
     serde_urlencoded::to_string(q).unwrap_or_default()
 }
 
+/// The short search on Postgres, on the worker's reader connection; None when it is not
+/// short, or the connection failed (dropped; the blocking pool answers instead).
+async fn short_on_reader(
+    pg: &crate::db::PgReads,
+    org: i64,
+    p: &Parsed,
+    people: &model::KeptPeople,
+) -> Option<Vec<LogRow>> {
+    let conn = pg.conn().await.ok()?;
+    match model::search_short_async(&conn, org, &p.filter, p.after, PAGE + 1, people).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "log search on the worker's connection");
+            pg.forget();
+            None
+        }
+    }
+}
+
 pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let now = chrono::Utc::now().naive_utc();
     // The org's time zone and services come without a statement (see `org_context`). The
-    // rows: on SQLite on this thread when the search is known to read little (the hop to
-    // the blocking pool and back costs about as much as such a search); else, and when it
-    // may read long (a name and action over a long range may read many rows), on the
-    // blocking pool.
+    // rows, when the search is known to read little: on SQLite on this thread, on Postgres
+    // on the worker's reader connection (the hop to the blocking pool and back costs about
+    // as much as such a search); when it may read long (a name and action over a long
+    // range may read many rows), on the blocking pool.
     let (tz, services) = org_context(&ctx).await?;
     let org = ctx.org_id();
     let people = kept_people(&ctx);
@@ -317,21 +336,24 @@ pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse
     let rows = if !v.is_empty() {
         Vec::new()
     } else {
-        let short = ctx
-            .state
-            .db_inline(|c| {
-                Ok(model::search_short(
-                    c,
-                    org,
-                    &p.filter,
-                    p.after,
-                    PAGE + 1,
-                    &people,
-                )?)
-            })
-            .ok()
-            .transpose()?
-            .flatten();
+        let short = match &ctx.state.pg_reads {
+            Some(pg) => short_on_reader(pg, org, &p, &people).await,
+            None => ctx
+                .state
+                .db_inline(|c| {
+                    Ok(model::search_short(
+                        c,
+                        org,
+                        &p.filter,
+                        p.after,
+                        PAGE + 1,
+                        &people,
+                    )?)
+                })
+                .ok()
+                .transpose()?
+                .flatten(),
+        };
         match short {
             Some(rows) => rows,
             None => {

@@ -338,7 +338,7 @@ macro_rules! log_columns {
 /// fetched and sorted every matching row in range, whole, to return 50 of them: twice the
 /// time on a million-row log, measured with the bench's `?name=member12`.
 macro_rules! search_on {
-    ($conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr, $keys_max:expr) => {{
+    ($load:ident, $conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr, $keys_max:expr) => {{
         let (org, f, after): (i64, &Filter, Option<Cursor>) = ($org, $f, $after);
         let keys_max: Option<i64> = $keys_max;
         // The org, the range, the cursor, the action and the service: on the rows
@@ -380,10 +380,13 @@ macro_rules! search_on {
                     .select((pl::at, pl::id))
                     .into_boxed::<$db>()
             );
-            let keys = by_actor
-                .union_all(by_target)
-                .limit(keys_max.map_or(i64::MAX, |m| m + 1))
-                .load::<(crate::db::Stamp, i64)>($conn)?;
+            let keys = $load!(
+                $conn,
+                by_actor
+                    .union_all(by_target)
+                    .limit(keys_max.map_or(i64::MAX, |m| m + 1)),
+                (crate::db::Stamp, i64)
+            );
             if keys_max.is_some_and(|m| keys.len() as i64 > m) {
                 return Ok(None);
             }
@@ -394,11 +397,14 @@ macro_rules! search_on {
             // By id only: `org_id + 0` (still checked, the ids are the org's anyway) keeps
             // SQLite, without statistics, from walking the org's rows by an `org_id` index
             // rather than fetching the few ids (96 ms instead of µs).
-            let mut rows = pl::table
-                .filter((pl::org_id + 0_i64).eq(org))
-                .filter(id_in(pl::id, ids))
-                .select(log_columns!())
-                .load::<LogRow>($conn)?;
+            let mut rows = $load!(
+                $conn,
+                pl::table
+                    .filter((pl::org_id + 0_i64).eq(org))
+                    .filter(id_in(pl::id, ids))
+                    .select(log_columns!()),
+                LogRow
+            );
             rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
             return Ok(Some(rows));
         }
@@ -414,12 +420,28 @@ macro_rules! search_on {
         if let Some(p) = pattern {
             q = q.filter(pl::search_text.like(p).escape('\\'));
         }
-        q.order((pl::at.desc(), pl::id.desc()))
-            .limit($limit)
-            .select(log_columns!())
-            .load::<LogRow>($conn)
-            .map(Some)
+        Ok(Some($load!(
+            $conn,
+            q.order((pl::at.desc(), pl::id.desc()))
+                .limit($limit)
+                .select(log_columns!()),
+            LogRow
+        )))
     }};
+}
+
+/// Runs a query of `search_on!` on a connection of Diesel's.
+macro_rules! load_sync {
+    ($conn:expr, $q:expr, $t:ty) => {
+        $q.load::<$t>($conn)?
+    };
+}
+
+/// Runs a query of `search_on!` on a worker's reader connection (`db::PgReads`).
+macro_rules! load_async {
+    ($conn:expr, $q:expr, $t:ty) => {
+        diesel_async::RunQueryDsl::load::<$t>($q, &mut &*$conn).await?
+    };
 }
 
 /// The ids of the newest `limit` of `keys` (`(at, id)`, in any order; a row whose actor and
@@ -513,6 +535,42 @@ pub fn search_short(
     search_in(c, org, f, after, limit, people, Some(SHORT_KEYS))
 }
 
+/// `search_short` on Postgres on the worker's reader connection (`db::PgReads`): the same
+/// statements, without the trip to the blocking pool. Only for searches known to read
+/// little, like the request's context: the connection is shared by the worker's requests.
+pub async fn search_short_async(
+    pg: &crate::db::AsyncPgConnection,
+    org: i64,
+    f: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+    people: &KeptPeople,
+) -> QueryResult<Option<Vec<LogRow>>> {
+    let (people, pattern) = match &f.name {
+        None => (None, None),
+        Some(n) => match people.kept.get(&(org, n.to_lowercase()), people.version) {
+            None => return Ok(None),
+            Some(ids) if ids.is_empty() => return Ok(Some(Vec::new())),
+            Some(ids) if ids.len() as i64 > PEOPLE_MAX => {
+                (None, Some(contains_pattern(&n.to_lowercase())))
+            }
+            Some(ids) => (Some(ids.to_vec()), None),
+        },
+    };
+    search_on!(
+        load_async,
+        pg,
+        diesel::pg::Pg,
+        org,
+        f,
+        after,
+        limit,
+        people,
+        pattern,
+        Some(SHORT_KEYS)
+    )
+}
+
 /// `search`, reading at most `keys_max` keys of matched people (None past it).
 fn search_in(
     c: &mut DbConn,
@@ -547,6 +605,7 @@ fn search_in(
     };
     match c {
         DbConn::Sqlite(s) => search_on!(
+            load_sync,
             s,
             diesel::sqlite::Sqlite,
             org,
@@ -558,6 +617,7 @@ fn search_in(
             keys_max
         ),
         DbConn::Pg(pg) => search_on!(
+            load_sync,
             pg,
             diesel::pg::Pg,
             org,
