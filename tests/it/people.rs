@@ -795,20 +795,30 @@ async fn permission_log_search_and_paging(app: TestApp) {
     assert_eq!(page.body.matches("<tr id=\"log-").count(), 1);
 }
 
-/// The short search on Postgres's reader connection, as row ids (None on SQLite).
-async fn short_on_reader(
+/// Row ids, newest first.
+fn row_ids(rows: Vec<online_contact::admin::permission_log::model::LogRow>) -> Vec<i64> {
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+/// Asserts what the short search answers (`want`: these rows, or None: left to the blocking
+/// pool), through Diesel's connection and, on Postgres, on the worker's reader connection.
+async fn assert_short(
     app: &TestApp,
     org: i64,
     f: &online_contact::admin::permission_log::model::Filter,
     people: &online_contact::admin::permission_log::model::KeptPeople,
-) -> Option<Option<Vec<i64>>> {
+    want: Option<Vec<i64>>,
+) {
     use online_contact::admin::permission_log::model;
-    let pg = app.state.pg_reads.as_ref()?;
-    let conn = pg.conn().await.unwrap();
-    let rows = model::search_short_async(&conn, org, f, None, 51, people)
-        .await
-        .unwrap();
-    Some(rows.map(|rows| rows.into_iter().map(|r| r.id).collect()))
+    let short = model::search_short(&mut app.conn(), org, f, None, 51, people).unwrap();
+    assert_eq!(short.map(row_ids), want, "{f:?}");
+    if let Some(pg) = app.state.pg_reads.as_ref() {
+        let conn = pg.conn().await.unwrap();
+        let short = model::search_short_async(&conn, org, f, None, 51, people)
+            .await
+            .unwrap();
+        assert_eq!(short.map(row_ids), want, "{f:?} on the reader");
+    }
 }
 
 /// The search a request runs without the blocking pool (on SQLite on its own thread, on
@@ -819,6 +829,12 @@ async fn permission_log_short_search(app: TestApp) {
     use online_contact::admin::permission_log::model::{self, Filter, KeptPeople};
     app.admin("shortlog").await;
     let org = app.org_id("shortlog");
+    assert_eq!(
+        app.state.pg_reads.is_some(),
+        app.db.url.starts_with("postgres"),
+        "{}",
+        app.db.url
+    );
     let now = chrono::Utc::now().naive_utc();
     write_rows(&app, org, 3, "Few", now);
     write_rows(&app, org, 1001, "Many", now);
@@ -826,59 +842,27 @@ async fn permission_log_short_search(app: TestApp) {
         kept: std::sync::Arc::new(online_contact::db::Versioned::new(8)),
         version: 1,
     };
-    let ids = |rows: Vec<model::LogRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let full =
+        |f: &Filter| row_ids(model::search(&mut app.conn(), org, f, None, 51, &people).unwrap());
     let by = |name: &str| Filter {
         name: Some(name.into()),
         ..Default::default()
     };
-    let on_pg = app.state.pg_reads.is_some();
-    assert_eq!(on_pg, app.db.url.starts_with("postgres"), "{}", app.db.url);
     // Not looked up yet: nothing read; then the same rows as the full search.
     let few = by("FEW-actor");
-    assert!(
-        model::search_short(&mut app.conn(), org, &few, None, 51, &people)
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(
-        short_on_reader(&app, org, &few, &people).await,
-        on_pg.then_some(None)
-    );
-    let full = ids(model::search(&mut app.conn(), org, &few, None, 51, &people).unwrap());
-    assert_eq!(full.len(), 3);
-    let short = model::search_short(&mut app.conn(), org, &few, None, 51, &people).unwrap();
-    assert_eq!(short.map(ids), Some(full.clone()));
-    assert_eq!(
-        short_on_reader(&app, org, &few, &people).await,
-        on_pg.then_some(Some(full))
-    );
+    assert_short(&app, org, &few, &people, None).await;
+    let rows = full(&few);
+    assert_eq!(rows.len(), 3);
+    assert_short(&app, org, &few, &people, Some(rows)).await;
     // 1,001 rows of one person in range: more than a short search reads.
     let many = by("many-actor");
-    assert_eq!(
-        model::search(&mut app.conn(), org, &many, None, 51, &people)
-            .unwrap()
-            .len(),
-        51
-    );
-    assert!(
-        model::search_short(&mut app.conn(), org, &many, None, 51, &people)
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(
-        short_on_reader(&app, org, &many, &people).await,
-        on_pg.then_some(None)
-    );
+    assert_eq!(full(&many).len(), 51);
+    assert_short(&app, org, &many, &people, None).await;
     // No filter: the newest rows by index, the same as the full search.
     let all = Filter::default();
-    let full = ids(model::search(&mut app.conn(), org, &all, None, 51, &people).unwrap());
-    assert_eq!(full.len(), 51);
-    let short = model::search_short(&mut app.conn(), org, &all, None, 51, &people).unwrap();
-    assert_eq!(short.map(ids), Some(full.clone()));
-    assert_eq!(
-        short_on_reader(&app, org, &all, &people).await,
-        on_pg.then_some(Some(full))
-    );
+    let rows = full(&all);
+    assert_eq!(rows.len(), 51);
+    assert_short(&app, org, &all, &people, Some(rows)).await;
     // Filters on the rows themselves are left to the full search.
     for f in [
         Filter {
@@ -890,15 +874,7 @@ async fn permission_log_short_search(app: TestApp) {
             ..Default::default()
         },
     ] {
-        assert!(
-            model::search_short(&mut app.conn(), org, &f, None, 51, &people)
-                .unwrap()
-                .is_none()
-        );
-        assert_eq!(
-            short_on_reader(&app, org, &f, &people).await,
-            on_pg.then_some(None)
-        );
+        assert_short(&app, org, &f, &people, None).await;
     }
 }
 

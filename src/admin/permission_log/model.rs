@@ -548,14 +548,16 @@ pub async fn search_short_async(
 ) -> QueryResult<Option<Vec<LogRow>>> {
     let (people, pattern) = match &f.name {
         None => (None, None),
-        Some(n) => match people.kept.get(&(org, n.to_lowercase()), people.version) {
-            None => return Ok(None),
-            Some(ids) if ids.is_empty() => return Ok(Some(Vec::new())),
-            Some(ids) if ids.len() as i64 > PEOPLE_MAX => {
-                (None, Some(contains_pattern(&n.to_lowercase())))
+        Some(n) => {
+            let needle = n.to_lowercase();
+            let Some(ids) = people.kept.get(&(org, needle.clone()), people.version) else {
+                return Ok(None);
+            };
+            match by_people(&needle, &ids) {
+                Some(how) => how,
+                None => return Ok(Some(Vec::new())),
             }
-            Some(ids) => (Some(ids.to_vec()), None),
-        },
+        }
     };
     search_on!(
         load_async,
@@ -569,6 +571,19 @@ pub async fn search_short_async(
         pattern,
         Some(SHORT_KEYS)
     )
+}
+
+/// How the rows of a name's matched people (`ids`) are found: by their ids, or, when they
+/// are too many, by the name's pattern on the rows (see `PEOPLE_MAX`); None when nobody
+/// matched.
+fn by_people(needle: &str, ids: &[i64]) -> Option<(Option<Vec<i64>>, Option<String>)> {
+    if ids.is_empty() {
+        None
+    } else if ids.len() as i64 > PEOPLE_MAX {
+        Some((None, Some(contains_pattern(needle))))
+    } else {
+        Some((Some(ids.to_vec()), None))
+    }
 }
 
 /// `search`, reading at most `keys_max` keys of matched people (None past it).
@@ -593,41 +608,23 @@ fn search_in(
                 .get_or((org, needle.clone()), people.version, || {
                     matching_people(c, org, &needle, &pattern)
                 })?;
-            if ids.is_empty() {
-                return Ok(Some(Vec::new()));
-            }
-            if ids.len() as i64 > PEOPLE_MAX {
-                (None, Some(pattern))
-            } else {
-                (Some(ids.to_vec()), None)
+            match by_people(&needle, &ids) {
+                Some(how) => how,
+                None => return Ok(Some(Vec::new())),
             }
         }
     };
+    // The same arguments on either backend's own connection.
+    macro_rules! on {
+        ($conn:expr, $db:ty) => {
+            search_on!(
+                load_sync, $conn, $db, org, f, after, limit, people, pattern, keys_max
+            )
+        };
+    }
     match c {
-        DbConn::Sqlite(s) => search_on!(
-            load_sync,
-            s,
-            diesel::sqlite::Sqlite,
-            org,
-            f,
-            after,
-            limit,
-            people,
-            pattern,
-            keys_max
-        ),
-        DbConn::Pg(pg) => search_on!(
-            load_sync,
-            pg,
-            diesel::pg::Pg,
-            org,
-            f,
-            after,
-            limit,
-            people,
-            pattern,
-            keys_max
-        ),
+        DbConn::Sqlite(s) => on!(s, diesel::sqlite::Sqlite),
+        DbConn::Pg(pg) => on!(pg, diesel::pg::Pg),
     }
 }
 
