@@ -810,13 +810,18 @@ async fn assert_short(
     want: Option<Vec<i64>>,
 ) {
     use online_contact::admin::permission_log::model;
-    let short = model::search_short(&mut app.conn(), org, f, None, 51, people).unwrap();
+    let search = model::Search {
+        org,
+        filter: f,
+        after: None,
+        limit: 51,
+        people,
+    };
+    let short = model::search_short(&mut app.conn(), &search).unwrap();
     assert_eq!(short.map(row_ids), want, "{f:?}");
     if let Some(pg) = app.state.pg_reads.as_ref() {
         let conn = pg.conn().await.unwrap();
-        let short = model::search_short_async(&conn, org, f, None, 51, people)
-            .await
-            .unwrap();
+        let short = model::search_short_async(&conn, &search).await.unwrap();
         assert_eq!(short.map(row_ids), want, "{f:?} on the reader");
     }
 }
@@ -842,8 +847,16 @@ async fn permission_log_short_search(app: TestApp) {
         kept: std::sync::Arc::new(online_contact::db::Versioned::new(8)),
         version: 1,
     };
-    let full =
-        |f: &Filter| row_ids(model::search(&mut app.conn(), org, f, None, 51, &people).unwrap());
+    let full = |f: &Filter| {
+        let search = model::Search {
+            org,
+            filter: f,
+            after: None,
+            limit: 51,
+            people: &people,
+        };
+        row_ids(model::search(&mut app.conn(), &search).unwrap())
+    };
     let by = |name: &str| Filter {
         name: Some(name.into()),
         ..Default::default()

@@ -205,23 +205,23 @@ fn word<K: PartialEq<Q>, Q: ?Sized>(
 /// 3 % of this page's CPU with 50 rows, measured with perf).
 fn local_time(t: chrono::NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
-    let mut s = String::with_capacity(19);
-    let year = u32::try_from(t.year()).unwrap_or(0);
-    for (n, width, sep) in [
-        (year, 4, '-'),
-        (t.month(), 2, '-'),
-        (t.day(), 2, ' '),
-        (t.hour(), 2, ':'),
-        (t.minute(), 2, ':'),
-        (t.second(), 2, '\0'),
-    ] {
+    // `n`'s last `width` decimal digits, zero-padded.
+    fn digits(s: &mut String, n: u32, width: u32) {
         for place in (0..width).rev() {
-            let digit = (n / 10_u32.pow(place)) % 10;
-            s.push(char::from_digit(digit, 10).unwrap_or('0'));
+            s.push(char::from_digit((n / 10_u32.pow(place)) % 10, 10).unwrap_or('0'));
         }
-        if sep != '\0' {
-            s.push(sep);
-        }
+    }
+    let mut s = String::with_capacity(19);
+    digits(&mut s, u32::try_from(t.year()).unwrap_or(0), 4);
+    for (sep, n) in [
+        ('-', t.month()),
+        ('-', t.day()),
+        (' ', t.hour()),
+        (':', t.minute()),
+        (':', t.second()),
+    ] {
+        s.push(sep);
+        digits(&mut s, n, 2);
     }
     s
 }
@@ -301,68 +301,76 @@ fn query_string(q: &LogQuery) -> String {
     serde_urlencoded::to_string(q).unwrap_or_default()
 }
 
-/// The short search on Postgres, on the worker's reader connection; None when it is not
-/// short, or the connection failed (dropped; the blocking pool answers instead).
-async fn short_on_reader(
-    pg: &crate::db::PgReads,
-    org: i64,
-    p: &Parsed,
-    people: &model::KeptPeople,
-) -> Option<Vec<LogRow>> {
-    let conn = pg.conn().await.ok()?;
-    match model::search_short_async(&conn, org, &p.filter, p.after, PAGE + 1, people).await {
-        Ok(rows) => rows,
-        Err(e) => {
-            tracing::warn!(error = %e, "log search on the worker's connection");
-            pg.forget();
-            None
+/// The rows of a page. When the search is known to read little: on SQLite on this thread,
+/// on Postgres on the worker's reader connection (the hop to the blocking pool and back
+/// costs about as much as such a search; a reader that fails is dropped and the pool
+/// answers). When it may read long (a name and action over a long range may read many
+/// rows): on the blocking pool.
+async fn rows(
+    ctx: &OrgAdmin,
+    filter: Filter,
+    after: Option<Cursor>,
+    people: model::KeptPeople,
+) -> Result<Vec<LogRow>, AppError> {
+    // A page's search: its rows and one more (whether there is a next page).
+    fn page_search<'a>(
+        org: i64,
+        filter: &'a Filter,
+        after: Option<Cursor>,
+        people: &'a model::KeptPeople,
+    ) -> model::Search<'a> {
+        model::Search {
+            org,
+            filter,
+            after,
+            limit: PAGE + 1,
+            people,
         }
     }
+    let org = ctx.org_id();
+    let search = page_search(org, &filter, after, &people);
+    let short = match &ctx.state.pg_reads {
+        Some(pg) => match pg.conn().await {
+            Ok(conn) => model::search_short_async(&conn, &search)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "log search on the worker's connection");
+                    pg.forget();
+                    None
+                }),
+            Err(_) => None,
+        },
+        None => ctx
+            .state
+            .db_inline(|c| Ok(model::search_short(c, &search)?))
+            .ok()
+            .transpose()?
+            .flatten(),
+    };
+    if let Some(rows) = short {
+        return Ok(rows);
+    }
+    ctx.state
+        .db(move |c| {
+            Ok(model::search(
+                c,
+                &page_search(org, &filter, after, &people),
+            )?)
+        })
+        .await
 }
 
 pub async fn page(ctx: OrgAdmin, q: web::Query<LogQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let now = chrono::Utc::now().naive_utc();
-    // The org's time zone and services come without a statement (see `org_context`). The
-    // rows, when the search is known to read little: on SQLite on this thread, on Postgres
-    // on the worker's reader connection (the hop to the blocking pool and back costs about
-    // as much as such a search); when it may read long (a name and action over a long
-    // range may read many rows), on the blocking pool.
+    // The org's time zone and services come without a statement (see `org_context`).
     let (tz, services) = org_context(&ctx).await?;
-    let org = ctx.org_id();
-    let people = kept_people(&ctx);
     let mut v = Validation::default();
     let p = parse(&q, tz, &services, now, &mut v);
-    let rows = if !v.is_empty() {
-        Vec::new()
+    let rows = if v.is_empty() {
+        rows(&ctx, p.filter.clone(), p.after, kept_people(&ctx)).await?
     } else {
-        let short = match &ctx.state.pg_reads {
-            Some(pg) => short_on_reader(pg, org, &p, &people).await,
-            None => ctx
-                .state
-                .db_inline(|c| {
-                    Ok(model::search_short(
-                        c,
-                        org,
-                        &p.filter,
-                        p.after,
-                        PAGE + 1,
-                        &people,
-                    )?)
-                })
-                .ok()
-                .transpose()?
-                .flatten(),
-        };
-        match short {
-            Some(rows) => rows,
-            None => {
-                let (filter, after) = (p.filter.clone(), p.after);
-                ctx.state
-                    .db(move |c| Ok(model::search(c, org, &filter, after, PAGE + 1, &people)?))
-                    .await?
-            }
-        }
+        Vec::new()
     };
     let more = rows.len() > PAGE as usize;
     let mut rows = rows;
@@ -537,7 +545,16 @@ async fn next_chunk(s: &mut ExportState) -> Result<Option<Vec<[String; 10]>>, Ap
     let (last, shown) = s
         .state
         .db(move |c| {
-            let rows = model::search(c, org, &f, after, EXPORT_CHUNK, &people)?;
+            let rows = model::search(
+                c,
+                &model::Search {
+                    org,
+                    filter: &f,
+                    after,
+                    limit: EXPORT_CHUNK,
+                    people: &people,
+                },
+            )?;
             let last = rows.last().map(|r| Cursor { at: r.at, id: r.id });
             let mut words = Words::default();
             let shown: Vec<[String; 10]> = rows

@@ -329,8 +329,8 @@ macro_rules! log_columns {
     };
 }
 
-/// The query of `search` for one backend (the multi-backend type has no `UNION`). With
-/// `$people`, the rows are those whose actor or target is one of them, in two statements:
+/// The query of `search` for one backend (the multi-backend type has no `UNION`). By
+/// `Way::People`, the rows are those whose actor or target is one of them, in two statements:
 /// the `(at, id)` of every such row in range, read from the `(org_id, actor_ref, at, id)`
 /// and `(org_id, target_ref, at, id)` indexes alone (a shape both planners answer from
 /// those indexes even without statistics), the newest `limit` of them picked here, then
@@ -338,8 +338,9 @@ macro_rules! log_columns {
 /// fetched and sorted every matching row in range, whole, to return 50 of them: twice the
 /// time on a million-row log, measured with the bench's `?name=member12`.
 macro_rules! search_on {
-    ($load:ident, $conn:expr, $db:ty, $org:expr, $f:expr, $after:expr, $limit:expr, $people:expr, $pattern:expr, $keys_max:expr) => {{
-        let (org, f, after): (i64, &Filter, Option<Cursor>) = ($org, $f, $after);
+    ($load:ident, $conn:expr, $db:ty, $search:expr, $way:expr, $keys_max:expr) => {{
+        let s: &Search<'_> = $search;
+        let (org, f, after, limit) = (s.org, s.filter, s.after, s.limit);
         let keys_max: Option<i64> = $keys_max;
         // The org, the range, the cursor, the action and the service: on the rows
         // themselves, or (by people) on the two key lists.
@@ -366,49 +367,52 @@ macro_rules! search_on {
                 q
             }};
         }
-        let people: Option<Vec<i64>> = $people;
-        if let Some(ids) = people {
-            let by_actor = scoped!(
-                pl::table
-                    .filter(id_in(pl::actor_ref, ids.clone()))
-                    .select((pl::at, pl::id))
-                    .into_boxed::<$db>()
-            );
-            let by_target = scoped!(
-                pl::table
-                    .filter(id_in(pl::target_ref, ids))
-                    .select((pl::at, pl::id))
-                    .into_boxed::<$db>()
-            );
-            let keys = $load!(
-                $conn,
-                by_actor
-                    .union_all(by_target)
-                    .limit(keys_max.map_or(i64::MAX, |m| m + 1)),
-                (crate::db::Stamp, i64)
-            );
-            if keys_max.is_some_and(|m| keys.len() as i64 > m) {
-                return Ok(None);
+        let pattern = match $way {
+            Way::Nobody => return Ok(Some(Vec::new())),
+            Way::Range => None,
+            Way::Pattern(p) => Some(p),
+            Way::People(ids) => {
+                let by_actor = scoped!(
+                    pl::table
+                        .filter(id_in(pl::actor_ref, ids.clone()))
+                        .select((pl::at, pl::id))
+                        .into_boxed::<$db>()
+                );
+                let by_target = scoped!(
+                    pl::table
+                        .filter(id_in(pl::target_ref, ids))
+                        .select((pl::at, pl::id))
+                        .into_boxed::<$db>()
+                );
+                let keys = $load!(
+                    $conn,
+                    by_actor
+                        .union_all(by_target)
+                        .limit(keys_max.map_or(i64::MAX, |m| m + 1)),
+                    (crate::db::Stamp, i64)
+                );
+                if keys_max.is_some_and(|m| keys.len() as i64 > m) {
+                    return Ok(None);
+                }
+                let ids = newest(keys, limit);
+                if ids.is_empty() {
+                    return Ok(Some(Vec::new()));
+                }
+                // By id only: `org_id + 0` (still checked, the ids are the org's anyway) keeps
+                // SQLite, without statistics, from walking the org's rows by an `org_id` index
+                // rather than fetching the few ids (96 ms instead of µs).
+                let mut rows = $load!(
+                    $conn,
+                    pl::table
+                        .filter((pl::org_id + 0_i64).eq(org))
+                        .filter(id_in(pl::id, ids))
+                        .select(log_columns!()),
+                    LogRow
+                );
+                rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
+                return Ok(Some(rows));
             }
-            let ids = newest(keys, $limit);
-            if ids.is_empty() {
-                return Ok(Some(Vec::new()));
-            }
-            // By id only: `org_id + 0` (still checked, the ids are the org's anyway) keeps
-            // SQLite, without statistics, from walking the org's rows by an `org_id` index
-            // rather than fetching the few ids (96 ms instead of µs).
-            let mut rows = $load!(
-                $conn,
-                pl::table
-                    .filter((pl::org_id + 0_i64).eq(org))
-                    .filter(id_in(pl::id, ids))
-                    .select(log_columns!()),
-                LogRow
-            );
-            rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.at, r.id)));
-            return Ok(Some(rows));
-        }
-        let pattern: Option<String> = $pattern;
+        };
         // Bounded: the newest rows of the range by `(org_id, at, id)`. With a filter on the
         // rows, as many rows may be read as the range holds.
         if keys_max.is_some()
@@ -423,7 +427,7 @@ macro_rules! search_on {
         Ok(Some($load!(
             $conn,
             q.order((pl::at.desc(), pl::id.desc()))
-                .limit($limit)
+                .limit(limit)
                 .select(log_columns!()),
             LogRow
         )))
@@ -496,16 +500,74 @@ pub struct KeptPeople {
     pub version: i64,
 }
 
-/// Up to `limit` rows of `org` matching `f`, newest first, after `after`.
-pub fn search(
-    c: &mut DbConn,
-    org: i64,
-    f: &Filter,
-    after: Option<Cursor>,
-    limit: i64,
-    people: &KeptPeople,
-) -> QueryResult<Vec<LogRow>> {
-    Ok(search_in(c, org, f, after, limit, people, None)?.unwrap_or_default())
+/// What one page (or export chunk) of the search asks for: up to `limit` rows of `org`
+/// matching `filter`, newest first, after `after`; `people` keeps what names matched.
+pub struct Search<'a> {
+    pub org: i64,
+    pub filter: &'a Filter,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+    pub people: &'a KeptPeople,
+}
+
+/// How the rows are found.
+enum Way {
+    /// The name matched nobody.
+    Nobody,
+    /// Through the `(at, id)` keys of the people the name matched.
+    People(Vec<i64>),
+    /// By the name's pattern on the rows (it matched more than `PEOPLE_MAX` people).
+    Pattern(String),
+    /// No name: the range alone.
+    Range,
+}
+
+impl Way {
+    /// The way for a name (lowercased) that matched `ids`.
+    fn by_name(needle: &str, ids: &[i64]) -> Way {
+        if ids.is_empty() {
+            Way::Nobody
+        } else if ids.len() as i64 > PEOPLE_MAX {
+            Way::Pattern(contains_pattern(needle))
+        } else {
+            Way::People(ids.to_vec())
+        }
+    }
+}
+
+impl Search<'_> {
+    /// The way to the rows without a lookup: None when the name's people are not kept yet.
+    fn kept_way(&self) -> Option<Way> {
+        let Some(name) = &self.filter.name else {
+            return Some(Way::Range);
+        };
+        let needle = name.to_lowercase();
+        let ids = self
+            .people
+            .kept
+            .get(&(self.org, needle.clone()), self.people.version)?;
+        Some(Way::by_name(&needle, &ids))
+    }
+}
+
+/// The rows `s` asks for. A name is first looked up among the org's people (a few thousand
+/// short strings), or found among the people kept for it while no one was added.
+pub fn search(c: &mut DbConn, s: &Search<'_>) -> QueryResult<Vec<LogRow>> {
+    let way = match &s.filter.name {
+        None => Way::Range,
+        Some(name) => {
+            let needle = name.to_lowercase();
+            let pattern = contains_pattern(&needle);
+            let ids = s
+                .people
+                .kept
+                .get_or((s.org, needle.clone()), s.people.version, || {
+                    matching_people(c, s.org, &needle, &pattern)
+                })?;
+            Way::by_name(&needle, &ids)
+        }
+    };
+    Ok(search_by(c, s, way, None)?.unwrap_or_default())
 }
 
 /// The most `(at, id)` keys of matched people a short search reads.
@@ -516,23 +578,11 @@ const SHORT_KEYS: i64 = 1000;
 /// kept yet, more than `SHORT_KEYS` rows of them in range, or a filter checked on the rows
 /// themselves (an action, a service, a name matching too many people), which may read
 /// the whole range to find 50.
-pub fn search_short(
-    c: &mut DbConn,
-    org: i64,
-    f: &Filter,
-    after: Option<Cursor>,
-    limit: i64,
-    people: &KeptPeople,
-) -> QueryResult<Option<Vec<LogRow>>> {
-    if let Some(n) = &f.name
-        && people
-            .kept
-            .get(&(org, n.to_lowercase()), people.version)
-            .is_none()
-    {
-        return Ok(None);
+pub fn search_short(c: &mut DbConn, s: &Search<'_>) -> QueryResult<Option<Vec<LogRow>>> {
+    match s.kept_way() {
+        Some(way) => search_by(c, s, way, Some(SHORT_KEYS)),
+        None => Ok(None),
     }
-    search_in(c, org, f, after, limit, people, Some(SHORT_KEYS))
 }
 
 /// `search_short` on Postgres on the worker's reader connection (`db::PgReads`): the same
@@ -540,91 +590,25 @@ pub fn search_short(
 /// little, like the request's context: the connection is shared by the worker's requests.
 pub async fn search_short_async(
     pg: &crate::db::AsyncPgConnection,
-    org: i64,
-    f: &Filter,
-    after: Option<Cursor>,
-    limit: i64,
-    people: &KeptPeople,
+    s: &Search<'_>,
 ) -> QueryResult<Option<Vec<LogRow>>> {
-    let (people, pattern) = match &f.name {
-        None => (None, None),
-        Some(n) => {
-            let needle = n.to_lowercase();
-            let Some(ids) = people.kept.get(&(org, needle.clone()), people.version) else {
-                return Ok(None);
-            };
-            match by_people(&needle, &ids) {
-                Some(how) => how,
-                None => return Ok(Some(Vec::new())),
-            }
-        }
-    };
-    search_on!(
-        load_async,
-        pg,
-        diesel::pg::Pg,
-        org,
-        f,
-        after,
-        limit,
-        people,
-        pattern,
-        Some(SHORT_KEYS)
-    )
-}
-
-/// How the rows of a name's matched people (`ids`) are found: by their ids, or, when they
-/// are too many, by the name's pattern on the rows (see `PEOPLE_MAX`); None when nobody
-/// matched.
-fn by_people(needle: &str, ids: &[i64]) -> Option<(Option<Vec<i64>>, Option<String>)> {
-    if ids.is_empty() {
-        None
-    } else if ids.len() as i64 > PEOPLE_MAX {
-        Some((None, Some(contains_pattern(needle))))
-    } else {
-        Some((Some(ids.to_vec()), None))
+    match s.kept_way() {
+        Some(way) => search_on!(load_async, pg, diesel::pg::Pg, s, way, Some(SHORT_KEYS)),
+        None => Ok(None),
     }
 }
 
-/// `search`, reading at most `keys_max` keys of matched people (None past it).
-fn search_in(
+/// The rows of `s` found `way` on either backend's own connection, reading at most
+/// `keys_max` keys of matched people (None past it).
+fn search_by(
     c: &mut DbConn,
-    org: i64,
-    f: &Filter,
-    after: Option<Cursor>,
-    limit: i64,
-    people: &KeptPeople,
+    s: &Search<'_>,
+    way: Way,
     keys_max: Option<i64>,
 ) -> QueryResult<Option<Vec<LogRow>>> {
-    // A name is first looked up among the org's people (a few thousand short strings), or
-    // found among the people kept for it while no one was added.
-    let (people, pattern) = match &f.name {
-        None => (None, None),
-        Some(n) => {
-            let needle = n.to_lowercase();
-            let pattern = contains_pattern(&needle);
-            let ids = people
-                .kept
-                .get_or((org, needle.clone()), people.version, || {
-                    matching_people(c, org, &needle, &pattern)
-                })?;
-            match by_people(&needle, &ids) {
-                Some(how) => how,
-                None => return Ok(Some(Vec::new())),
-            }
-        }
-    };
-    // The same arguments on either backend's own connection.
-    macro_rules! on {
-        ($conn:expr, $db:ty) => {
-            search_on!(
-                load_sync, $conn, $db, org, f, after, limit, people, pattern, keys_max
-            )
-        };
-    }
     match c {
-        DbConn::Sqlite(s) => on!(s, diesel::sqlite::Sqlite),
-        DbConn::Pg(pg) => on!(pg, diesel::pg::Pg),
+        DbConn::Sqlite(sq) => search_on!(load_sync, sq, diesel::sqlite::Sqlite, s, way, keys_max),
+        DbConn::Pg(pg) => search_on!(load_sync, pg, diesel::pg::Pg, s, way, keys_max),
     }
 }
 
