@@ -3,6 +3,7 @@
 //! throttle, server-side sessions and the tenant/account lookup of the request context.
 
 pub mod flows;
+pub mod paced;
 pub mod pages;
 pub mod sessions;
 pub mod store;
@@ -97,6 +98,8 @@ pub struct Hasher {
     floor_after: std::time::Duration,
     /// The bcrypt threads' kernel ids.
     threads: Arc<Vec<i32>>,
+    /// Callers waiting for a hash (queued or running), which are requests in flight too.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A bcrypt thread: its ids for the lifting thread and for `/proc`.
@@ -140,7 +143,38 @@ impl Thread {
 /// How long a hash waits at the idle policy before the bcrypt threads are lifted.
 pub const FLOOR_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
-type HashJob = Box<dyn FnOnce() + Send>;
+/// How long a hash sleeps between two slices while pages are being served (`paced`: the
+/// core goes idle, so the kernel moves a queued page thread onto it at once).
+pub const PAUSE: std::time::Duration = std::time::Duration::from_micros(100);
+
+/// A job on a bcrypt thread, given what to call between slices of its hash.
+type HashJob = Box<dyn FnOnce(&mut dyn FnMut()) + Send>;
+
+/// Counts a caller waiting for its hash until dropped (answered or abandoned).
+struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Waiting {
+    fn enter(count: &Arc<std::sync::atomic::AtomicUsize>) -> Waiting {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// What a bcrypt thread calls between slices of a hash: a short sleep while the process
+/// serves more requests than those waiting for a hash (the sign-ins themselves).
+fn pause_for_pages(waiting: &std::sync::atomic::AtomicUsize) {
+    if crate::web::middleware::requests_in_flight()
+        > waiting.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        std::thread::sleep(PAUSE);
+    }
+}
 
 /// Puts the calling thread under the idle scheduling policy (Linux keeps one per thread)
 /// at nice 19 (what it keeps when lifted), or, where the policy is refused, at nice 19
@@ -188,8 +222,9 @@ impl Hasher {
                 .map_err(|e| format!("cannot start the bcrypt threads: {e}"))
         };
         let threads = threads.max(1);
+        let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for i in 0..threads {
-            let (jobs, ids_tx) = (jobs.clone(), ids_tx.clone());
+            let (jobs, ids_tx, waits) = (jobs.clone(), ids_tx.clone(), waiting.clone());
             spawn(
                 format!("bcrypt-{i}"),
                 Box::new(move || {
@@ -201,7 +236,7 @@ impl Hasher {
                     // Until every sender (every clone of the Hasher) is gone.
                     while let Ok(Ok(job)) = jobs.lock().map(|j| j.recv()) {
                         lower_priority();
-                        job();
+                        job(&mut || pause_for_pages(&waits));
                         me.lift();
                     }
                 }),
@@ -227,6 +262,7 @@ impl Hasher {
             lift: lift_tx,
             floor_after,
             threads: tids,
+            waiting,
         })
     }
 
@@ -238,14 +274,15 @@ impl Hasher {
     /// Runs `f` on a bcrypt thread and waits for it without blocking the caller's worker.
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&mut dyn FnMut()) -> T + Send + 'static,
     ) -> Result<T, AppError> {
+        let _waiting = Waiting::enter(&self.waiting);
         let (started_tx, started) = tokio::sync::oneshot::channel();
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         self.queue
-            .send(Box::new(move || {
+            .send(Box::new(move |between: &mut dyn FnMut()| {
                 let _ = started_tx.send(());
-                let _ = tx.send(f());
+                let _ = tx.send(f(between));
             }))
             .map_err(AppError::internal)?;
         // Waiting behind other hashes is not starving: the wait counts from this job's start.
@@ -259,7 +296,7 @@ impl Hasher {
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let cost = self.cost;
-        self.run(move || bcrypt::hash(password, cost))
+        self.run(move |between| paced::hash(password.as_bytes(), cost, between))
             .await?
             .map_err(AppError::internal)
     }
@@ -270,7 +307,7 @@ impl Hasher {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
         let ok = self
-            .run(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .run(move |between| paced::verify(password.as_bytes(), &hash, between))
             .await?;
         Ok(real && ok)
     }

@@ -514,10 +514,36 @@ pub async fn security_headers(
 /// One log line per request: method, path (never the query: it may hold a token), status,
 /// microseconds. Its target is `request` (short lines; `OC_LOG=info,request=off` drops
 /// them), the duration an integer (cheaper to write than a float at 100k lines a second).
+/// Requests in flight in this process (every server it runs), from the request log's view:
+/// the bcrypt threads pause between slices of a hash while any page is being served.
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many requests this process is serving now.
+pub fn requests_in_flight() -> usize {
+    IN_FLIGHT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Counts a request in flight until dropped (answered, failed or abandoned alike).
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let _in_flight = InFlight::enter();
     let start = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.path().to_string();
