@@ -122,8 +122,15 @@ mod tests {
     fn writes_what_the_bcrypt_crate_writes() {
         let long = "x".repeat(71) + "é" + &"y".repeat(30);
         let passwords = [
-            "", "a", "bench123!", "비밀번호1!", "パスワード", &long, &"z".repeat(71),
-            &"z".repeat(72), &"z".repeat(73),
+            "",
+            "a",
+            "bench123!",
+            "비밀번호1!",
+            "パスワード",
+            &long,
+            &"z".repeat(71),
+            &"z".repeat(72),
+            &"z".repeat(73),
         ];
         for (i, pw) in passwords.iter().enumerate() {
             let cost = 4 + (i as u32 % 2);
@@ -131,7 +138,11 @@ mod tests {
             let theirs = bcrypt::hash_with_salt(pw, cost, salt)
                 .map(|p| p.to_string())
                 .unwrap_or_default();
-            assert_eq!(stored(pw.as_bytes(), cost, &salt, &mut none()), theirs, "{pw:?}");
+            assert_eq!(
+                stored(pw.as_bytes(), cost, &salt, &mut none()),
+                theirs,
+                "{pw:?}"
+            );
         }
     }
 
@@ -145,7 +156,11 @@ mod tests {
         assert!(verify(b"Secret12!", &theirs, &mut none()));
         assert!(!verify(b"Secret12?", &theirs, &mut none()));
         // The other version prefixes read the same; OpenBSD's test vectors (`2a`).
-        assert!(verify(b"Secret12!", &theirs.replacen("$2b$", "$2y$", 1), &mut none()));
+        assert!(verify(
+            b"Secret12!",
+            &theirs.replacen("$2b$", "$2y$", 1),
+            &mut none()
+        ));
         let vector = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
         assert!(verify(b"U*U", vector, &mut none()));
         assert!(!verify(b"U*V", vector, &mut none()));
@@ -153,7 +168,13 @@ mod tests {
 
     #[test]
     fn malformed_hashes_and_costs_match_nothing() {
-        for bad in ["", "$2b$04$short", "plain text", &"$".repeat(60), "$2b$99$Fbr5WMEEwiJc0lhoAS6hHelqlWePlpSdthK/Zy4YGXGcpWZMP.m2q"] {
+        for bad in [
+            "",
+            "$2b$04$short",
+            "plain text",
+            &"$".repeat(60),
+            "$2b$99$Fbr5WMEEwiJc0lhoAS6hHelqlWePlpSdthK/Zy4YGXGcpWZMP.m2q",
+        ] {
             assert!(!verify(b"x", bad, &mut none()), "{bad}");
         }
         assert!(hash(b"x", 3, &mut none()).is_err());

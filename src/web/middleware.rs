@@ -524,10 +524,10 @@ pub fn requests_in_flight() -> usize {
 }
 
 /// Counts a request in flight until dropped (answered, failed or abandoned alike).
-struct InFlight;
+pub struct InFlight;
 
 impl InFlight {
-    fn enter() -> InFlight {
+    pub fn enter() -> InFlight {
         IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         InFlight
     }

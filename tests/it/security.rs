@@ -564,6 +564,33 @@ async fn bcrypt_runs_on_idle_threads() {
     assert!(idle >= 3, "{seen:?}");
 }
 
+/// While pages are in flight (two requests held open here, one more than the hashes
+/// waiting), a hash pauses after every slice of its key schedule; its answer is the same.
+#[actix_web::test]
+async fn bcrypt_pauses_between_slices_while_pages_are_served() {
+    let hasher =
+        online_contact::auth::Hasher::with_floor(6, 1, std::time::Duration::from_secs(3600))
+            .unwrap();
+    let hash = bcrypt::hash("abcd123!", 6).unwrap();
+    let before = hasher.pauses();
+    let pages = [
+        online_contact::web::middleware::InFlight::enter(),
+        online_contact::web::middleware::InFlight::enter(),
+    ];
+    let started = std::time::Instant::now();
+    assert!(
+        hasher
+            .verify("abcd123!".into(), Some(hash.clone()))
+            .await
+            .unwrap()
+    );
+    let slices = (1u64 << 6) / u64::from(online_contact::auth::paced::SLICE_ROUNDS);
+    assert_eq!(hasher.pauses() - before, slices);
+    assert!(started.elapsed() >= online_contact::auth::PAUSE * slices as u32);
+    drop(pages);
+    assert!(!hasher.verify("wrong12!".into(), Some(hash)).await.unwrap());
+}
+
 /// A thread's scheduling as `/proc` shows it.
 #[derive(Debug, Clone)]
 struct Scheduling {
