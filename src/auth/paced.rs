@@ -3,8 +3,8 @@
 //! Why: on 2 cores, a busy loop under the idle scheduling policy beside the contract page
 //! (`wrk -t1 -c16`) raised the page's p99 from 1.8 to 2.1-3.4 ms, like a burst of
 //! wrong-password logins did (3.0-4.0 ms); the same loop working 0.3 ms and sleeping 0.1 ms
-//! in turn left it at 1.7 ms (medians of 3-5 alternating rounds, `/tmp` harness described in
-//! the README). A core that never goes idle does not pull the threads queued on the other
+//! in turn left it at 1.7 ms (medians of 3-5 alternating rounds; the README's performance
+//! section, seventh session). A core that never goes idle does not pull the threads queued on the other
 //! one (Linux balances a busy core's queue only on its periodic tick, however low the
 //! running task's priority), and a thread that keeps its core also keeps it against another
 //! session's thread (a Postgres backend) for a whole scheduler slice. A hash here works a
