@@ -61,6 +61,10 @@ pub struct BaseUrl {
     /// Host name, lower case, without port.
     pub host: String,
     pub port: Option<u16>,
+    /// `.{authority}`: what a workspace's `Host` ends with (kept, so that telling a
+    /// workspace request from a console one, twice a request by the route guards, builds no
+    /// string).
+    suffix: String,
 }
 
 impl BaseUrl {
@@ -74,10 +78,16 @@ impl BaseUrl {
         if u.path() != "/" && !u.path().is_empty() {
             return Err("must not have a path".into());
         }
+        let port = u.port();
+        let suffix = match port {
+            Some(p) => format!(".{host}:{p}"),
+            None => format!(".{host}"),
+        };
         Ok(BaseUrl {
             scheme,
             host,
-            port: u.port(),
+            port,
+            suffix,
         })
     }
 
@@ -99,9 +109,16 @@ impl BaseUrl {
 
     /// The workspace domain of a `Host` header value of the form `{domain}.{authority}`.
     pub fn workspace_domain(&self, host: &str) -> Option<String> {
-        let host = host.trim().to_ascii_lowercase();
-        let domain = host.strip_suffix(&format!(".{}", self.authority()))?;
-        (!domain.is_empty() && !domain.contains('.')).then(|| domain.to_string())
+        self.workspace_label(host).map(|d| d.to_ascii_lowercase())
+    }
+
+    /// `workspace_domain` as the `Host` writes it (any case), without allocating.
+    pub fn workspace_label<'h>(&self, host: &'h str) -> Option<&'h str> {
+        let host = host.trim();
+        let cut = host.len().checked_sub(self.suffix.len())?;
+        let (domain, tail) = (host.get(..cut)?, host.get(cut..)?);
+        (tail.eq_ignore_ascii_case(&self.suffix) && !domain.is_empty() && !domain.contains('.'))
+            .then_some(domain)
     }
 
     /// `{scheme}://{domain}.{host}[:port]`.
@@ -327,6 +344,32 @@ mod tests {
         );
         assert_eq!(
             b.map(|b| b.workspace_domain("a.b.localhost:8080")),
+            Ok(None)
+        );
+        for host in [
+            ".localhost:8080",
+            "acme.localhost",
+            "acme.localhost:80",
+            "é.localhost:808",
+            "",
+        ] {
+            assert_eq!(b.map(|b| b.workspace_domain(host)), Ok(None), "{host}");
+        }
+        assert_eq!(
+            b.map(|b| b.workspace_label(" AcMe.LocalHost:8080 ")),
+            Ok(Some("AcMe"))
+        );
+        let plain = BaseUrl::parse("https://Example.com").map_err(|e| e.to_string());
+        assert_eq!(
+            plain
+                .as_ref()
+                .map(|b| b.workspace_domain("shop.example.COM")),
+            Ok(Some("shop".to_string()))
+        );
+        assert_eq!(
+            plain
+                .as_ref()
+                .map(|b| b.workspace_domain("shop.example.com:443")),
             Ok(None)
         );
         assert_eq!(

@@ -506,7 +506,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, base: &BaseUrl) {
             .headers()
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .and_then(|h| ws_base.workspace_domain(h))
+            .and_then(|h| ws_base.workspace_label(h))
             .is_some()
     };
     common_routes(cfg);
