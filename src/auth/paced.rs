@@ -125,8 +125,8 @@ mod tests {
             "",
             "a",
             "bench123!",
-            "비밀번호1!",
-            "パスワード",
+            "\u{be44}\u{bc00}\u{bc88}\u{d638}1!", // Korean, 3 bytes a letter
+            "\u{30d1}\u{30b9}\u{30ef}\u{30fc}\u{30c9}", // Japanese
             &long,
             &"z".repeat(71),
             &"z".repeat(72),
