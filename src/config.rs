@@ -96,11 +96,13 @@ impl BaseUrl {
     }
 
     /// `host[:port]` as it appears in a Host header.
-    pub fn authority(&self) -> String {
-        match self.port {
-            Some(p) => format!("{}:{p}", self.host),
-            None => self.host.clone(),
-        }
+    pub fn authority(&self) -> &str {
+        self.suffix.strip_prefix('.').unwrap_or(&self.suffix)
+    }
+
+    /// `.{authority}`: what a workspace's `Host` ends with.
+    pub fn workspace_suffix(&self) -> &str {
+        &self.suffix
     }
 
     pub fn origin(&self) -> String {
@@ -322,7 +324,7 @@ mod tests {
     fn base_url_parts() {
         let b = BaseUrl::parse("https://Example.com").map_err(|e| e.to_string());
         assert_eq!(
-            b.as_ref().map(|b| b.authority()),
+            b.as_ref().map(|b| b.authority().to_string()),
             Ok("example.com".to_string())
         );
         assert!(b.as_ref().is_ok_and(|b| b.is_https()));

@@ -161,22 +161,6 @@ pub const PAUSE: std::time::Duration = std::time::Duration::from_micros(100);
 /// A job on a bcrypt thread, given what to call between slices of its hash.
 type HashJob = Box<dyn FnOnce(&mut dyn FnMut()) + Send>;
 
-/// Counts a caller waiting for its hash until dropped (answered or abandoned).
-struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
-
-impl Waiting {
-    fn enter(count: &Arc<std::sync::atomic::AtomicUsize>) -> Waiting {
-        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Waiting(count.clone())
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// Whether pages are being served: more requests in flight than those waiting for a hash
 /// (the sign-ins themselves, which are requests in flight too).
 fn pages_in_flight(in_flight: usize, waiting: usize) -> bool {
@@ -307,7 +291,7 @@ impl Hasher {
         &self,
         f: impl FnOnce(&mut dyn FnMut()) -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _waiting = Waiting::enter(&self.waiting);
+        let _waiting = crate::web::middleware::Counted::enter(&self.waiting);
         let (started_tx, started) = tokio::sync::oneshot::channel();
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         self.queue

@@ -48,7 +48,7 @@ fn raw(cost: u32, salt: &[u8; 16], key: &[u8], between: &mut dyn FnMut()) -> [u8
         state.bc_expand_key(salt);
     }
     // "OrpheanBeholderScryDoubt", encrypted 64 times.
-    let mut ctext: [u32; 6] = [
+    let ctext: [u32; 6] = [
         0x4f72_7068,
         0x6561_6e42,
         0x6568_6f6c,
@@ -57,12 +57,11 @@ fn raw(cost: u32, salt: &[u8; 16], key: &[u8], between: &mut dyn FnMut()) -> [u8
         0x6f75_6274,
     ];
     let mut out = [0u8; 24];
-    for (pair, chunk) in ctext.chunks_exact_mut(2).zip(out.chunks_exact_mut(8)) {
+    for (pair, chunk) in ctext.chunks_exact(2).zip(out.chunks_exact_mut(8)) {
         let mut lr = [pair[0], pair[1]];
         for _ in 0..64 {
             lr = state.bc_encrypt(lr);
         }
-        pair.copy_from_slice(&lr);
         chunk[..4].copy_from_slice(&lr[0].to_be_bytes());
         chunk[4..].copy_from_slice(&lr[1].to_be_bytes());
     }

@@ -523,27 +523,33 @@ pub fn requests_in_flight() -> usize {
     IN_FLIGHT.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Counts a request in flight until dropped (answered, failed or abandoned alike).
-pub struct InFlight;
+/// Counts one in `count` until dropped (answered, failed or abandoned alike): a request in
+/// flight here, a caller waiting for its hash in `auth::Hasher`.
+pub struct Counted<'a>(&'a std::sync::atomic::AtomicUsize);
 
-impl InFlight {
-    pub fn enter() -> InFlight {
-        IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        InFlight
+impl<'a> Counted<'a> {
+    pub fn enter(count: &'a std::sync::atomic::AtomicUsize) -> Counted<'a> {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Counted(count)
     }
 }
 
-impl Drop for InFlight {
+impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// Counts a request in flight until dropped.
+pub fn in_flight() -> Counted<'static> {
+    Counted::enter(&IN_FLIGHT)
 }
 
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let _in_flight = InFlight::enter();
+    let _in_flight = in_flight();
     let start = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.path().to_string();

@@ -574,8 +574,8 @@ async fn bcrypt_pauses_between_slices_while_pages_are_served() {
     let hash = bcrypt::hash("abcd123!", 6).unwrap();
     let before = hasher.pauses();
     let pages = [
-        online_contact::web::middleware::InFlight::enter(),
-        online_contact::web::middleware::InFlight::enter(),
+        online_contact::web::middleware::in_flight(),
+        online_contact::web::middleware::in_flight(),
     ];
     let started = std::time::Instant::now();
     assert!(

@@ -244,7 +244,7 @@ fn oc_view(ctx: &Ctx, org: Org, form: OcForm, v: &Validation) -> OnlineContactPa
         ctx: ctx.page(),
         org,
         form,
-        host_suffix: format!(".{}", ctx.state.config.base_url.authority()),
+        host_suffix: ctx.state.config.base_url.workspace_suffix().to_string(),
     }
 }
 
