@@ -128,6 +128,30 @@ impl AppState {
         }
     }
 
+    /// A short read on this worker's own Postgres connection (`db::PgReads`: no hop to
+    /// the blocking pool), else as `db_read`. A connection that fails is dropped and the
+    /// read runs the pooled way.
+    pub async fn read_short<T, A, F>(&self, on_pg: A, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        A: AsyncFnOnce(&db::AsyncPgConnection) -> Result<T, AppError>,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        if let Some(pg) = &self.pg_reads {
+            match pg.conn().await {
+                Ok(conn) => match on_pg(&conn).await {
+                    Err(AppError::Internal(e)) => {
+                        tracing::warn!(error = %e, "read on the worker's connection");
+                        pg.forget();
+                    }
+                    done => return done,
+                },
+                Err(e) => tracing::warn!(error = %e, "read on the worker's connection"),
+            }
+        }
+        self.db_read(f).await
+    }
+
     /// Runs `f` on the calling thread when `db_read` would (SQLite, a connection free at
     /// once); else gives it back. The same rule: `f` reads, and reads little.
     pub fn db_inline<T, F>(&self, f: F) -> Result<Result<T, AppError>, F>

@@ -98,6 +98,11 @@ pub struct ServiceTab {
     pub name: String,
     pub kind: String,
     pub has_banner: bool,
+    /// `active` or `suspended` (a terminated service has no tab).
+    pub status: String,
+    /// The member's role in the service (`admin` or `agent`), if they belong to it (the
+    /// OWNER and org admins see every live service, member or not).
+    pub role: Option<String>,
     /// The member's channel permissions in the service, and whether they are its admin.
     pub phone: bool,
     pub chat: bool,
@@ -125,6 +130,7 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
         String,
         String,
         bool,
+        String,
         Option<bool>,
         Option<bool>,
         Option<String>,
@@ -146,6 +152,7 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
             sv::name,
             sv::kind,
             sv::banner_type.is_not_null(),
+            sv::status,
             sm::phone.nullable(),
             sm::chat.nullable(),
             sm::role.nullable(),
@@ -159,14 +166,16 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
     Ok(rows
         .into_iter()
         .map(
-            |(service_id, name, kind, has_banner, phone, chat, role)| ServiceTab {
+            |(service_id, name, kind, has_banner, status, phone, chat, role)| ServiceTab {
                 service_id,
                 name,
                 kind,
                 has_banner,
+                status,
                 phone: phone.unwrap_or(false),
                 chat: chat.unwrap_or(false),
                 service_admin: role.as_deref() == Some("admin"),
+                role,
             },
         )
         .collect())

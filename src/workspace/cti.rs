@@ -568,6 +568,8 @@ mod tests {
             name: id.into(),
             kind: "counseling".into(),
             has_banner: false,
+            status: "active".into(),
+            role: None,
             phone,
             chat,
             service_admin: false,

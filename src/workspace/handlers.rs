@@ -24,19 +24,18 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 pub async fn home(ctx: Member) -> Result<HttpResponse, AppError> {
+    use crate::services::tickets::model::{home_counts, home_counts_async};
     let (org, id) = (ctx.org_id(), ctx.user.id);
-    let (services, (in_progress, unassigned)) = ctx
+    let (in_progress, unassigned) = ctx
         .state
-        .db(move |c| {
-            Ok((
-                memberships(c, org, id)?,
-                crate::services::tickets::model::home_counts(c, org, id)?,
-            ))
-        })
+        .read_short(
+            async |pg| home_counts_async(pg, org, id).await,
+            move |c| home_counts(c, org, id),
+        )
         .await?;
     ok(&HomePage {
         ctx: ctx.page(),
-        services,
+        services: memberships(&ctx.service_tabs),
         in_progress,
         unassigned,
     })
@@ -184,9 +183,8 @@ async fn settings_of(
     ctx: &Member,
 ) -> Result<(crate::console::orgs::model::Settings, Vec<Membership>), AppError> {
     let (org, id) = (ctx.org_id(), ctx.user.id);
-    ctx.state
-        .db(move |c| Ok((model::settings(c, org, id)?, memberships(c, org, id)?)))
-        .await
+    let settings = ctx.state.db(move |c| model::settings(c, org, id)).await?;
+    Ok((settings, memberships(&ctx.service_tabs)))
 }
 
 pub async fn settings_page(ctx: Member) -> Result<HttpResponse, AppError> {

@@ -428,6 +428,15 @@ async fn ticket_list_filters_and_pages(app: TestApp) {
             .body,
     );
     assert_eq!(unassigned.len(), 40);
+    // The workspace home counts them (one statement): in progress assigned to the agent,
+    // unassigned in the services they belong to.
+    let home = a1.get("/").await;
+    assert!(
+        home.body.contains("id=\"home-in-progress\">20<")
+            && home.body.contains("id=\"home-unassigned\">40<"),
+        "{}",
+        home.body
+    );
     let text = numbers(&a1.get("/services/care/tickets?q=REFUND").await.body);
     assert_eq!(text, vec![60, 50, 40, 30, 20, 10]);
     // The OWNER (admin of care) sees them too; a bad filter is a message, not a 500.

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::admin::contracts::model::{Service, live_service};
 pub use crate::admin::permission_log::model::By;
 use crate::admin::permission_log::model::{self as log, Person};
-use crate::db::schema::{org_members as om, service_members as sm, services as sv};
+use crate::db::schema::{org_members as om, service_members as sm};
 use crate::db::{DbConn, TxError, contains_pattern, lower};
 use crate::error::AppError;
 use crate::web::User;
@@ -383,36 +383,27 @@ impl Membership {
     }
 }
 
-/// The services (not terminated) a member belongs to, by name.
-pub fn memberships(c: &mut DbConn, org: i64, member: i64) -> Result<Vec<Membership>, AppError> {
-    let q = sm::table
-        .inner_join(sv::table)
-        .filter(sm::org_id.eq(org))
-        .filter(sv::org_id.eq(org))
-        .filter(sm::member_id.eq(member))
-        .filter(sv::status.ne(crate::admin::contracts::model::TERMINATED))
-        .order((sv::name.asc(), sv::id.asc()))
-        .select((
-            sv::service_id,
-            sv::name,
-            sv::status,
-            sm::role,
-            sm::phone,
-            sm::chat,
-        ));
-    let rows: Vec<(String, String, String, String, bool, bool)> =
-        crate::db::on_backend!(c, |c| q.load(c))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Membership {
-            service_id: r.0,
-            name: r.1,
-            status: r.2,
-            role: r.3,
-            phone: r.4,
-            chat: r.5,
+/// The services (not terminated) a member belongs to, by name: read from their service
+/// tabs (`web::Ctx::service_tabs`, kept per version of the org's services and members, so
+/// a change shows on the next request), which hold every live service they belong to.
+pub fn memberships(tabs: &[crate::web::ServiceTab]) -> Vec<Membership> {
+    let mut out: Vec<Membership> = tabs
+        .iter()
+        .filter_map(|t| {
+            Some(Membership {
+                service_id: t.service_id.clone(),
+                name: t.name.clone(),
+                status: t.status.clone(),
+                role: t.role.clone()?,
+                phone: t.phone,
+                chat: t.chat,
+            })
         })
-        .collect())
+        .collect();
+    // The tabs come in the order the services were added: a stable sort keeps it among
+    // equal names.
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 #[cfg(test)]
@@ -435,5 +426,48 @@ mod tests {
         );
         assert_eq!(Grant::parse("owner", false, false), None);
         assert_eq!(Grant::parse("", false, false), None);
+    }
+
+    fn tab(id: &str, name: &str, role: Option<&str>) -> crate::web::ServiceTab {
+        crate::web::ServiceTab {
+            service_id: id.into(),
+            name: name.into(),
+            kind: "counseling".into(),
+            has_banner: false,
+            status: "suspended".into(),
+            role: role.map(Into::into),
+            phone: true,
+            chat: false,
+            service_admin: role == Some(ROLE_ADMIN),
+        }
+    }
+
+    #[test]
+    fn memberships_are_the_tabs_the_member_belongs_to_by_name() {
+        let tabs = [
+            tab("s1", "Sales", Some(ROLE_AGENT)),
+            tab("s2", "Billing", None),
+            tab("s3", "Account", Some(ROLE_ADMIN)),
+            tab("s4", "Sales", Some(ROLE_ADMIN)),
+        ];
+        let m = memberships(&tabs);
+        let seen: Vec<(&str, &str, &str)> = m
+            .iter()
+            .map(|m| (m.service_id.as_str(), m.name.as_str(), m.role.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("s3", "Account", ROLE_ADMIN),
+                ("s1", "Sales", ROLE_AGENT),
+                ("s4", "Sales", ROLE_ADMIN),
+            ]
+        );
+        assert!(
+            m.iter()
+                .all(|m| m.phone && !m.chat && m.status == "suspended")
+        );
+        assert!(m[0].is_admin() && !m[1].is_admin());
+        assert!(memberships(&[]).is_empty());
     }
 }

@@ -59,29 +59,57 @@ pub struct Assignee {
     pub login_id: String,
 }
 
-/// The workspace home's figures for a member: (tickets in progress assigned to them,
-/// unassigned tickets in the services they belong to).
+/// The workspace home's figures for a member, in one statement: (tickets in progress
+/// assigned to them, unassigned tickets in the services they belong to). The statement
+/// both `home_counts` and `home_counts_async` run.
+macro_rules! home_counts_query {
+    ($org:expr, $member:expr) => {{
+        let (org, member): (i64, i64) = ($org, $member);
+        diesel::select((
+            tk::table
+                .filter(tk::org_id.eq(org))
+                .filter(tk::assignee_id.eq(member))
+                .filter(tk::status.eq(IN_PROGRESS))
+                .count()
+                .single_value(),
+            tk::table
+                .filter(tk::org_id.eq(org))
+                .filter(tk::status.eq(UNASSIGNED))
+                .filter(
+                    tk::service_ref.eq_any(
+                        sm::table
+                            .filter(sm::org_id.eq(org))
+                            .filter(sm::member_id.eq(member))
+                            .select(sm::service_ref),
+                    ),
+                )
+                .count()
+                .single_value(),
+        ))
+    }};
+}
+
+type Counts = (Option<i64>, Option<i64>);
+
+fn counts((mine, open): Counts) -> (i64, i64) {
+    (mine.unwrap_or(0), open.unwrap_or(0))
+}
+
 pub fn home_counts(c: &mut DbConn, org: i64, member: i64) -> Result<(i64, i64), AppError> {
-    let mine = tk::table
-        .filter(tk::org_id.eq(org))
-        .filter(tk::assignee_id.eq(member))
-        .filter(tk::status.eq(IN_PROGRESS))
-        .count();
-    let mine: i64 = crate::db::on_backend!(&mut *c, |c| mine.get_result(c))?;
-    let open = tk::table
-        .filter(tk::org_id.eq(org))
-        .filter(tk::status.eq(UNASSIGNED))
-        .filter(
-            tk::service_ref.eq_any(
-                sm::table
-                    .filter(sm::org_id.eq(org))
-                    .filter(sm::member_id.eq(member))
-                    .select(sm::service_ref),
-            ),
-        )
-        .count();
-    let open: i64 = crate::db::on_backend!(c, |c| open.get_result(c))?;
-    Ok((mine, open))
+    let q = home_counts_query!(org, member);
+    let row: Counts = crate::db::on_backend!(c, |c| q.get_result(c))?;
+    Ok(counts(row))
+}
+
+/// `home_counts` on a worker's Postgres connection (`db::PgReads`).
+pub async fn home_counts_async(
+    pg: &crate::db::AsyncPgConnection,
+    org: i64,
+    member: i64,
+) -> Result<(i64, i64), AppError> {
+    let row: Counts =
+        diesel_async::RunQueryDsl::get_result(home_counts_query!(org, member), &mut &*pg).await?;
+    Ok(counts(row))
 }
 
 /// Whether the ticket can still be edited (a closed ticket is final).
