@@ -221,7 +221,25 @@ impl I18n {
     }
 
     pub fn t(&self, lang: Lang, key: &str) -> String {
-        self.format(lang, key, None)
+        self.text(lang, key).into_owned()
+    }
+
+    /// The message `key` in `lang` without arguments: borrowed from the bundle when it is
+    /// plain text (most labels), so a page's labels cost no allocation.
+    pub fn text(&self, lang: Lang, key: &str) -> std::borrow::Cow<'_, str> {
+        let Some(bundle) = self.bundles.get(lang.index()) else {
+            return key.to_string().into();
+        };
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            tracing::warn!(key, lang = lang.code(), "missing translation");
+            return key.to_string().into();
+        };
+        let mut errors = Vec::new();
+        let out = bundle.format_pattern(pattern, None, &mut errors);
+        if !errors.is_empty() {
+            tracing::warn!(key, lang = lang.code(), ?errors, "translation error");
+        }
+        out
     }
 
     pub fn t_args(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {

@@ -45,8 +45,8 @@ pub struct Ctx {
     pub here: String,
     /// Whether it is a GET (only those are worth coming back to after login).
     pub is_get: bool,
-    /// Address and browser, recorded with a new session.
-    pub client: crate::auth::sessions::Client,
+    /// The request (its address and browser are read only when a change records them).
+    req: HttpRequest,
     /// On a workspace, signed in: the services shown as tabs.
     pub service_tabs: Arc<Vec<ServiceTab>>,
     /// A panel an area adds to the page (the phone widget), if any.
@@ -287,15 +287,6 @@ impl FromRequest for Ctx {
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "/".into());
             let is_get = req.method() == actix_web::http::Method::GET;
-            let client = crate::auth::sessions::Client {
-                ip: client_ip(&req),
-                user_agent: req
-                    .headers()
-                    .get(actix_web::http::header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_string(),
-            };
             Ok(Ctx {
                 service_tabs,
                 panel,
@@ -307,7 +298,7 @@ impl FromRequest for Ctx {
                 user,
                 csrf,
                 here,
-                client,
+                req,
             })
         })
     }
@@ -349,6 +340,20 @@ pub fn request_lang(req: &HttpRequest, session: &Session) -> Lang {
 }
 
 impl Ctx {
+    /// Address and browser of this request, recorded with a new session and in the log.
+    pub fn client(&self) -> crate::auth::sessions::Client {
+        crate::auth::sessions::Client {
+            ip: client_ip(&self.req),
+            user_agent: self
+                .req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+        }
+    }
+
     pub fn t(&self, key: &str) -> String {
         self.state.i18n.t(self.lang, key)
     }
@@ -437,7 +442,7 @@ impl Ctx {
     /// fresh cookie naming it (session fixation is not possible).
     pub async fn sign_in(&self, account_id: i64, locale: &str) -> Result<(), AppError> {
         let realm = self.realm();
-        let client = self.client.clone();
+        let client = self.client();
         let absolute = self.state.config.session_absolute;
         let now = chrono::Utc::now().naive_utc();
         let token = self
@@ -529,8 +534,9 @@ pub struct LangOption {
 }
 
 impl PageCtx {
-    pub fn t(&self, key: &str) -> String {
-        self.i18n.t(self.lang, key)
+    /// A label in the reader's language (borrowed when plain text: templates display it).
+    pub fn t(&self, key: &str) -> std::borrow::Cow<'_, str> {
+        self.i18n.text(self.lang, key)
     }
 
     /// A whole number with the reader's grouping (for templates: 10,000).

@@ -35,7 +35,7 @@ impl MembersPage {
     pub fn role_choices(&self, current: &str) -> Vec<Choice> {
         choices(
             model::ROLES,
-            |r| self.ctx.t(&format!("perm-value-{r}")),
+            |r| self.ctx.t(&format!("perm-value-{r}")).into_owned(),
             current,
         )
     }

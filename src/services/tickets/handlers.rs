@@ -67,13 +67,13 @@ fn status_choices(ctx: &PageCtx, selected: &str, with_all: bool) -> Vec<Choice> 
     if with_all {
         v.push(Choice {
             value: String::new(),
-            label: ctx.t("ticket-status-all"),
+            label: ctx.t("ticket-status-all").into_owned(),
             selected: selected.is_empty(),
         });
     }
     v.extend(choices(
         STATUSES,
-        |s| ctx.t(&format!("ticket-status-{s}")),
+        |s| ctx.t(&format!("ticket-status-{s}")).into_owned(),
         selected,
     ));
     v
@@ -429,7 +429,7 @@ async fn ticket_page(
     let page_ctx = ctx.page();
     let priorities = choices(
         PRIORITIES,
-        |p| page_ctx.t(&format!("ticket-priority-{p}")),
+        |p| page_ctx.t(&format!("ticket-priority-{p}")).into_owned(),
         &{
             let p = typed.get("priority");
             if p.is_empty() { "normal".into() } else { p }
@@ -437,7 +437,7 @@ async fn ticket_page(
     );
     let channels = choices(
         CHANNELS,
-        |ch| page_ctx.t(&format!("ticket-channel-{ch}")),
+        |ch| page_ctx.t(&format!("ticket-channel-{ch}")).into_owned(),
         &{
             let ch = typed.get("channel");
             if ch.is_empty() { "web".into() } else { ch }
