@@ -292,3 +292,43 @@ async fn request_reads_outlive_a_lost_worker_connection() {
     assert_eq!(again.get("/me/settings").await.status, 303);
     assert_eq!(ws.get("/me/settings").await.status, 200);
 }
+
+/// The request readers' connections (`db::PgReads`) plan every statement generically: the
+/// setting is on the connection, and options of the URL are kept beside it.
+#[actix_web::test]
+async fn request_readers_use_generic_plans() {
+    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
+        eprintln!("generic-plan test skipped: OC_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    for url in [
+        admin.clone(),
+        format!("{admin}{sep}options=-c%20statement_timeout%3D12345"),
+    ] {
+        let reads =
+            online_contact::db::PgReads::new(&online_contact::db::DbUrl::Postgres(url.clone()))
+                .expect("a reader for a Postgres URL");
+        let conn = reads.conn().await.expect("connected");
+        let setting = |name: &str| {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
+                "current_setting('{name}')"
+            )))
+        };
+        let mode: String =
+            diesel_async::RunQueryDsl::get_result(setting("plan_cache_mode"), &mut &*conn)
+                .await
+                .unwrap();
+        assert_eq!(mode, "force_generic_plan", "{url}");
+        let timeout: String =
+            diesel_async::RunQueryDsl::get_result(setting("statement_timeout"), &mut &*conn)
+                .await
+                .unwrap();
+        let expected = if url.contains("statement_timeout") {
+            "12345ms"
+        } else {
+            "0"
+        };
+        assert_eq!(timeout, expected, "{url}");
+    }
+}
