@@ -128,28 +128,46 @@ impl AppState {
         }
     }
 
-    /// A short read on this worker's own Postgres connection (`db::PgReads`: no hop to
-    /// the blocking pool), else as `db_read`. A connection that fails is dropped and the
-    /// read runs the pooled way.
+    /// `on_pg` on this worker's own Postgres connection (`db::PgReads`: no hop to the
+    /// blocking pool). None without such a connection (SQLite) or when it failed: it is
+    /// dropped then (the next read opens a new one) and the caller reads the pooled way.
+    pub async fn on_reader<T, A>(&self, on_pg: A) -> Result<Option<T>, AppError>
+    where
+        A: AsyncFnOnce(&db::AsyncPgConnection) -> Result<T, AppError>,
+    {
+        let Some(pg) = &self.pg_reads else {
+            return Ok(None);
+        };
+        let conn = match pg.conn().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "read on the worker's connection");
+                return Ok(None);
+            }
+        };
+        match on_pg(&conn).await {
+            Ok(v) => Ok(Some(v)),
+            Err(AppError::Internal(e)) => {
+                tracing::warn!(error = %e, "read on the worker's connection");
+                pg.forget();
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A short read: `on_pg` on this worker's own Postgres connection (`on_reader`), else
+    /// `f` as `db_read`.
     pub async fn read_short<T, A, F>(&self, on_pg: A, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         A: AsyncFnOnce(&db::AsyncPgConnection) -> Result<T, AppError>,
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
-        if let Some(pg) = &self.pg_reads {
-            match pg.conn().await {
-                Ok(conn) => match on_pg(&conn).await {
-                    Err(AppError::Internal(e)) => {
-                        tracing::warn!(error = %e, "read on the worker's connection");
-                        pg.forget();
-                    }
-                    done => return done,
-                },
-                Err(e) => tracing::warn!(error = %e, "read on the worker's connection"),
-            }
+        match self.on_reader(on_pg).await? {
+            Some(v) => Ok(v),
+            None => self.db_read(f).await,
         }
-        self.db_read(f).await
     }
 
     /// Runs `f` on the calling thread when `db_read` would (SQLite, a connection free at

@@ -103,13 +103,17 @@ pub struct ServiceTab {
     /// The member's role in the service (`admin` or `agent`), if they belong to it (the
     /// OWNER and org admins see every live service, member or not).
     pub role: Option<String>,
-    /// The member's channel permissions in the service, and whether they are its admin.
+    /// The member's channel permissions in the service.
     pub phone: bool,
     pub chat: bool,
-    pub service_admin: bool,
 }
 
 impl ServiceTab {
+    /// The member is the service's admin.
+    pub fn service_admin(&self) -> bool {
+        self.role.as_deref() == Some("admin")
+    }
+
     /// Shown when the service has no banner: its first two letters.
     pub fn initials(&self) -> String {
         self.name
@@ -174,7 +178,6 @@ pub fn service_tabs(c: &mut DbConn, org: i64, user: &User) -> Result<Vec<Service
                 status,
                 phone: phone.unwrap_or(false),
                 chat: chat.unwrap_or(false),
-                service_admin: role.as_deref() == Some("admin"),
                 role,
             },
         )

@@ -328,7 +328,7 @@ pub use diesel_async::AsyncPgConnection;
 pub const READER_APPLICATION_NAME: &str = "online-contact request reads";
 
 /// The setting the request readers' connections start with (`PgReads::new`).
-pub const GENERIC_PLANS: &str = "-c plan_cache_mode=force_generic_plan";
+const GENERIC_PLANS: &str = "-c plan_cache_mode=force_generic_plan";
 
 impl PgReads {
     /// For a Postgres URL these connections can serve: not one that requires TLS (the

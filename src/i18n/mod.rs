@@ -227,19 +227,7 @@ impl I18n {
     /// The message `key` in `lang` without arguments: borrowed from the bundle when it is
     /// plain text (most labels), so a page's labels cost no allocation.
     pub fn text(&self, lang: Lang, key: &str) -> std::borrow::Cow<'_, str> {
-        let Some(bundle) = self.bundles.get(lang.index()) else {
-            return key.to_string().into();
-        };
-        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
-            tracing::warn!(key, lang = lang.code(), "missing translation");
-            return key.to_string().into();
-        };
-        let mut errors = Vec::new();
-        let out = bundle.format_pattern(pattern, None, &mut errors);
-        if !errors.is_empty() {
-            tracing::warn!(key, lang = lang.code(), ?errors, "translation error");
-        }
-        out
+        self.format(lang, key, None)
     }
 
     pub fn t_args(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {
@@ -247,7 +235,7 @@ impl I18n {
         for (k, v) in args {
             fa.set(*k, FluentValue::from(v.clone()));
         }
-        self.format(lang, key, Some(&fa))
+        self.format(lang, key, Some(&fa)).into_owned()
     }
 
     /// A whole number with the language's grouping: 10,000.
@@ -359,20 +347,26 @@ impl I18n {
         }
     }
 
-    fn format(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
+    /// Borrowed from the bundle when the message is plain text.
+    fn format<'a>(
+        &'a self,
+        lang: Lang,
+        key: &str,
+        args: Option<&'a FluentArgs<'a>>,
+    ) -> std::borrow::Cow<'a, str> {
         let Some(bundle) = self.bundles.get(lang.index()) else {
-            return key.to_string();
+            return key.to_string().into();
         };
         let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
             tracing::warn!(key, lang = lang.code(), "missing translation");
-            return key.to_string();
+            return key.to_string().into();
         };
         let mut errors = Vec::new();
         let out = bundle.format_pattern(pattern, args, &mut errors);
         if !errors.is_empty() {
             tracing::warn!(key, lang = lang.code(), ?errors, "translation error");
         }
-        out.into_owned()
+        out
     }
 }
 

@@ -173,38 +173,32 @@ async fn read_context(
 /// is dropped and the request read the pooled way.
 async fn read_context_pg(
     state: web::Data<AppState>,
-    pg: &crate::db::PgReads,
     domain: Option<String>,
     token: Option<String>,
     now: chrono::NaiveDateTime,
     page: Page,
 ) -> Result<Read, AppError> {
     let idle = state.config.session_idle;
-    let first = async {
-        let conn = pg.conn().await.map_err(AppError::internal)?;
-        let tenant = match &domain {
-            Some(d) => Some(
-                crate::auth::sessions::tenant_by_domain_async(&conn, d)
-                    .await?
-                    .ok_or(AppError::NotFound)?,
-            ),
-            None => None,
-        };
-        let realm = Realm::of(tenant.as_ref());
-        let (user, write) = match &token {
-            Some(t) => crate::auth::sessions::read_async(&conn, realm, t, now, idle).await?,
-            None => (None, None),
-        };
-        Ok::<_, AppError>((tenant, user, write))
-    };
-    let (tenant, user, write) = match first.await {
-        Ok(read) => read,
-        Err(AppError::Internal(e)) => {
-            tracing::warn!(error = %e, "request read on the worker's connection");
-            pg.forget();
-            return read_context(state, domain, token, now, page).await;
-        }
-        Err(e) => return Err(e),
+    let first = state
+        .on_reader(async |conn| {
+            let tenant = match &domain {
+                Some(d) => Some(
+                    crate::auth::sessions::tenant_by_domain_async(conn, d)
+                        .await?
+                        .ok_or(AppError::NotFound)?,
+                ),
+                None => None,
+            };
+            let realm = Realm::of(tenant.as_ref());
+            let (user, write) = match &token {
+                Some(t) => crate::auth::sessions::read_async(conn, realm, t, now, idle).await?,
+                None => (None, None),
+            };
+            Ok((tenant, user, write))
+        })
+        .await?;
+    let Some((tenant, user, write)) = first else {
+        return read_context(state, domain, token, now, page).await;
     };
     let (t, u) = match (tenant, user) {
         (Some(t), Some(u)) => (t, u),
@@ -250,8 +244,8 @@ impl FromRequest for Ctx {
             let signed_in = token.is_some();
             let (tenant, user, service_tabs, panel, write) = if !needs_db {
                 (None, None, Arc::default(), None, None)
-            } else if let Some(pg) = &state.pg_reads {
-                read_context_pg(state.clone(), pg, domain, token, now, page).await?
+            } else if state.pg_reads.is_some() {
+                read_context_pg(state.clone(), domain, token, now, page).await?
             } else {
                 read_context(state.clone(), domain, token, now, page).await?
             };
@@ -340,10 +334,15 @@ pub fn request_lang(req: &HttpRequest, session: &Session) -> Lang {
 }
 
 impl Ctx {
-    /// Address and browser of this request, recorded with a new session and in the log.
+    /// The address of this request, recorded in the permission-change log.
+    pub fn ip(&self) -> String {
+        client_ip(&self.req)
+    }
+
+    /// Address and browser of this request, recorded with a new session.
     pub fn client(&self) -> crate::auth::sessions::Client {
         crate::auth::sessions::Client {
-            ip: client_ip(&self.req),
+            ip: self.ip(),
             user_agent: self
                 .req
                 .headers()
@@ -395,7 +394,7 @@ impl Ctx {
             has_counseling: self.service_tabs.iter().any(|t| t.kind == "counseling"),
             service_tabs: self.service_tabs.clone(),
             cti_log: self.user.as_ref().is_some_and(User::is_admin)
-                || self.service_tabs.iter().any(|t| t.service_admin),
+                || self.service_tabs.iter().any(ServiceTab::service_admin),
             panel: self.panel.clone(),
         }
     }

@@ -572,7 +572,6 @@ mod tests {
             role: None,
             phone,
             chat,
-            service_admin: false,
         }
     }
 

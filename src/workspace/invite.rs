@@ -83,7 +83,7 @@ pub async fn accept(
         });
     }
     let hash = ctx.state.hasher.hash(form.password).await?;
-    let (org, ip) = (ctx.tenant.org_id, ctx.client().ip);
+    let (org, ip) = (ctx.tenant.org_id, ctx.ip());
     let accepted = ctx
         .state
         .db(move |c| invitations::accept(c, org, &token, &hash, &ip, now()))

@@ -141,7 +141,7 @@ pub async fn add(ctx: OrgAdmin, form: web::Form<AddForm>) -> Result<HttpResponse
         .trim()
         .parse()
         .map_err(|_| AppError::NotFound)?;
-    let (who, ip) = (actor(&ctx), ctx.client().ip);
+    let (who, ip) = (actor(&ctx), ctx.ip());
     let r = ctx
         .state
         .db(move |c| model::grant(c, org, id, &who, &ip, now()))
@@ -156,7 +156,7 @@ pub async fn add(ctx: OrgAdmin, form: web::Form<AddForm>) -> Result<HttpResponse
 pub async fn remove(ctx: OrgAdmin, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let org = ctx.org_id();
     let id = path.into_inner();
-    let (who, ip) = (actor(&ctx), ctx.client().ip);
+    let (who, ip) = (actor(&ctx), ctx.ip());
     let r = ctx
         .state
         .db(move |c| model::revoke(c, org, id, &who, &ip, now()))

@@ -329,23 +329,17 @@ async fn rows(
     }
     let org = ctx.org_id();
     let search = page_search(org, &filter, after, &people);
-    let short = match &ctx.state.pg_reads {
-        Some(pg) => match pg.conn().await {
-            Ok(conn) => model::search_short_async(&conn, &search)
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "log search on the worker's connection");
-                    pg.forget();
-                    None
-                }),
-            Err(_) => None,
-        },
-        None => ctx
-            .state
+    let short = if ctx.state.pg_reads.is_some() {
+        ctx.state
+            .on_reader(async |pg| Ok(model::search_short_async(pg, &search).await?))
+            .await?
+            .flatten()
+    } else {
+        ctx.state
             .db_inline(|c| Ok(model::search_short(c, &search)?))
             .ok()
             .transpose()?
-            .flatten(),
+            .flatten()
     };
     if let Some(rows) = short {
         return Ok(rows);

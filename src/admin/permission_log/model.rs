@@ -243,7 +243,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConn, &By<'_>) -> Result<T, AppError> + Send + 'static,
 {
-    let (actor, ip) = (Person::member(user), ctx.client().ip);
+    let (actor, ip) = (Person::member(user), ctx.ip());
     ctx.state
         .db(move |c| {
             let by = By {

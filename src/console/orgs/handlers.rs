@@ -399,7 +399,7 @@ pub async fn add_member(
         locale: ctx.lang.code().to_string(),
     };
     let org_id = org.id;
-    let (actor, ip) = (console_actor(&user), ctx.client().ip);
+    let (actor, ip) = (console_actor(&user), ctx.ip());
     if !ctx
         .state
         .db(move |c| model::add_member(c, org_id, &new, &actor, &ip, now()))
@@ -459,7 +459,7 @@ pub async fn make_owner(
     let (public_id, member_id) = path.into_inner();
     let org = own_org(&ctx, &user, public_id).await?;
     let org_id = org.id;
-    let (actor, ip) = (console_actor(&user), ctx.client().ip);
+    let (actor, ip) = (console_actor(&user), ctx.ip());
     if !ctx
         .state
         .db(move |c| model::make_owner(c, org_id, member_id, &actor, &ip, now()))

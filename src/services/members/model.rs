@@ -438,7 +438,6 @@ mod tests {
             role: role.map(Into::into),
             phone: true,
             chat: false,
-            service_admin: role == Some(ROLE_ADMIN),
         }
     }
 
