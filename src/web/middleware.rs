@@ -485,25 +485,26 @@ pub async fn security_headers(
         .is_some_and(|s| s.config.base_url.is_https());
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
-    let set = |h: &mut actix_web::http::header::HeaderMap, k: &'static str, v: &'static str| {
-        if !h.contains_key(k) {
-            h.insert(
-                header::HeaderName::from_static(k),
-                HeaderValue::from_static(v),
-            );
-        }
-    };
+    // Names and values built at compile time: a name given as `&str` is parsed again
+    // (lower-cased, validated) on every lookup.
+    const COOP: header::HeaderName = header::HeaderName::from_static("cross-origin-opener-policy");
+    let set =
+        |h: &mut actix_web::http::header::HeaderMap, k: header::HeaderName, v: &'static str| {
+            if !h.contains_key(&k) {
+                h.insert(k, HeaderValue::from_static(v));
+            }
+        };
     set(
         h,
-        "content-security-policy",
+        header::CONTENT_SECURITY_POLICY,
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     );
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "x-frame-options", "DENY");
-    set(h, "referrer-policy", "same-origin");
-    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "same-origin");
+    set(h, COOP, "same-origin");
     if https {
-        set(h, "strict-transport-security", "max-age=31536000");
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
