@@ -322,9 +322,10 @@ macro_rules! console_session_query {
     };
 }
 
-/// A workspace session of `$org` with its member, by token hash.
-macro_rules! workspace_session_query {
-    ($hash:expr, $org:expr) => {
+/// The workspace sessions (of any org) with their members, by token hash: the rows of
+/// `workspace_session_query` before the org is known.
+macro_rules! workspace_sessions_by_hash {
+    ($hash:expr) => {
         s::table
             .inner_join(
                 om::table.on(om::id
@@ -332,22 +333,36 @@ macro_rules! workspace_session_query {
                     .and(om::org_id.nullable().eq(s::org_id))),
             )
             .filter(s::token_hash.eq($hash))
-            .filter(s::realm.eq(Realm::Workspace($org).name()))
+            .filter(s::realm.eq(Realm::Workspace(0).name()))
+    };
+}
+
+/// What a workspace session read selects after its org: the session and its member.
+macro_rules! workspace_session_columns {
+    () => {
+        (
+            s::id,
+            s::last_seen_at,
+            s::expires_at,
+            (
+                om::id,
+                om::name,
+                om::email,
+                om::locale,
+                om::login_id,
+                om::is_owner,
+                om::is_org_admin,
+            ),
+        )
+    };
+}
+
+/// A workspace session of `$org` with its member, by token hash.
+macro_rules! workspace_session_query {
+    ($hash:expr, $org:expr) => {
+        workspace_sessions_by_hash!($hash)
             .filter(s::org_id.eq($org))
-            .select((
-                s::id,
-                s::last_seen_at,
-                s::expires_at,
-                (
-                    om::id,
-                    om::name,
-                    om::email,
-                    om::locale,
-                    om::login_id,
-                    om::is_owner,
-                    om::is_org_admin,
-                ),
-            ))
+            .select(workspace_session_columns!())
     };
 }
 
@@ -472,6 +487,40 @@ pub async fn read_async(
         .map(workspace_found),
     };
     Ok(settle(found, now, idle))
+}
+
+/// The tenant of `domain` and the account of a live workspace session of it, on a worker's
+/// Postgres connection in **one round trip**: the two statements are sent together
+/// (diesel-async pipelines the queries of one connection that are awaited together), the
+/// session's read without its org, which is checked here (a session of another org, or of
+/// the console, is no session here: the same rule as `read`'s). Before: the session's
+/// statement waited for the tenant's answer.
+pub async fn tenant_and_read_async(
+    pg: &AsyncPgConnection,
+    domain: &str,
+    token: &str,
+    now: NaiveDateTime,
+    idle: chrono::Duration,
+) -> Result<(Option<Tenant>, Option<User>, Option<SessionWrite>), AppError> {
+    if impossible(token) {
+        return Ok((tenant_by_domain_async(pg, domain).await?, None, None));
+    }
+    let hash = token_hash(token);
+    let session = diesel_async::RunQueryDsl::first::<(Option<i64>, WorkspaceSessionRow)>(
+        workspace_sessions_by_hash!(&hash).select((s::org_id, workspace_session_columns!())),
+        &mut &*pg,
+    );
+    let (tenant, session) =
+        futures_util::future::try_join(tenant_by_domain_async(pg, domain), async {
+            Ok(session.await.optional()?)
+        })
+        .await?;
+    let found = match (&tenant, session) {
+        (Some(t), Some((org, row))) if org == Some(t.org_id) => Some(workspace_found(row)),
+        _ => None,
+    };
+    let (user, write) = settle(found, now, idle);
+    Ok((tenant, user, write))
 }
 
 type OrgUserRow = (i64, String, String, String, String, bool, bool);

@@ -248,6 +248,14 @@ impl I18n {
         self.format(lang, key, Some(&fa)).into_owned()
     }
 
+    /// The message `key` with one argument, borrowed (a page's heading or hint: no copy of
+    /// the value is made to format it).
+    pub fn t_one(&self, lang: Lang, key: &str, name: &str, value: &str) -> String {
+        let mut fa = FluentArgs::new();
+        fa.set(name, FluentValue::from(value));
+        self.format(lang, key, Some(&fa)).into_owned()
+    }
+
     /// A whole number with the language's grouping: 10,000.
     pub fn number(&self, lang: Lang, n: i64) -> String {
         self.decimal(lang, n, 0)

@@ -181,6 +181,12 @@ async fn read_context_pg(
     let idle = state.config.session_idle;
     let first = state
         .on_reader(async |conn| {
+            if let (Some(d), Some(t)) = (&domain, &token) {
+                // A signed-in workspace request: the tenant and the session in one trip.
+                let (tenant, user, write) =
+                    crate::auth::sessions::tenant_and_read_async(conn, d, t, now, idle).await?;
+                return Ok((Some(tenant.ok_or(AppError::NotFound)?), user, write));
+            }
             let tenant = match &domain {
                 Some(d) => Some(
                     crate::auth::sessions::tenant_by_domain_async(conn, d)
@@ -526,9 +532,9 @@ pub fn choices<S: AsRef<str>>(
         .collect()
 }
 
-pub struct LangOption {
+pub struct LangOption<'a> {
     pub code: &'static str,
-    pub name: String,
+    pub name: std::borrow::Cow<'a, str>,
     pub selected: bool,
 }
 
@@ -557,8 +563,7 @@ impl PageCtx {
     }
 
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
-        self.i18n
-            .t_args(self.lang, key, &[(name, value.to_string())])
+        self.i18n.t_one(self.lang, key, name, value)
     }
 
     /// Whether this page belongs to the service `service_id` (its tab is marked).
@@ -566,15 +571,20 @@ impl PageCtx {
         in_service(&self.here, service_id)
     }
 
-    pub fn lang_options(&self) -> Vec<LangOption> {
-        Lang::ALL
-            .iter()
-            .map(|l| LangOption {
-                code: l.code(),
-                name: self.i18n.t(self.lang, &format!("lang-name-{}", l.code())),
-                selected: *l == self.lang,
-            })
-            .collect()
+    /// The language switch's options (on every page: the names are borrowed labels).
+    pub fn lang_options(&self) -> [LangOption<'_>; 3] {
+        Lang::ALL.map(|l| LangOption {
+            code: l.code(),
+            name: self.i18n.text(
+                self.lang,
+                match l {
+                    Lang::Ko => "lang-name-ko",
+                    Lang::Ja => "lang-name-ja",
+                    Lang::En => "lang-name-en",
+                },
+            ),
+            selected: l == self.lang,
+        })
     }
 }
 
