@@ -42,7 +42,7 @@ pub struct AppState {
     /// The panel areas add to workspace pages (the phone widget); wired here, where the
     /// app is composed, so the foundation needs no area.
     pub page_panel: Option<web::PanelLoader>,
-    /// On Postgres: each HTTP worker's connection for the reads of every request.
+    /// On Postgres: the connection for the short reads of every request, shared by the workers.
     pub pg_reads: Option<db::PgReads>,
     /// Database work waits here (first come, first served) for a free connection, so no
     /// more blocking threads run than there are connections.
@@ -128,7 +128,7 @@ impl AppState {
         }
     }
 
-    /// `on_pg` on this worker's own Postgres connection (`db::PgReads`: no hop to the
+    /// `on_pg` on the request reader Postgres connection (`db::PgReads`: no hop to the
     /// blocking pool). None without such a connection (SQLite) or when it failed: it is
     /// dropped then (the next read opens a new one) and the caller reads the pooled way.
     pub async fn on_reader<T, A>(&self, on_pg: A) -> Result<Option<T>, AppError>
@@ -141,22 +141,22 @@ impl AppState {
         let conn = match pg.conn().await {
             Ok(conn) => conn,
             Err(e) => {
-                tracing::warn!(error = %e, "read on the worker's connection");
+                tracing::warn!(error = %e, "read on the request reader connection");
                 return Ok(None);
             }
         };
         match on_pg(&conn).await {
             Ok(v) => Ok(Some(v)),
             Err(AppError::Internal(e)) => {
-                tracing::warn!(error = %e, "read on the worker's connection");
-                pg.forget();
+                tracing::warn!(error = %e, "read on the request reader connection");
+                pg.forget(&conn);
                 Ok(None)
             }
             Err(e) => Err(e),
         }
     }
 
-    /// A short read: `on_pg` on this worker's own Postgres connection (`on_reader`), else
+    /// A short read: `on_pg` on the request reader Postgres connection (`on_reader`), else
     /// `f` as `db_read`.
     pub async fn read_short<T, A, F>(&self, on_pg: A, f: F) -> Result<T, AppError>
     where

@@ -167,7 +167,7 @@ async fn read_context(
         .await
 }
 
-/// `read_context` on Postgres: the tenant and the session on the worker's own connection
+/// `read_context` on Postgres: the tenant and the session on the request reader connection
 /// (`db::PgReads`, no hop to the blocking pool); the tabs and panel too when they are
 /// kept and the page has no panel, else in one trip on the pool. A connection that fails
 /// is dropped and the request read the pooled way.

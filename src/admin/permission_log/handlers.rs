@@ -302,7 +302,7 @@ fn query_string(q: &LogQuery) -> String {
 }
 
 /// The rows of a page. When the search is known to read little: on SQLite on this thread,
-/// on Postgres on the worker's reader connection (the hop to the blocking pool and back
+/// on Postgres on the request reader connection (the hop to the blocking pool and back
 /// costs about as much as such a search; a reader that fails is dropped and the pool
 /// answers). When it may read long (a name and action over a long range may read many
 /// rows): on the blocking pool.

@@ -441,7 +441,7 @@ macro_rules! load_sync {
     };
 }
 
-/// Runs a query of `search_on!` on a worker's reader connection (`db::PgReads`).
+/// Runs a query of `search_on!` on the request reader connection (`db::PgReads`).
 macro_rules! load_async {
     ($conn:expr, $q:expr, $t:ty) => {
         diesel_async::RunQueryDsl::load::<$t>($q, &mut &*$conn).await?
@@ -585,7 +585,7 @@ pub fn search_short(c: &mut DbConn, s: &Search<'_>) -> QueryResult<Option<Vec<Lo
     }
 }
 
-/// `search_short` on Postgres on the worker's reader connection (`db::PgReads`): the same
+/// `search_short` on Postgres on the request reader connection (`db::PgReads`): the same
 /// statements, without the trip to the blocking pool. Only for searches known to read
 /// little, like the request's context: the connection is shared by the worker's requests.
 pub async fn search_short_async(
