@@ -489,8 +489,8 @@ pub async fn read_async(
     Ok(settle(found, now, idle))
 }
 
-/// The tenant of `domain` and the account of a live workspace session of it, on a worker's
-/// Postgres connection in **one round trip**: the two statements are sent together
+/// The tenant of `domain` and the account of a live workspace session of it, on the request
+/// reader connection (`db::PgReads`) in **one round trip**: the two statements are sent together
 /// (diesel-async pipelines the queries of one connection that are awaited together), the
 /// session's read without its org, which is checked here (a session of another org, or of
 /// the console, is no session here: the same rule as `read`'s). Before: the session's

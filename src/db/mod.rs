@@ -311,14 +311,17 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
 /// to a blocking thread and back on top of the round trip; here the worker sends the
 /// statement and serves other requests until the answer arrives, and the statements of
 /// concurrent requests share the connection (pipelined). The queries are the same Diesel
-/// queries the blocking path runs (`diesel_async::RunQueryDsl`). One connection for all workers rather than one each
-/// (the ninth session): with one each, on 2 cores, the statements of `/` signed in often
-/// travelled one by one (each a wake-up of the worker and of its backend: 5.6 system calls
-/// and 1.6 context switches a request) and the server spent 75-96 µs of CPU a page; with one,
-/// 42-44 µs and 24,000 instead of 16,000 pages a second.
+/// queries the blocking path runs (`diesel_async::RunQueryDsl`). One connection for all
+/// workers rather than one each (the ninth session): with one each, on 2 cores, the
+/// statements of `/` signed in often travelled one by one (each a wake-up of the worker and
+/// of its backend: 5.6 system calls and 1.6 context switches a request) and the server spent
+/// 75-96 µs of CPU a page; with one, 51-55 µs (15,500 → 19,952 pages a second).
 pub struct PgReads {
     config: tokio_postgres::Config,
     conn: std::sync::Mutex<Option<std::sync::Arc<AsyncPgConnection>>>,
+    /// Held while a connection is being opened: the requests that find none wait for that
+    /// one instead of each opening its own.
+    opening: tokio::sync::Mutex<()>,
 }
 
 pub use diesel_async::AsyncPgConnection;
@@ -357,6 +360,7 @@ impl PgReads {
         Some(PgReads {
             config,
             conn: Default::default(),
+            opening: Default::default(),
         })
     }
 
@@ -367,44 +371,21 @@ impl PgReads {
         if let Some(c) = self.lock().as_ref() {
             return Ok(c.clone());
         }
+        let _opening = self.opening.lock().await;
+        if let Some(c) = self.lock().as_ref() {
+            return Ok(c.clone());
+        }
         let fail = |e: &dyn std::fmt::Display| format!("cannot connect to the database: {e}");
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let config = self.config.clone();
-        std::thread::Builder::new()
-            .name("pg-reads".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                rt.block_on(async move {
-                    match config.connect(tokio_postgres::NoTls).await {
-                        Ok((client, connection)) => {
-                            let _ = tx.send(Ok(client));
-                            // Ends when the client is dropped or the server closes it.
-                            let _ = connection.await;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e.to_string()));
-                        }
-                    }
-                });
-            })
+        let client = connect_on_own_thread(self.config.clone())
+            .await
             .map_err(|e| fail(&e))?;
-        let client = rx.await.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
         let c = std::sync::Arc::new(
             AsyncPgConnection::try_from(client)
                 .await
                 .map_err(|e| fail(&e))?,
         );
-        // Another worker may have opened one meanwhile: the first one kept serves all.
-        Ok(self.lock().get_or_insert(c).clone())
+        *self.lock() = Some(c.clone());
+        Ok(c)
     }
 
     /// Drops `failed` (after an error) if it is still the connection, so the next read
@@ -422,6 +403,40 @@ impl PgReads {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<std::sync::Arc<AsyncPgConnection>>> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// A client of `config` whose connection is driven by a thread of its own (a runtime of its
+/// own, which the socket belongs to); the thread ends with the connection.
+async fn connect_on_own_thread(
+    config: tokio_postgres::Config,
+) -> Result<tokio_postgres::Client, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let drive = move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string());
+        // A runtime that cannot be built drops `tx`: the caller sees the connection fail.
+        rt.map(|rt| {
+            rt.block_on(async move {
+                match config.connect(tokio_postgres::NoTls).await {
+                    Ok((client, connection)) => {
+                        let _ = tx.send(Ok(client));
+                        // Until the client is dropped or the server closes the connection.
+                        let _ = connection.await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                    }
+                }
+            })
+        })
+    };
+    std::thread::Builder::new()
+        .name("pg-reads".into())
+        .spawn(drive)
+        .map_err(|e| e.to_string())?;
+    rx.await.map_err(|e| e.to_string())?
 }
 
 /// Applies the pending migrations of the connection's backend.

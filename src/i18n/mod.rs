@@ -241,18 +241,25 @@ impl I18n {
     }
 
     pub fn t_args(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {
-        let mut fa = FluentArgs::new();
-        for (k, v) in args {
-            fa.set(*k, FluentValue::from(v.clone()));
-        }
-        self.format(lang, key, Some(&fa)).into_owned()
+        self.with_args(lang, key, args.iter().map(|(k, v)| (*k, v.as_str())))
     }
 
-    /// The message `key` with one argument, borrowed (a page's heading or hint: no copy of
-    /// the value is made to format it).
+    /// The message `key` with one argument (a page's heading or hint).
     pub fn t_one(&self, lang: Lang, key: &str, name: &str, value: &str) -> String {
+        self.with_args(lang, key, [(name, value)])
+    }
+
+    /// The message `key` with `args`, borrowed to format (no copy of a value is made).
+    fn with_args<'v>(
+        &self,
+        lang: Lang,
+        key: &str,
+        args: impl IntoIterator<Item = (&'v str, &'v str)>,
+    ) -> String {
         let mut fa = FluentArgs::new();
-        fa.set(name, FluentValue::from(value));
+        for (k, v) in args {
+            fa.set(k, FluentValue::from(v));
+        }
         self.format(lang, key, Some(&fa)).into_owned()
     }
 

@@ -587,7 +587,7 @@ pub fn search_short(c: &mut DbConn, s: &Search<'_>) -> QueryResult<Option<Vec<Lo
 
 /// `search_short` on Postgres on the request reader connection (`db::PgReads`): the same
 /// statements, without the trip to the blocking pool. Only for searches known to read
-/// little, like the request's context: the connection is shared by the worker's requests.
+/// little, like the request's context: the connection is shared by every request.
 pub async fn search_short_async(
     pg: &crate::db::AsyncPgConnection,
     s: &Search<'_>,
