@@ -129,8 +129,9 @@ impl AppState {
     }
 
     /// `on_pg` on the request reader Postgres connection (`db::PgReads`: no hop to the
-    /// blocking pool). None without such a connection (SQLite) or when it failed: it is
-    /// dropped then (the next read opens a new one) and the caller reads the pooled way.
+    /// blocking pool). None without such a connection (SQLite), when it failed, or when it
+    /// did not answer within `db::READ_DEADLINE`: it is dropped then (the next read opens a
+    /// new one) and the caller reads the pooled way.
     pub async fn on_reader<T, A>(&self, on_pg: A) -> Result<Option<T>, AppError>
     where
         A: AsyncFnOnce(&db::AsyncPgConnection) -> Result<T, AppError>,
@@ -138,22 +139,24 @@ impl AppState {
         let Some(pg) = &self.pg_reads else {
             return Ok(None);
         };
-        let conn = match pg.conn().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::warn!(error = %e, "read on the request reader connection");
-                return Ok(None);
-            }
+        let mut used = None;
+        let read = async {
+            let conn = pg.conn().await?;
+            used = Some(conn.clone());
+            Ok::<_, String>(on_pg(&conn).await)
         };
-        match on_pg(&conn).await {
-            Ok(v) => Ok(Some(v)),
-            Err(AppError::Internal(e)) => {
-                tracing::warn!(error = %e, "read on the request reader connection");
-                pg.forget(&conn);
-                Ok(None)
-            }
-            Err(e) => Err(e),
+        let failure = match tokio::time::timeout(db::READ_DEADLINE, read).await {
+            Ok(Ok(Ok(v))) => return Ok(Some(v)),
+            Ok(Ok(Err(AppError::Internal(e)))) => e,
+            Ok(Ok(Err(e))) => return Err(e),
+            Ok(Err(e)) => e,
+            Err(_) => format!("no answer within {:?}", db::READ_DEADLINE),
+        };
+        tracing::warn!(error = %failure, "read on the request reader connection");
+        if let Some(conn) = &used {
+            pg.forget(conn);
         }
+        Ok(None)
     }
 
     /// A short read: `on_pg` on the request reader Postgres connection (`on_reader`), else

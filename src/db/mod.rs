@@ -311,11 +311,19 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
 /// to a blocking thread and back on top of the round trip; here the worker sends the
 /// statement and serves other requests until the answer arrives, and the statements of
 /// concurrent requests share the connection (pipelined). The queries are the same Diesel
-/// queries the blocking path runs (`diesel_async::RunQueryDsl`). One connection for all
-/// workers rather than one each (the ninth session): with one each, on 2 cores, the
-/// statements of `/` signed in often travelled one by one (each a wake-up of the worker and
-/// of its backend: 5.6 system calls and 1.6 context switches a request) and the server spent
-/// 75-96 µs of CPU a page; with one, 51-55 µs (15,500 → 19,952 pages a second).
+/// queries the blocking path runs (`diesel_async::RunQueryDsl`).
+///
+/// One connection for all workers rather than one each (the ninth session): with one each,
+/// on 2 cores, the statements of `/` signed in often travelled one by one (each a wake-up of
+/// the worker and of its backend: 5.6 system calls and 1.6 context switches a request) and
+/// the server spent 75-96 µs of CPU a page. Its driver (the task that writes and reads the
+/// socket) runs on the runtime of the worker that opened it (the tenth session): on a
+/// thread of its own every statement woke that thread twice (to write, then to hand the
+/// answer over), `/` signed in 59.7 against 45.5 µs of server CPU, 17,416 against 22,644
+/// pages a second, the two builds in turns. A worker never blocks (database work goes to
+/// the blocking pool), but should the one hosting the driver stop answering, every read
+/// waits at most `READ_DEADLINE`: then it reads through the pool and the connection is
+/// dropped, the next read opening a new one on a worker that answers (`AppState::on_reader`).
 pub struct PgReads {
     config: tokio_postgres::Config,
     conn: std::sync::Mutex<Option<std::sync::Arc<AsyncPgConnection>>>,
@@ -325,6 +333,11 @@ pub struct PgReads {
 }
 
 pub use diesel_async::AsyncPgConnection;
+
+/// The longest a read waits on the request reader connection (opening it included) before
+/// it reads through the pool instead and the connection is dropped: its answer comes in well
+/// under a millisecond, unless the runtime driving it has stopped answering.
+pub const READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How the request readers' connections show in `pg_stat_activity` (unless the URL names
 /// an application).
@@ -364,9 +377,8 @@ impl PgReads {
         })
     }
 
-    /// The connection, opened on first use or again after `forget`. Its driver (the task
-    /// that writes and reads the socket) runs on a thread of its own: on a worker's runtime,
-    /// a worker thread busy or blocked would stall every other worker's reads.
+    /// The connection, opened on first use or again after `forget`, its driver spawned on
+    /// the calling runtime (see `PgReads`).
     pub async fn conn(&self) -> Result<std::sync::Arc<AsyncPgConnection>, String> {
         if let Some(c) = self.lock().as_ref() {
             return Ok(c.clone());
@@ -376,9 +388,13 @@ impl PgReads {
             return Ok(c.clone());
         }
         let fail = |e: &dyn std::fmt::Display| format!("cannot connect to the database: {e}");
-        let client = connect_on_own_thread(self.config.clone())
+        let (client, connection) = self
+            .config
+            .connect(tokio_postgres::NoTls)
             .await
             .map_err(|e| fail(&e))?;
+        // Until the client is dropped or the server closes the connection.
+        tokio::spawn(connection);
         let c = std::sync::Arc::new(
             AsyncPgConnection::try_from(client)
                 .await
@@ -403,40 +419,6 @@ impl PgReads {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<std::sync::Arc<AsyncPgConnection>>> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// A client of `config` whose connection is driven by a thread of its own (a runtime of its
-/// own, which the socket belongs to); the thread ends with the connection.
-async fn connect_on_own_thread(
-    config: tokio_postgres::Config,
-) -> Result<tokio_postgres::Client, String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let drive = move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string());
-        // A runtime that cannot be built drops `tx`: the caller sees the connection fail.
-        rt.map(|rt| {
-            rt.block_on(async move {
-                match config.connect(tokio_postgres::NoTls).await {
-                    Ok((client, connection)) => {
-                        let _ = tx.send(Ok(client));
-                        // Until the client is dropped or the server closes the connection.
-                        let _ = connection.await;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e.to_string()));
-                    }
-                }
-            })
-        })
-    };
-    std::thread::Builder::new()
-        .name("pg-reads".into())
-        .spawn(drive)
-        .map_err(|e| e.to_string())?;
-    rx.await.map_err(|e| e.to_string())?
 }
 
 /// Applies the pending migrations of the connection's backend.

@@ -116,12 +116,7 @@ pub async fn browser(d: &Driver) -> Client {
 }
 
 pub async fn fill(c: &Client, css: &str, value: &str) {
-    let e = c
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap();
+    let e = wait_for(c, css).await;
     e.clear().await.unwrap();
     e.send_keys(value).await.unwrap();
 }
@@ -130,12 +125,7 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
 /// still under way when it was found).
 pub async fn click(c: &Client, css: &str) {
     for attempt in 0..5 {
-        let e = c
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap();
+        let e = wait_for(c, css).await;
         match e.click().await {
             Ok(()) => return,
             Err(fantoccini::error::CmdError::Standard(w))
@@ -150,17 +140,20 @@ pub async fn click(c: &Client, css: &str) {
 }
 
 pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    match c
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await
-    {
-        Ok(e) => e,
-        Err(e) => {
+    // Looked up again until found: a lookup made while the page navigates fails with
+    // "aborted by navigation" (seen after a form's submit in a loaded CI run), which is
+    // not an answer about the next page.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let last = match c.find(Locator::Css(css)).await {
+            Ok(e) => return e,
+            Err(e) => e,
+        };
+        if std::time::Instant::now() >= deadline {
             let src = c.source().await.unwrap_or_default();
-            panic!("waiting for {css}: {e}\npage:\n{src}");
+            panic!("waiting for {css}: {last}\npage:\n{src}");
         }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -332,3 +332,46 @@ async fn request_readers_use_generic_plans() {
         assert_eq!(timeout, expected, "{url}");
     }
 }
+
+/// The request reader connection's driver runs on the runtime that opened it (here the
+/// test's own). While that runtime's thread is blocked (here in a blocking request to a
+/// server on other threads sharing the app's state), a read waiting on it gives up after
+/// `db::READ_DEADLINE` and is read through the pool; the connection is dropped and the next
+/// read opens one on the server's worker, which answers at once.
+#[actix_web::test]
+async fn request_reads_outlive_a_stalled_reader_runtime() {
+    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
+        eprintln!("stalled-reader test skipped: OC_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = TestApp::start(Backend::Postgres(admin)).await;
+    // Signed in through the in-process service: the reader connection is opened here.
+    let mut ws = app.admin("stall").await;
+    assert!(ws.get("/").await.body.contains("Name boss"));
+    let port = serve(app.state.clone(), None);
+    let mut http = Http::new(port, "stall.localhost:8080");
+    let deadline = online_contact::db::READ_DEADLINE;
+    // The first request's tenant read waits on the stalled runtime, then on the pool.
+    let t = std::time::Instant::now();
+    let login = http.get("/login");
+    assert_eq!(login.status, 200);
+    assert!(t.elapsed() >= deadline, "{:?}", t.elapsed());
+    let r = http.post_form("/login", &[("login_id", "boss"), ("password", GOOD_PW)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mut slow = 0;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let page = http.get("/me/settings");
+        let took = t.elapsed();
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Name boss"), "{}", page.body);
+        assert!(took < deadline * 5, "{took:?}");
+        if took >= deadline {
+            slow += 1;
+        }
+    }
+    // Read on the new connection (one slow request allowed for a loaded machine).
+    assert!(slow <= 1, "{slow} requests waited out the deadline");
+    // And the test's runtime, free again, reads on the server's connection.
+    assert!(ws.get("/").await.body.contains("Name boss"));
+}
