@@ -134,7 +134,7 @@ impl AppState {
     /// new one) and the caller reads the pooled way.
     pub async fn on_reader<T, A>(&self, on_pg: A) -> Result<Option<T>, AppError>
     where
-        A: AsyncFnOnce(&db::AsyncPgConnection) -> Result<T, AppError>,
+        A: AsyncFnOnce(&db::Reader) -> Result<T, AppError>,
     {
         let Some(pg) = &self.pg_reads else {
             return Ok(None);
@@ -164,7 +164,7 @@ impl AppState {
     pub async fn read_short<T, A, F>(&self, on_pg: A, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        A: AsyncFnOnce(&db::AsyncPgConnection) -> Result<T, AppError>,
+        A: AsyncFnOnce(&db::Reader) -> Result<T, AppError>,
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
         match self.on_reader(on_pg).await? {

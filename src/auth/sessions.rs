@@ -458,9 +458,21 @@ pub fn read(
     Ok(settle(found, now, idle))
 }
 
-/// `read` on a worker's Postgres connection (`db::PgReads`): the same statements.
+/// The SQL of `console_session_query` as `first` runs it (its one row), for the request
+/// reader's prepared statement: the token's hash, the realm, the limit.
+fn console_session_sql() -> String {
+    use diesel::query_builder::{QueryBuilder, QueryFragment};
+    let q = console_session_query!("").limit(1);
+    let mut out = diesel::pg::PgQueryBuilder::default();
+    // Writing SQL into a string does not fail.
+    let _ = QueryFragment::<diesel::pg::Pg>::to_sql(&q, &mut out, &diesel::pg::Pg);
+    out.finish()
+}
+
+/// `read` on the request reader connection (`db::PgReads`): the same statements, the
+/// console's as a statement prepared once on the connection (`db::Reader::query_opt`).
 pub async fn read_async(
-    pg: &AsyncPgConnection,
+    pg: &crate::db::Reader,
     realm: Realm,
     token: &str,
     now: NaiveDateTime,
@@ -471,16 +483,32 @@ pub async fn read_async(
     }
     let hash = token_hash(token);
     let found = match realm {
-        Realm::Console => diesel_async::RunQueryDsl::first::<ConsoleSessionRow>(
-            console_session_query!(&hash),
-            &mut &*pg,
-        )
-        .await
-        .optional()?
-        .map(console_found),
+        Realm::Console => pg
+            .query_opt(
+                "console session",
+                console_session_sql,
+                &[&hash, &Realm::Console.name(), &1_i64],
+            )
+            .await
+            .map_err(AppError::Internal)?
+            .map(|r| -> Result<Found, AppError> {
+                let get = |e: tokio_postgres::Error| AppError::Internal(e.to_string());
+                Ok(console_found((
+                    r.try_get(0).map_err(get)?,
+                    Stamp(r.try_get(1).map_err(get)?),
+                    Stamp(r.try_get(2).map_err(get)?),
+                    (
+                        r.try_get(3).map_err(get)?,
+                        r.try_get(4).map_err(get)?,
+                        r.try_get(5).map_err(get)?,
+                        r.try_get(6).map_err(get)?,
+                    ),
+                )))
+            })
+            .transpose()?,
         Realm::Workspace(org) => diesel_async::RunQueryDsl::first::<WorkspaceSessionRow>(
             workspace_session_query!(&hash, org),
-            &mut &*pg,
+            &mut pg.diesel(),
         )
         .await
         .optional()?

@@ -29,7 +29,7 @@ pub async fn home(ctx: Member) -> Result<HttpResponse, AppError> {
     let (in_progress, unassigned) = ctx
         .state
         .read_short(
-            async |pg| home_counts_async(pg, org, id).await,
+            async |pg| home_counts_async(pg.diesel(), org, id).await,
             move |c| home_counts(c, org, id),
         )
         .await?;

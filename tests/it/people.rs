@@ -821,7 +821,9 @@ async fn assert_short(
     assert_eq!(short.map(row_ids), want, "{f:?}");
     if let Some(pg) = app.state.pg_reads.as_ref() {
         let conn = pg.conn().await.unwrap();
-        let short = model::search_short_async(&conn, &search).await.unwrap();
+        let short = model::search_short_async(conn.diesel(), &search)
+            .await
+            .unwrap();
         assert_eq!(short.map(row_ids), want, "{f:?} on the reader");
     }
 }

@@ -241,8 +241,8 @@ async fn two_instances_share_sessions_and_jobs() {
     assert_eq!(sent, 3);
 }
 
-/// Ends the app's Postgres connections that read requests (the HTTP worker's own
-/// connection, `db::PgReads`); how many.
+/// Ends the app's Postgres connections that read requests (the reader's two connections,
+/// `db::PgReads`); how many.
 fn end_session_readers(app: &TestApp) -> i64 {
     let mut c = app.conn();
     let online_contact::db::DbConn::Pg(pg) = &mut *c else {
@@ -275,7 +275,8 @@ async fn request_reads_outlive_a_lost_worker_connection() {
     home.assert_status(200);
     assert!(home.body.contains("Name boss"), "{}", home.body);
     for round in 0..3 {
-        assert_eq!(end_session_readers(&app), 1, "round {round}");
+        // The reader's two connections: Diesel's and the plain client's.
+        assert_eq!(end_session_readers(&app), 2, "round {round}");
         // The first request after is read through the pool, the second on a new connection.
         for _ in 0..2 {
             assert!(console.signed_in().await, "round {round}");
@@ -288,7 +289,7 @@ async fn request_reads_outlive_a_lost_worker_connection() {
     let mut again = app.ws_login("lost", "boss", GOOD_PW).await;
     again.get("/").await.assert_status(200);
     again.post_form("/logout", &[]).await.assert_status(303);
-    assert_eq!(end_session_readers(&app), 1);
+    assert_eq!(end_session_readers(&app), 2);
     assert_eq!(again.get("/me/settings").await.status, 303);
     assert_eq!(ws.get("/me/settings").await.status, 200);
 }
@@ -316,12 +317,12 @@ async fn request_readers_use_generic_plans() {
             )))
         };
         let mode: String =
-            diesel_async::RunQueryDsl::get_result(setting("plan_cache_mode"), &mut &*conn)
+            diesel_async::RunQueryDsl::get_result(setting("plan_cache_mode"), &mut conn.diesel())
                 .await
                 .unwrap();
         assert_eq!(mode, "force_generic_plan", "{url}");
         let timeout: String =
-            diesel_async::RunQueryDsl::get_result(setting("statement_timeout"), &mut &*conn)
+            diesel_async::RunQueryDsl::get_result(setting("statement_timeout"), &mut conn.diesel())
                 .await
                 .unwrap();
         let expected = if url.contains("statement_timeout") {

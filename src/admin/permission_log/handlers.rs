@@ -331,7 +331,7 @@ async fn rows(
     let search = page_search(org, &filter, after, &people);
     let short = if ctx.state.pg_reads.is_some() {
         ctx.state
-            .on_reader(async |pg| Ok(model::search_short_async(pg, &search).await?))
+            .on_reader(async |pg| Ok(model::search_short_async(pg.diesel(), &search).await?))
             .await?
             .flatten()
     } else {
