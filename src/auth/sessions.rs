@@ -10,7 +10,7 @@ use crate::auth::{random_token, token_hash};
 use crate::db::schema::{
     console_members as cm, org_members as om, organizations as o, sessions as s,
 };
-use crate::db::{AsyncPgConnection, DbConn, Stamp, on_backend};
+use crate::db::{DbConn, Stamp, on_backend};
 use crate::error::AppError;
 
 /// How often `last_seen_at` is written (each write is a database round trip).
@@ -234,15 +234,56 @@ pub fn tenant_by_domain(c: &mut DbConn, domain: &str) -> Result<Option<Tenant>, 
     Ok(row.map(tenant_of))
 }
 
-/// `tenant_by_domain` on a worker's Postgres connection (`db::PgReads`).
+/// The SQL `first` runs for `query` on Postgres (its one row), for a statement the request
+/// reader prepares once (`db::Reader::query_opt`): the query's binds and then the limit are
+/// its parameters, in that order.
+fn pg_first_sql<Q>(query: Q) -> String
+where
+    Q: diesel::query_dsl::methods::LimitDsl,
+    Q::Output: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    use diesel::query_builder::{QueryBuilder, QueryFragment};
+    let q = query.limit(1);
+    let mut out = diesel::pg::PgQueryBuilder::default();
+    // Writing SQL into a string does not fail.
+    let _ = QueryFragment::<diesel::pg::Pg>::to_sql(&q, &mut out, &diesel::pg::Pg);
+    out.finish()
+}
+
+/// Column `i` of a row read on the request reader's plain client.
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    i: usize,
+) -> Result<T, AppError> {
+    row.try_get(i)
+        .map_err(|e| AppError::Internal(format!("column {i}: {e}")))
+}
+
+fn tenant_sql() -> String {
+    pg_first_sql(tenant_query!(""))
+}
+
+/// `tenant_by_domain` on the request reader (`db::PgReads`), prepared once.
 pub async fn tenant_by_domain_async(
-    pg: &AsyncPgConnection,
+    pg: &crate::db::Reader,
     domain: &str,
 ) -> Result<Option<Tenant>, AppError> {
-    let row: Option<TenantRow> = diesel_async::RunQueryDsl::first(tenant_query!(domain), &mut &*pg)
+    let row = pg
+        .query_opt("tenant", tenant_sql, &[&domain, &true, &1_i64])
         .await
-        .optional()?;
-    Ok(row.map(tenant_of))
+        .map_err(AppError::Internal)?;
+    row.map(|r| {
+        Ok(tenant_of((
+            col(&r, 0)?,
+            col(&r, 1)?,
+            col(&r, 2)?,
+            col(&r, 3)?,
+            col(&r, 4)?,
+            col(&r, 5)?,
+            col(&r, 6)?,
+        )))
+    })
+    .transpose()
 }
 
 /// Where and from what a session was started (shown in "my sessions").
@@ -458,15 +499,33 @@ pub fn read(
     Ok(settle(found, now, idle))
 }
 
-/// The SQL of `console_session_query` as `first` runs it (its one row), for the request
-/// reader's prepared statement: the token's hash, the realm, the limit.
 fn console_session_sql() -> String {
-    use diesel::query_builder::{QueryBuilder, QueryFragment};
-    let q = console_session_query!("").limit(1);
-    let mut out = diesel::pg::PgQueryBuilder::default();
-    // Writing SQL into a string does not fail.
-    let _ = QueryFragment::<diesel::pg::Pg>::to_sql(&q, &mut out, &diesel::pg::Pg);
-    out.finish()
+    pg_first_sql(console_session_query!(""))
+}
+
+fn workspace_session_sql() -> String {
+    pg_first_sql(workspace_sessions_by_hash!("").select((s::org_id, workspace_session_columns!())))
+}
+
+/// A workspace session row read on the plain client: its org, then `WorkspaceSessionRow`.
+fn workspace_row(r: &tokio_postgres::Row) -> Result<(Option<i64>, WorkspaceSessionRow), AppError> {
+    Ok((
+        col(r, 0)?,
+        (
+            col(r, 1)?,
+            Stamp(col(r, 2)?),
+            Stamp(col(r, 3)?),
+            (
+                col(r, 4)?,
+                col(r, 5)?,
+                col(r, 6)?,
+                col(r, 7)?,
+                col(r, 8)?,
+                col(r, 9)?,
+                col(r, 10)?,
+            ),
+        ),
+    ))
 }
 
 /// `read` on the request reader connection (`db::PgReads`): the same statements, the
@@ -492,17 +551,11 @@ pub async fn read_async(
             .await
             .map_err(AppError::Internal)?
             .map(|r| -> Result<Found, AppError> {
-                let get = |e: tokio_postgres::Error| AppError::Internal(e.to_string());
                 Ok(console_found((
-                    r.try_get(0).map_err(get)?,
-                    Stamp(r.try_get(1).map_err(get)?),
-                    Stamp(r.try_get(2).map_err(get)?),
-                    (
-                        r.try_get(3).map_err(get)?,
-                        r.try_get(4).map_err(get)?,
-                        r.try_get(5).map_err(get)?,
-                        r.try_get(6).map_err(get)?,
-                    ),
+                    col(&r, 0)?,
+                    Stamp(col(&r, 1)?),
+                    Stamp(col(&r, 2)?),
+                    (col(&r, 3)?, col(&r, 4)?, col(&r, 5)?, col(&r, 6)?),
                 )))
             })
             .transpose()?,
@@ -518,13 +571,14 @@ pub async fn read_async(
 }
 
 /// The tenant of `domain` and the account of a live workspace session of it, on the request
-/// reader connection (`db::PgReads`) in **one round trip**: the two statements are sent together
-/// (diesel-async pipelines the queries of one connection that are awaited together), the
+/// reader (`db::PgReads`) in **one round trip**: the two statements, each prepared once on
+/// the reader's plain client, are sent together (the client pipelines the queries that are
+/// awaited together), the
 /// session's read without its org, which is checked here (a session of another org, or of
 /// the console, is no session here: the same rule as `read`'s). Before: the session's
 /// statement waited for the tenant's answer.
 pub async fn tenant_and_read_async(
-    pg: &AsyncPgConnection,
+    pg: &crate::db::Reader,
     domain: &str,
     token: &str,
     now: NaiveDateTime,
@@ -534,15 +588,20 @@ pub async fn tenant_and_read_async(
         return Ok((tenant_by_domain_async(pg, domain).await?, None, None));
     }
     let hash = token_hash(token);
-    let session = diesel_async::RunQueryDsl::first::<(Option<i64>, WorkspaceSessionRow)>(
-        workspace_sessions_by_hash!(&hash).select((s::org_id, workspace_session_columns!())),
-        &mut &*pg,
-    );
+    let realm = Realm::Workspace(0).name();
+    let session = async {
+        pg.query_opt(
+            "workspace session by hash",
+            workspace_session_sql,
+            &[&hash, &realm, &1_i64],
+        )
+        .await
+        .map_err(AppError::Internal)?
+        .map(|r| workspace_row(&r))
+        .transpose()
+    };
     let (tenant, session) =
-        futures_util::future::try_join(tenant_by_domain_async(pg, domain), async {
-            Ok(session.await.optional()?)
-        })
-        .await?;
+        futures_util::future::try_join(tenant_by_domain_async(pg, domain), session).await?;
     let found = match (&tenant, session) {
         (Some(t), Some((org, row))) if org == Some(t.org_id) => Some(workspace_found(row)),
         _ => None,

@@ -306,12 +306,14 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
         .map_err(|e| format!("cannot open the database: {e}"))
 }
 
-/// The Postgres connection for the short reads of every request (the tenant, the session),
-/// **one for the process**, shared by the HTTP workers. A read through the pool costs a hop
+/// The Postgres reader for the short reads of every request (the tenant, the session),
+/// **one for the process**, shared by the HTTP workers (a `Reader`: Diesel's connection and a
+/// plain client's, opened and dropped together). A read through the pool costs a hop
 /// to a blocking thread and back on top of the round trip; here the worker sends the
 /// statement and serves other requests until the answer arrives, and the statements of
 /// concurrent requests share the connection (pipelined). The queries are the same Diesel
-/// queries the blocking path runs (`diesel_async::RunQueryDsl`).
+/// queries the blocking path runs (through `diesel_async::RunQueryDsl`, or prepared once
+/// from the SQL they write: `Reader::query_opt`).
 ///
 /// One connection for all workers rather than one each (the ninth session): with one each,
 /// on 2 cores, the statements of `/` signed in often travelled one by one (each a wake-up of

@@ -184,13 +184,12 @@ async fn read_context_pg(
             if let (Some(d), Some(t)) = (&domain, &token) {
                 // A signed-in workspace request: the tenant and the session in one trip.
                 let (tenant, user, write) =
-                    crate::auth::sessions::tenant_and_read_async(conn.diesel(), d, t, now, idle)
-                        .await?;
+                    crate::auth::sessions::tenant_and_read_async(conn, d, t, now, idle).await?;
                 return Ok((Some(tenant.ok_or(AppError::NotFound)?), user, write));
             }
             let tenant = match &domain {
                 Some(d) => Some(
-                    crate::auth::sessions::tenant_by_domain_async(conn.diesel(), d)
+                    crate::auth::sessions::tenant_by_domain_async(conn, d)
                         .await?
                         .ok_or(AppError::NotFound)?,
                 ),
