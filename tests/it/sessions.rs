@@ -376,3 +376,75 @@ async fn request_reads_outlive_a_stalled_reader_runtime() {
     // And the test's runtime, free again, reads on the server's connection.
     assert!(ws.get("/").await.body.contains("Name boss"));
 }
+
+/// The request reader's prepared statements (`db::Reader::query_opt`, their SQL written by
+/// the pooled path's Diesel queries) read what the pooled queries read: the tenant, a console
+/// session, and a workspace session with its org checked.
+#[actix_web::test]
+async fn reader_statements_read_what_the_pool_reads() {
+    use online_contact::auth::sessions::{self, Realm};
+    use online_contact::db::schema::{console_members as cm, org_members as om};
+    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
+        eprintln!("reader-statement test skipped: OC_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = TestApp::start(Backend::Postgres(admin)).await;
+    app.admin("plain").await;
+    app.signup("plain@example.com", GOOD_PW).await;
+    let reader = app.state.pg_reads.as_ref().unwrap().conn().await.unwrap();
+    let (now, idle) = (
+        chrono::Utc::now().naive_utc(),
+        chrono::Duration::minutes(30),
+    );
+    let mut c = app.conn();
+    let pooled = sessions::tenant_by_domain(&mut c, "plain")
+        .unwrap()
+        .unwrap();
+    let plain = sessions::tenant_by_domain_async(&reader, "plain")
+        .await
+        .unwrap();
+    assert_eq!(format!("{plain:?}"), format!("{:?}", Some(&pooled)));
+    let none = sessions::tenant_by_domain_async(&reader, "elsewhere").await;
+    assert!(none.unwrap().is_none());
+
+    let member: i64 = cm::table
+        .filter(cm::email.eq("plain@example.com"))
+        .select(cm::id)
+        .first(&mut *c)
+        .unwrap();
+    let client = sessions::Client::default();
+    let day = chrono::Duration::days(1);
+    let token = sessions::create(&mut c, Realm::Console, member, &client, now, day).unwrap();
+    let (by_pool, _) = sessions::read(&mut c, Realm::Console, &token, now, idle).unwrap();
+    let (by_reader, _) = sessions::read_async(&reader, Realm::Console, &token, now, idle)
+        .await
+        .unwrap();
+    assert!(by_reader.as_ref().is_some_and(|u| u.id == member));
+    assert_eq!(format!("{by_reader:?}"), format!("{by_pool:?}"));
+
+    let boss: i64 = om::table
+        .filter(om::org_id.eq(pooled.org_id))
+        .filter(om::login_id.eq("boss"))
+        .select(om::id)
+        .first(&mut *c)
+        .unwrap();
+    let realm = Realm::Workspace(pooled.org_id);
+    let wtoken = sessions::create(&mut c, realm, boss, &client, now, day).unwrap();
+    let (by_pool, _) = sessions::read(&mut c, realm, &wtoken, now, idle).unwrap();
+    let (tenant, by_reader, _) =
+        sessions::tenant_and_read_async(&reader, "plain", &wtoken, now, idle)
+            .await
+            .unwrap();
+    assert!(tenant.is_some_and(|t| t.org_id == pooled.org_id));
+    assert!(
+        by_reader
+            .as_ref()
+            .is_some_and(|u| u.id == boss && u.login_id == "boss")
+    );
+    assert_eq!(format!("{by_reader:?}"), format!("{by_pool:?}"));
+    // A console session is no workspace session.
+    let (_, user, _) = sessions::tenant_and_read_async(&reader, "plain", &token, now, idle)
+        .await
+        .unwrap();
+    assert!(user.is_none());
+}
