@@ -347,7 +347,7 @@ impl SessionWrite {
 }
 
 /// A console session with its account, by token hash (the statement of `read` and
-/// `read_async` in the console).
+/// `console_read_async` in the console).
 macro_rules! console_session_query {
     ($hash:expr) => {
         s::table
@@ -528,11 +528,11 @@ fn workspace_row(r: &tokio_postgres::Row) -> Result<(Option<i64>, WorkspaceSessi
     ))
 }
 
-/// `read` on the request reader connection (`db::PgReads`): the same statements, the
-/// console's as a statement prepared once on the connection (`db::Reader::query_opt`).
-pub async fn read_async(
+/// `read` of a console session on the request reader (`db::PgReads`): the same statement,
+/// prepared once on the reader's plain client (`db::Reader::query_opt`). A workspace
+/// request's session is read with its tenant (`tenant_and_read_async`).
+pub async fn console_read_async(
     pg: &crate::db::Reader,
-    realm: Realm,
     token: &str,
     now: NaiveDateTime,
     idle: chrono::Duration,
@@ -541,42 +541,31 @@ pub async fn read_async(
         return Ok((None, None));
     }
     let hash = token_hash(token);
-    let found = match realm {
-        Realm::Console => pg
-            .query_opt(
-                "console session",
-                console_session_sql,
-                &[&hash, &Realm::Console.name(), &1_i64],
-            )
-            .await
-            .map_err(AppError::Internal)?
-            .map(|r| -> Result<Found, AppError> {
-                Ok(console_found((
-                    col(&r, 0)?,
-                    Stamp(col(&r, 1)?),
-                    Stamp(col(&r, 2)?),
-                    (col(&r, 3)?, col(&r, 4)?, col(&r, 5)?, col(&r, 6)?),
-                )))
-            })
-            .transpose()?,
-        Realm::Workspace(org) => diesel_async::RunQueryDsl::first::<WorkspaceSessionRow>(
-            workspace_session_query!(&hash, org),
-            &mut pg.diesel(),
+    let found = pg
+        .query_opt(
+            "console session",
+            console_session_sql,
+            &[&hash, &Realm::Console.name(), &1_i64],
         )
         .await
-        .optional()?
-        .map(workspace_found),
-    };
+        .map_err(AppError::Internal)?
+        .map(|r| -> Result<Found, AppError> {
+            Ok(console_found((
+                col(&r, 0)?,
+                Stamp(col(&r, 1)?),
+                Stamp(col(&r, 2)?),
+                (col(&r, 3)?, col(&r, 4)?, col(&r, 5)?, col(&r, 6)?),
+            )))
+        })
+        .transpose()?;
     Ok(settle(found, now, idle))
 }
 
 /// The tenant of `domain` and the account of a live workspace session of it, on the request
 /// reader (`db::PgReads`) in **one round trip**: the two statements, each prepared once on
 /// the reader's plain client, are sent together (the client pipelines the queries that are
-/// awaited together), the
-/// session's read without its org, which is checked here (a session of another org, or of
-/// the console, is no session here: the same rule as `read`'s). Before: the session's
-/// statement waited for the tenant's answer.
+/// awaited together), the session's read without its org, which is checked here (a session
+/// of another org, or of the console, is no session here: the same rule as `read`'s).
 pub async fn tenant_and_read_async(
     pg: &crate::db::Reader,
     domain: &str,

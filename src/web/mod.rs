@@ -181,26 +181,24 @@ async fn read_context_pg(
     let idle = state.config.session_idle;
     let first = state
         .on_reader(async |conn| {
-            if let (Some(d), Some(t)) = (&domain, &token) {
+            use crate::auth::sessions as ss;
+            Ok(match (&domain, &token) {
                 // A signed-in workspace request: the tenant and the session in one trip.
-                let (tenant, user, write) =
-                    crate::auth::sessions::tenant_and_read_async(conn, d, t, now, idle).await?;
-                return Ok((Some(tenant.ok_or(AppError::NotFound)?), user, write));
-            }
-            let tenant = match &domain {
-                Some(d) => Some(
-                    crate::auth::sessions::tenant_by_domain_async(conn, d)
-                        .await?
-                        .ok_or(AppError::NotFound)?,
-                ),
-                None => None,
-            };
-            let realm = Realm::of(tenant.as_ref());
-            let (user, write) = match &token {
-                Some(t) => crate::auth::sessions::read_async(conn, realm, t, now, idle).await?,
-                None => (None, None),
-            };
-            Ok((tenant, user, write))
+                (Some(d), Some(t)) => {
+                    let (tenant, user, write) =
+                        ss::tenant_and_read_async(conn, d, t, now, idle).await?;
+                    (Some(tenant.ok_or(AppError::NotFound)?), user, write)
+                }
+                (Some(d), None) => {
+                    let tenant = ss::tenant_by_domain_async(conn, d).await?;
+                    (Some(tenant.ok_or(AppError::NotFound)?), None, None)
+                }
+                (None, Some(t)) => {
+                    let (user, write) = ss::console_read_async(conn, t, now, idle).await?;
+                    (None, user, write)
+                }
+                (None, None) => (None, None, None),
+            })
         })
         .await?;
     let Some((tenant, user, write)) = first else {

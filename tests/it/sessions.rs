@@ -13,6 +13,18 @@ on_all_backends!(
     a_password_reset_ends_every_session,
 );
 
+/// The Postgres URL of the test run, for a test that needs Postgres; None (and the test
+/// `what` said skipped) without one.
+fn postgres_url(what: &str) -> Option<String> {
+    match crate::support::backends().into_iter().nth(1) {
+        Some(Backend::Postgres(url)) => Some(url),
+        _ => {
+            eprintln!("{what} test skipped: OC_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
 fn session_ids(body: &str) -> Vec<i64> {
     body.split("<tr id=\"session-")
         .skip(1)
@@ -149,8 +161,7 @@ async fn a_password_reset_ends_every_session(app: TestApp) {
 /// it on B, and a job enqueued once runs exactly once while both runners poll.
 #[actix_web::test]
 async fn two_instances_share_sessions_and_jobs() {
-    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
-        eprintln!("two-instance test skipped: OC_TEST_POSTGRES_URL is not set");
+    let Some(admin) = postgres_url("two-instance") else {
         return;
     };
     let db = TestDb::create(&Backend::Postgres(admin));
@@ -263,8 +274,7 @@ fn end_session_readers(app: &TestApp) -> i64 {
 /// ended meanwhile stays ended.
 #[actix_web::test]
 async fn request_reads_outlive_a_lost_worker_connection() {
-    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
-        eprintln!("lost-connection test skipped: OC_TEST_POSTGRES_URL is not set");
+    let Some(admin) = postgres_url("lost-connection") else {
         return;
     };
     let app = TestApp::start(Backend::Postgres(admin)).await;
@@ -298,8 +308,7 @@ async fn request_reads_outlive_a_lost_worker_connection() {
 /// setting is on the connection, and options of the URL are kept beside it.
 #[actix_web::test]
 async fn request_readers_use_generic_plans() {
-    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
-        eprintln!("generic-plan test skipped: OC_TEST_POSTGRES_URL is not set");
+    let Some(admin) = postgres_url("generic-plan") else {
         return;
     };
     let sep = if admin.contains('?') { '&' } else { '?' };
@@ -341,8 +350,7 @@ async fn request_readers_use_generic_plans() {
 /// read opens one on the server's worker, which answers at once.
 #[actix_web::test]
 async fn request_reads_outlive_a_stalled_reader_runtime() {
-    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
-        eprintln!("stalled-reader test skipped: OC_TEST_POSTGRES_URL is not set");
+    let Some(admin) = postgres_url("stalled-reader") else {
         return;
     };
     let app = TestApp::start(Backend::Postgres(admin)).await;
@@ -384,8 +392,7 @@ async fn request_reads_outlive_a_stalled_reader_runtime() {
 async fn reader_statements_read_what_the_pool_reads() {
     use online_contact::auth::sessions::{self, Realm};
     use online_contact::db::schema::{console_members as cm, org_members as om};
-    let Some(Backend::Postgres(admin)) = crate::support::backends().into_iter().nth(1) else {
-        eprintln!("reader-statement test skipped: OC_TEST_POSTGRES_URL is not set");
+    let Some(admin) = postgres_url("reader-statement") else {
         return;
     };
     let app = TestApp::start(Backend::Postgres(admin)).await;
@@ -416,7 +423,7 @@ async fn reader_statements_read_what_the_pool_reads() {
     let day = chrono::Duration::days(1);
     let token = sessions::create(&mut c, Realm::Console, member, &client, now, day).unwrap();
     let (by_pool, _) = sessions::read(&mut c, Realm::Console, &token, now, idle).unwrap();
-    let (by_reader, _) = sessions::read_async(&reader, Realm::Console, &token, now, idle)
+    let (by_reader, _) = sessions::console_read_async(&reader, &token, now, idle)
         .await
         .unwrap();
     assert!(by_reader.as_ref().is_some_and(|u| u.id == member));
