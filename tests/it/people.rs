@@ -801,7 +801,7 @@ fn row_ids(rows: Vec<online_contact::admin::permission_log::model::LogRow>) -> V
 }
 
 /// Asserts what the short search answers (`want`: these rows, or None: left to the blocking
-/// pool), through Diesel's connection and, on Postgres, on the worker's reader connection.
+/// pool), through Diesel's connection and, on Postgres, on the request reader's Diesel connection.
 async fn assert_short(
     app: &TestApp,
     org: i64,
@@ -829,7 +829,7 @@ async fn assert_short(
 }
 
 /// The search a request runs without the blocking pool (on SQLite on its own thread, on
-/// Postgres on the worker's reader connection) answers what the full search does, or
+/// Postgres on the request reader's Diesel connection) answers what the full search does, or
 /// nothing when it could read long: the name's people not looked up yet, more rows of
 /// them in range than it reads, a filter checked on the rows.
 async fn permission_log_short_search(app: TestApp) {

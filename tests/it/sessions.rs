@@ -268,8 +268,8 @@ fn end_session_readers(app: &TestApp) -> i64 {
     .unwrap()
 }
 
-/// On Postgres the tenant and session of every request are read on the HTTP worker's own
-/// connection. When the server ends it, that request is read through the pool and the
+/// On Postgres the tenant and session of every request are read on the request reader's
+/// connections. When the server ends them, that request is read through the pool and the
 /// next opens a new connection: pages keep answering, signed in, in both realms; a session
 /// ended meanwhile stays ended.
 #[actix_web::test]
